@@ -1,0 +1,1 @@
+"""Interoperability broker for EU border systems."""

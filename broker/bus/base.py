@@ -1,0 +1,82 @@
+"""The bus port: what the gateway and the adapters need from a message transport.
+
+Kept deliberately small (publish, subscribe as a group or alone, create topics) so
+that the in-memory bus can honour the same contract as Kafka and one conformance
+suite can run against both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+
+class BusError(Exception):
+    """A bus operation failed."""
+
+
+class BusUnavailable(BusError):
+    """The bus cannot be reached (for Kafka: no broker answered at the bootstrap address)."""
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    """A topic the service needs; created at start-up when missing."""
+
+    name: str
+    partitions: int = 1
+    replication: int = 1
+    retention_ms: int | None = None
+
+
+@dataclass(frozen=True)
+class Message:
+    """One record as delivered to a subscriber."""
+
+    topic: str
+    key: bytes
+    value: bytes
+    headers: Mapping[str, bytes] = field(default_factory=dict)
+    partition: int = 0
+    offset: int = 0
+
+
+class Subscription(Protocol):
+    """A running consumer. Iterate to receive; `close()` to leave the group."""
+
+    def __aiter__(self) -> AsyncIterator[Message]: ...
+
+    async def ready(self) -> None:
+        """Wait until partitions are assigned and positioned, so no later message is missed."""
+
+    def assigned_partitions(self) -> frozenset[tuple[str, int]]:
+        """The (topic, partition) pairs this member currently owns."""
+
+    async def close(self) -> None: ...
+
+
+class Bus(Protocol):
+    """A message transport with topics, partitions by key, consumer groups and headers."""
+
+    async def start(self) -> None:
+        """Connect. Raises BusUnavailable with a clear message when the bus cannot be reached."""
+
+    async def stop(self) -> None: ...
+
+    async def ensure_topics(self, topics: Sequence[TopicSpec]) -> None:
+        """Create the topics that do not exist yet; existing ones are left as they are."""
+
+    async def publish(
+        self, topic: str, key: bytes, value: bytes, headers: Mapping[str, bytes] | None = None
+    ) -> None:
+        """Send one record; returns once the bus has accepted it."""
+
+    async def subscribe(self, topics: Sequence[str], group: str | None) -> Subscription:
+        """Consume `topics`.
+
+        With a `group`, members of the same group share the partitions (each record goes
+        to one member) and a new group starts from the earliest retained record. Without
+        a group the subscriber reads every partition alone, from the end of the topic at
+        the time it is ready (used for a gateway's own reply topic).
+        """

@@ -1,0 +1,237 @@
+"""`interop`: run the stack or one part of it, and send checks from a terminal."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+
+import grpc
+from google.protobuf import json_format
+
+from broker.bus import BusUnavailable
+from broker.client import check, check_stream, field_violations
+from broker.config import Settings, load_settings
+from broker.render import render_report
+from broker.systems import SYSTEMS, system_from_name
+from interop.v1 import border_check_pb2 as pb
+
+EPILOG = """examples:
+  interop up                                  whole stack, in-memory bus, 127.0.0.1:50051
+  interop up --bus kafka --bootstrap 127.0.0.1:9092
+  interop check --surname ERIKSSON --given-names "ANNA MARIA" --dob 1974-08-12 \\
+                --nationality UTO --document L898902C3
+  interop serve gateway --bus kafka           one part per process
+  interop serve adapter sis --bus kafka
+  interop serve mock sis
+
+Every setting can also come from the environment (INTEROP_BUS, INTEROP_KAFKA_BOOTSTRAP,
+INTEROP_GATEWAY_LISTEN, ...; see README)."""
+
+PURPOSES = {n.removeprefix("PURPOSE_").lower().replace("_", "-"): v
+            for n, v in pb.Purpose.items() if v}  # fmt: skip
+SEXES = {"M": pb.SEX_MALE, "F": pb.SEX_FEMALE, "X": pb.SEX_OTHER}
+
+
+def _bus_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--bus", choices=["memory", "kafka"],
+                        help="message bus (default: $INTEROP_BUS or memory)")  # fmt: skip
+    parser.add_argument("--bootstrap", metavar="HOST:PORT",
+                        help="Kafka bootstrap servers (default: $INTEROP_KAFKA_BOOTSTRAP "
+                             "or 127.0.0.1:9092)")  # fmt: skip
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="interop",
+        description="Interoperability broker for EU border systems: one check to SIS, VIS, "
+        "EES, ETIAS and Eurodac, one merged hit report.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--log-level", default=None, help="DEBUG, INFO, WARNING (default INFO)")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    up = commands.add_parser("up", help="run gateway, five adapters and five mocks in one process")
+    _bus_options(up)
+    up.add_argument("--listen", metavar="HOST:PORT", help="gateway address (default 127.0.0.1:50051)")
+
+    serve = commands.add_parser("serve", help="run one part of the stack in this process")
+    parts = serve.add_subparsers(dest="part", required=True, metavar="PART")
+    gw = parts.add_parser("gateway", help="the BorderCheck gRPC gateway")
+    _bus_options(gw)
+    gw.add_argument("--listen", metavar="HOST:PORT", help="default 127.0.0.1:50051")
+    gw.add_argument("--gateway-id", help="names this instance's reply topic (default gw1)")
+    ad = parts.add_parser("adapter", help="the adapter of one system (a consumer group member)")
+    ad.add_argument("system", choices=list(SYSTEMS))
+    _bus_options(ad)
+    ad.add_argument("--system-address", metavar="HOST:PORT",
+                    help="where the system (or its mock) answers")  # fmt: skip
+    mk = parts.add_parser("mock", help="the mock of one system")
+    mk.add_argument("system", choices=list(SYSTEMS))
+    mk.add_argument("--listen", metavar="HOST:PORT", help="default 127.0.0.1:5006x by system")
+
+    ck = commands.add_parser("check", help="send one border check and print the hit report",
+                             formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    ck.add_argument("--target", default="127.0.0.1:50051", help="gateway address")
+    ck.add_argument("--surname")
+    ck.add_argument("--given-names", help='space separated, e.g. "ANNA MARIA"')
+    ck.add_argument("--dob", help="date of birth YYYY-MM-DD (00 for unknown month/day)")
+    ck.add_argument("--sex", choices=list(SEXES))
+    ck.add_argument("--nationality", help="ISO 3166-1 alpha-3, e.g. UTO, DEU")
+    ck.add_argument("--document", help="travel document number")
+    ck.add_argument("--document-type", choices=["passport", "id-card", "visa", "residence-permit"])
+    ck.add_argument("--issuing-state")
+    ck.add_argument("--expiry", help="document expiry YYYY-MM-DD")
+    ck.add_argument("--visa-sticker", help="visa sticker number")
+    ck.add_argument("--mrz", nargs="+", metavar="LINE",
+                    help="the MRZ lines (2 or 3), each as one argument or joined by \\n")  # fmt: skip
+    ck.add_argument("--purpose", choices=list(PURPOSES), default="border-entry")
+    ck.add_argument("--systems", help="comma separated subset, e.g. sis,vis (default: all)")
+    ck.add_argument("--deadline-ms", type=int, help="how long the broker may wait (default 2000)")
+    ck.add_argument("--request-id", default="")
+    ck.add_argument("--json", action="store_true", help="print the report as JSON")
+    ck.add_argument("--stream", action="store_true",
+                    help="use CheckStream: print each system's result as it arrives")  # fmt: skip
+
+    hl = commands.add_parser("health", help="ask a server's grpc.health.v1 status")
+    hl.add_argument("--target", default="127.0.0.1:50051")
+    hl.add_argument("--service", default="", help="service name (default: the whole server)")
+    return parser
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    settings = load_settings().with_overrides(
+        bus=getattr(args, "bus", None),
+        bootstrap=getattr(args, "bootstrap", None),
+        gateway_listen=getattr(args, "listen", None) if args.command != "serve"
+        or args.part == "gateway" else None,
+        gateway_id=getattr(args, "gateway_id", None),
+    )  # fmt: skip
+    part = getattr(args, "part", None)
+    if part == "mock" and args.listen:
+        settings = settings.with_overrides(mock_addresses={**settings.mock_addresses,
+                                                           args.system: args.listen})  # fmt: skip
+    if part == "adapter" and args.system_address:
+        settings = settings.with_overrides(
+            mock_addresses={**settings.mock_addresses, args.system: args.system_address})
+    return settings
+
+
+def build_request(args: argparse.Namespace) -> pb.CheckRequest:
+    traveller = pb.Traveller(
+        surname=args.surname or "",
+        given_names=(args.given_names or "").split(),
+        date_of_birth=args.dob or "",
+        sex=SEXES.get(args.sex or "", pb.SEX_UNSPECIFIED),
+        nationality=args.nationality or "",
+        visa_sticker_number=args.visa_sticker or "",
+        mrz="\n".join(line.replace("\\n", "\n") for line in args.mrz or []),
+    )
+    if args.document or args.issuing_state or args.expiry or args.document_type:
+        traveller.document.number = args.document or ""
+        traveller.document.issuing_state = args.issuing_state or ""
+        traveller.document.expiry_date = args.expiry or ""
+        if args.document_type:
+            traveller.document.type = pb.DocumentType.Value(
+                "DOCUMENT_TYPE_" + args.document_type.upper().replace("-", "_"))
+    request = pb.CheckRequest(request_id=args.request_id, purpose=PURPOSES[args.purpose],
+                              traveller=traveller)  # fmt: skip
+    if args.systems:
+        request.systems.extend(system_from_name(s.strip()) for s in args.systems.split(","))
+    if args.deadline_ms is not None:
+        request.deadline_ms = args.deadline_ms
+    return request
+
+
+async def _check(args: argparse.Namespace) -> int:
+    request = build_request(args)
+    timeout = max(5.0, (args.deadline_ms or 2000) / 1000 + 3)
+    if not args.stream:
+        report = await check(args.target, request, timeout)
+        print(_json(report) if args.json else render_report(report))
+        return 0
+    async for event in check_stream(args.target, request, timeout):
+        if args.json:
+            print(_json(event))
+        elif event.HasField("system_result"):
+            o = event.system_result.outcome
+            print(f"-> {pb.OutcomeStatus.Name(o.status)} from {o.system} "
+                  f"({o.hit_count} hits, {o.latency_ms} ms)")  # fmt: skip
+        else:
+            print(render_report(event.report))
+    return 0
+
+
+def _json(message: pb.HitReport | pb.CheckEvent) -> str:
+    return json_format.MessageToJson(message, preserving_proto_field_name=True)
+
+
+async def _health(args: argparse.Namespace) -> int:
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+    async with grpc.aio.insecure_channel(args.target) as channel:
+        stub = health_pb2_grpc.HealthStub(channel)
+        response = await stub.Check(health_pb2.HealthCheckRequest(service=args.service),
+                                    timeout=5)  # fmt: skip
+    name = health_pb2.HealthCheckResponse.ServingStatus.Name(response.status)
+    print(name)
+    return 0 if response.status == health_pb2.HealthCheckResponse.SERVING else 1
+
+
+async def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    from broker import stack
+    from broker.serving import wait_for_shutdown_signal
+
+    if args.command == "up":
+        async with stack.whole_stack(settings) as running:
+            print(f"interop: stack up on {settings.bus} bus; gateway on "
+                  f"{settings.gateway_listen.rsplit(':', 1)[0]}:{running.gateway.server.port}\n"
+                  "send a check with:\n  interop check --surname ERIKSSON --given-names "
+                  '"ANNA MARIA" --dob 1974-08-12 --nationality UTO --document L898902C3\n'
+                  "stop with Ctrl-C", flush=True)  # fmt: skip
+            await wait_for_shutdown_signal()
+        return 0
+    contexts = {
+        "gateway": lambda: stack.gateway(settings),
+        "adapter": lambda: stack.adapter(settings, args.system),
+        "mock": lambda: stack.mock(settings, args.system),
+    }
+    async with contexts[args.part]():
+        await wait_for_shutdown_signal()
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    settings = _settings(args)
+    logging.basicConfig(
+        level=(args.log_level or settings.log_level).upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    logging.getLogger("aiokafka").setLevel(logging.WARNING)
+    try:
+        if args.command == "check":
+            return asyncio.run(_check(args))
+        if args.command == "health":
+            return asyncio.run(_health(args))
+        return asyncio.run(_serve(args, settings))
+    except BusUnavailable as error:
+        print(f"interop: {error}", file=sys.stderr)
+        return 3
+    except OSError as error:
+        print(f"interop: {error}", file=sys.stderr)
+        return 3
+    except grpc.aio.AioRpcError as error:
+        print(f"interop: {error.code().name}: {error.details()}", file=sys.stderr)
+        for field, description in field_violations(error):
+            print(f"  {field}: {description}", file=sys.stderr)
+        return 2 if error.code() == grpc.StatusCode.INVALID_ARGUMENT else 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

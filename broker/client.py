@@ -1,0 +1,41 @@
+"""Calling the gateway from a terminal or a script, and reading its errors."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import grpc
+from google.rpc import error_details_pb2
+from grpc_status import rpc_status
+
+from interop.v1 import border_check_pb2 as pb
+from interop.v1 import border_check_pb2_grpc
+
+
+def field_violations(error: grpc.aio.AioRpcError) -> list[tuple[str, str]]:
+    """(field, description) pairs from a google.rpc.BadRequest in the error details."""
+    status = rpc_status.from_call(error)  # type: ignore[arg-type]
+    if status is None:
+        return []
+    out = []
+    for detail in status.details:
+        bad = error_details_pb2.BadRequest()
+        if detail.Unpack(bad):
+            out.extend((v.field, v.description) for v in bad.field_violations)
+    return out
+
+
+async def check(target: str, request: pb.CheckRequest, timeout: float) -> pb.HitReport:
+    async with grpc.aio.insecure_channel(target) as channel:
+        stub = border_check_pb2_grpc.BorderCheckStub(channel)
+        report: pb.HitReport = await stub.Check(request, timeout=timeout)
+        return report
+
+
+async def check_stream(
+    target: str, request: pb.CheckRequest, timeout: float
+) -> AsyncIterator[pb.CheckEvent]:
+    async with grpc.aio.insecure_channel(target) as channel:
+        stub = border_check_pb2_grpc.BorderCheckStub(channel)
+        async for event in stub.CheckStream(request, timeout=timeout):
+            yield event

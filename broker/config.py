@@ -1,0 +1,107 @@
+"""Settings, read once from the environment (INTEROP_*) and overridable by CLI flags.
+
+One module so that an operator finds every knob in one place; the README lists them.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+
+from broker.bus import TopicSpec
+from broker.systems import SYSTEMS
+
+DEFAULT_MOCK_PORTS = {"sis": 50061, "vis": 50062, "ees": 50063, "etias": 50064, "eurodac": 50065}
+
+
+@dataclass(frozen=True)
+class Topics:
+    """Topic names and layout. Keys are correlation ids, so one check stays on one partition."""
+
+    prefix: str = "interop.v1"
+    partitions: int = 4
+    replication: int = 1
+    # Requests and replies are worthless after their deadline; keep them briefly.
+    retention_ms: int = 10 * 60 * 1000
+
+    def request(self, system: str) -> str:
+        return f"{self.prefix}.{system}.query"
+
+    def reply(self, gateway_id: str) -> str:
+        return f"{self.prefix}.reply.{gateway_id}"
+
+    @property
+    def audit(self) -> str:
+        return f"{self.prefix}.audit"
+
+    @property
+    def dead_letter(self) -> str:
+        return f"{self.prefix}.deadletter"
+
+    def spec(self, name: str, short_lived: bool = True) -> TopicSpec:
+        """How `name` is created; request and reply topics keep records only briefly."""
+        retention = self.retention_ms if short_lived else None
+        return TopicSpec(name, self.partitions, self.replication, retention)
+
+
+@dataclass(frozen=True)
+class Settings:
+    bus: str = "memory"
+    bootstrap: str = "127.0.0.1:9092"
+    gateway_listen: str = "127.0.0.1:50051"
+    gateway_id: str = "gw1"
+    default_deadline_ms: int = 2000
+    max_deadline_ms: int = 30000
+    # Whole-request limit checked by the validator (gRPC's own hard cap is set above it).
+    max_request_bytes: int = 256 * 1024
+    mock_addresses: dict[str, str] = field(
+        default_factory=lambda: {s: f"127.0.0.1:{p}" for s, p in DEFAULT_MOCK_PORTS.items()}
+    )
+    topics: Topics = field(default_factory=Topics)
+    audit_log: str = "var/audit/audit.jsonl"
+    log_level: str = "INFO"
+
+    def with_overrides(self, **changes: object) -> Settings:
+        """A copy with the given fields replaced; None values are ignored."""
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})  # type: ignore[arg-type]
+
+
+def _int(env: dict[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise SystemExit(f"{name}={raw!r} is not an integer") from None
+
+
+def load_settings(environ: dict[str, str] | None = None) -> Settings:
+    """Settings from INTEROP_* environment variables, defaults for the rest."""
+    env = dict(os.environ if environ is None else environ)
+    base = Settings()
+    mocks = {
+        s: env.get(f"INTEROP_MOCK_{s.upper()}", base.mock_addresses[s]) for s in SYSTEMS
+    }
+    topics = Topics(
+        prefix=env.get("INTEROP_TOPIC_PREFIX", base.topics.prefix),
+        partitions=_int(env, "INTEROP_TOPIC_PARTITIONS", base.topics.partitions),
+        replication=_int(env, "INTEROP_TOPIC_REPLICATION", base.topics.replication),
+        retention_ms=_int(env, "INTEROP_TOPIC_RETENTION_MS", base.topics.retention_ms),
+    )
+    bus = env.get("INTEROP_BUS", base.bus)
+    if bus not in ("memory", "kafka"):
+        raise SystemExit(f"INTEROP_BUS={bus!r}: choose memory or kafka")
+    return Settings(
+        bus=bus,
+        bootstrap=env.get("INTEROP_KAFKA_BOOTSTRAP", base.bootstrap),
+        gateway_listen=env.get("INTEROP_GATEWAY_LISTEN", base.gateway_listen),
+        gateway_id=env.get("INTEROP_GATEWAY_ID", base.gateway_id),
+        default_deadline_ms=_int(env, "INTEROP_DEADLINE_MS", base.default_deadline_ms),
+        max_deadline_ms=_int(env, "INTEROP_MAX_DEADLINE_MS", base.max_deadline_ms),
+        max_request_bytes=_int(env, "INTEROP_MAX_REQUEST_BYTES", base.max_request_bytes),
+        mock_addresses=mocks,
+        topics=topics,
+        audit_log=env.get("INTEROP_AUDIT_LOG", base.audit_log),
+        log_level=env.get("INTEROP_LOG_LEVEL", base.log_level),
+    )

@@ -1,0 +1,99 @@
+"""The hit report as a border guard reads it in a terminal."""
+
+from __future__ import annotations
+
+import re
+
+from interop.v1 import border_check_pb2 as pb
+from interop.v1 import systems_pb2
+
+
+def _enum(name: str, prefix: str) -> str:
+    return name.removeprefix(prefix).replace("_", " ").lower()
+
+
+def _enum_prefix(type_name: str) -> str:
+    """`SisAlertCategory` -> `SIS_ALERT_CATEGORY_`, the buf-style prefix of its values."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", type_name).upper() + "_"
+
+
+def _system(value: int) -> str:
+    return systems_pb2.System.Name(value).removeprefix("SYSTEM_")  # type: ignore[arg-type]
+
+
+def _traveller(t: pb.Traveller) -> str:
+    parts = [f"{t.surname}, {' '.join(t.given_names)}".strip(", ")]
+    if t.date_of_birth:
+        parts.append(f"born {t.date_of_birth}")
+    if t.sex:
+        parts.append(_enum(pb.Sex.Name(t.sex), "SEX_"))
+    if t.nationality:
+        parts.append(t.nationality)
+    if t.document.number:
+        parts.append(f"document {t.document.number}"
+                     + (f" ({t.document.issuing_state})" if t.document.issuing_state else ""))  # fmt: skip
+    if t.visa_sticker_number:
+        parts.append(f"visa {t.visa_sticker_number}")
+    return ", ".join(p for p in parts if p)
+
+
+def _detail(hit: pb.Hit) -> str:
+    kind = hit.WhichOneof("detail")
+    if kind is None:
+        return ""
+    detail = getattr(hit, kind)
+    fields = []
+    for descriptor, value in detail.ListFields():
+        if descriptor.enum_type is not None:
+            prefix = _enum_prefix(descriptor.enum_type.name)
+            numbers = value if descriptor.is_repeated else [value]
+            value = ", ".join(
+                _enum(descriptor.enum_type.values_by_number[v].name, prefix) for v in numbers
+            )
+        elif descriptor.is_repeated and descriptor.message_type is not None:
+            value = "; ".join(" ".join(str(v) for _, v in item.ListFields()) for item in value)
+        elif descriptor.is_repeated:
+            value = ", ".join(str(v) for v in value)
+        fields.append(f"{descriptor.name}={value}")
+    return " ".join(fields)
+
+
+def render_report(report: pb.HitReport) -> str:
+    verdict = pb.Verdict.Name(report.verdict).removeprefix("VERDICT_")
+    lines = [
+        f"Check {report.correlation_id} at {report.checked_at}"
+        + (f" (request {report.request_id})" if report.request_id else ""),
+        f"Traveller: {_traveller(report.traveller)}",
+        f"VERDICT: {verdict}",
+        "",
+        "Systems:",
+    ]
+    for o in report.outcomes:
+        status = _enum(pb.OutcomeStatus.Name(o.status), "OUTCOME_STATUS_").upper()
+        note = f"  ({o.detail})" if o.detail and o.status != pb.OUTCOME_STATUS_ANSWERED else ""
+        lines.append(f"  {_system(o.system):<8} {status:<13} {o.hit_count} hit(s) "
+                     f"{o.latency_ms:>5} ms{note}")  # fmt: skip
+    if report.hits:
+        lines += ["", "Hits (most urgent first):"]
+    for hit in report.hits:
+        action = _enum(systems_pb2.Action.Name(hit.action), "ACTION_")
+        match_class = _enum(pb.MatchClass.Name(hit.match_class), "MATCH_CLASS_")
+        lines.append(f"  [{hit.hit_id}] {hit.category}  action: {action}  "
+                     f"score {hit.score:.2f} ({match_class})  record {hit.record_id}")  # fmt: skip
+        if hit.identity.ListFields():
+            lines.append(f"      held as: {_traveller(hit.identity)}")
+        for f in hit.explanation:
+            lines.append(f"      {f.field}: {f.query_value!r} ~ {f.record_value!r} "
+                         f"{f.similarity:.2f} ({f.method})")  # fmt: skip
+        detail = _detail(hit)
+        if detail:
+            lines.append(f"      {detail}")
+    if report.links:
+        lines += ["", "Identity links:"]
+    for link in report.links:
+        colour = _enum(pb.LinkColour.Name(link.colour), "LINK_COLOUR_")
+        lines.append(f"  {colour}: {' <-> '.join(link.hit_ids)} (score {link.score:.2f})")
+    if report.actions:
+        lines += ["", "Actions:"]
+        lines += [f"  {n}. {a}" for n, a in enumerate(report.actions, start=1)]
+    return "\n".join(lines)

@@ -1,0 +1,1 @@
+"""Mock border systems with synthetic data, for integration and load tests."""

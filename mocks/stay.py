@@ -1,0 +1,61 @@
+"""The EES 90/180-day calculator.
+
+A short stay may not exceed 90 days in any 180-day period; the entry day and the exit
+day both count. For a check on day D we count the days of stay in [D-179, D].
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+WINDOW_DAYS = 180
+MAX_STAY_DAYS = 90
+
+
+@dataclass(frozen=True)
+class Stay:
+    """One stay: entry day and exit day (None while the person is still in)."""
+
+    entry: dt.date
+    exit: dt.date | None = None
+
+
+def stays_from_crossings(crossings: Sequence[tuple[str, dt.date]]) -> list[Stay]:
+    """Pair ENTRY/EXIT crossings in date order into stays; an exit without entry is ignored."""
+    stays: list[Stay] = []
+    entry: dt.date | None = None
+    for direction, day in sorted(crossings, key=lambda c: c[1]):
+        if direction == "ENTRY" and entry is None:
+            entry = day
+        elif direction == "EXIT" and entry is not None:
+            stays.append(Stay(entry, day))
+            entry = None
+    if entry is not None:
+        stays.append(Stay(entry))
+    return stays
+
+
+def days_used(stays: Sequence[Stay], on: dt.date) -> int:
+    """Days of stay within the 180-day window ending on `on` (an open stay runs to `on`)."""
+    start = on - dt.timedelta(days=WINDOW_DAYS - 1)
+    used = 0
+    for stay in stays:
+        first = max(stay.entry, start)
+        last = min(stay.exit or on, on)
+        if last >= first:
+            used += (last - first).days + 1
+    return used
+
+
+@dataclass(frozen=True)
+class StayStatus:
+    days_used: int
+    days_remaining: int
+    overstay_days: int
+
+
+def stay_status(stays: Sequence[Stay], on: dt.date) -> StayStatus:
+    used = days_used(stays, on)
+    return StayStatus(used, max(0, MAX_STAY_DAYS - used), max(0, used - MAX_STAY_DAYS))

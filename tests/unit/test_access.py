@@ -1,0 +1,45 @@
+"""Profiles decide which systems a caller may ask."""
+
+from __future__ import annotations
+
+import pytest
+
+from broker.access import (
+    AccessPolicy,
+    PurposeNotAllowed,
+    Unauthenticated,
+    parse_profile_map,
+    route,
+)
+from interop.v1 import border_check_pb2 as pb
+from interop.v1 import systems_pb2 as s
+
+
+def test_unknown_certificate_is_unauthenticated() -> None:
+    policy = AccessPolicy(parse_profile_map(["terminal-1=border-guard"]))
+    assert policy.authenticate("terminal-1", tls=True).profile.name == "border-guard"
+    with pytest.raises(Unauthenticated):
+        policy.authenticate("stranger", tls=True)
+    with pytest.raises(Unauthenticated):
+        policy.authenticate(None, tls=True)
+
+
+def test_requested_systems_outside_the_profile_are_not_permitted() -> None:
+    caller = AccessPolicy({}, insecure_profile="visa-authority").authenticate(None, tls=False)
+    plan = route(caller, pb.PURPOSE_VISA_APPLICATION, [s.SYSTEM_VIS, s.SYSTEM_EURODAC])
+    assert plan.asked == (s.SYSTEM_VIS,)
+    assert plan.not_permitted == (s.SYSTEM_EURODAC,)
+    everything = route(caller, pb.PURPOSE_VISA_APPLICATION, [])
+    assert everything.asked == (s.SYSTEM_SIS, s.SYSTEM_VIS, s.SYSTEM_EES)
+    assert everything.not_permitted == ()
+
+
+def test_purpose_outside_the_profile_is_refused() -> None:
+    caller = AccessPolicy({}, insecure_profile="visa-authority").authenticate(None, tls=False)
+    with pytest.raises(PurposeNotAllowed):
+        route(caller, pb.PURPOSE_BORDER_ENTRY, [])
+
+
+def test_profile_map_is_checked() -> None:
+    with pytest.raises(ValueError, match="COMMON_NAME=PROFILE"):
+        parse_profile_map(["terminal-1=janitor"])
