@@ -29,6 +29,11 @@ def _spec(name: str, module: ModuleType) -> AdapterSpec:
 
 ADAPTERS: dict[str, AdapterSpec] = {
     name: _spec(name, module)
-    for name, module in (("sis", sis), ("vis", vis), ("ees", ees), ("etias", etias),
-                         ("eurodac", eurodac))
-}  # fmt: skip
+    for name, module in (
+        ("sis", sis),
+        ("vis", vis),
+        ("ees", ees),
+        ("etias", etias),
+        ("eurodac", eurodac),
+    )
+}

@@ -69,8 +69,9 @@ class Adapter:
             [self._topics.request(self._spec.name)], group=self.group
         )
         await self.subscription.ready()
-        log.info("adapter %s ready: group %s, system at %s", self._spec.name, self.group,
-                 self._address)  # fmt: skip
+        log.info(
+            "adapter %s ready: group %s, system at %s", self._spec.name, self.group, self._address
+        )
 
     async def run(self) -> None:
         """Serve until cancelled. Call start() first."""
@@ -137,8 +138,11 @@ class Adapter:
     async def _dead_letter(self, message: Message, reason: str) -> None:
         self.stats.dead_lettered += 1
         log.warning("%s: unreadable query sent to dead-letter topic: %s", self._spec.name, reason)
-        headers = {**message.headers, "dead-letter-reason": reason.encode(),
-                   "source-topic": message.topic.encode()}  # fmt: skip
+        headers = {
+            **message.headers,
+            "dead-letter-reason": reason.encode(),
+            "source-topic": message.topic.encode(),
+        }
         try:
             await self._bus.publish(self._topics.dead_letter, message.key, message.value, headers)
         except BusError as error:

@@ -7,7 +7,9 @@ from interop.v1 import border_check_pb2 as pb
 from interop.v1 import systems_pb2
 
 
-def base_hit(match: mock_pb2.RecordMatch, category: str, action: systems_pb2.Action.ValueType) -> pb.Hit:
+def base_hit(
+    match: mock_pb2.RecordMatch, category: str, action: systems_pb2.Action.ValueType
+) -> pb.Hit:
     return pb.Hit(
         record_id=match.record_id,
         score=match.score,

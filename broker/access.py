@@ -9,15 +9,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TypeAlias
 
 from broker.systems import ALL_SYSTEMS
 from interop.v1 import border_check_pb2 as pb
 from interop.v1 import systems_pb2
 
-System = systems_pb2.System.ValueType
-Purpose = pb.Purpose.ValueType
+System: TypeAlias = systems_pb2.System.ValueType
+Purpose: TypeAlias = pb.Purpose.ValueType
 
-_BORDER = frozenset({pb.PURPOSE_BORDER_ENTRY, pb.PURPOSE_BORDER_EXIT, pb.PURPOSE_IN_TERRITORY_CHECK})
+_BORDER = frozenset(
+    {pb.PURPOSE_BORDER_ENTRY, pb.PURPOSE_BORDER_EXIT, pb.PURPOSE_IN_TERRITORY_CHECK}
+)
 
 
 @dataclass(frozen=True)

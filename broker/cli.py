@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import sys
 from collections.abc import Sequence
@@ -30,17 +31,21 @@ EPILOG = """examples:
 Every setting can also come from the environment (INTEROP_BUS, INTEROP_KAFKA_BOOTSTRAP,
 INTEROP_GATEWAY_LISTEN, ...; see README)."""
 
-PURPOSES = {n.removeprefix("PURPOSE_").lower().replace("_", "-"): v
-            for n, v in pb.Purpose.items() if v}  # fmt: skip
+PURPOSES = {
+    n.removeprefix("PURPOSE_").lower().replace("_", "-"): v for n, v in pb.Purpose.items() if v
+}
 SEXES = {"M": pb.SEX_MALE, "F": pb.SEX_FEMALE, "X": pb.SEX_OTHER}
 
 
 def _bus_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--bus", choices=["memory", "kafka"],
-                        help="message bus (default: $INTEROP_BUS or memory)")  # fmt: skip
-    parser.add_argument("--bootstrap", metavar="HOST:PORT",
-                        help="Kafka bootstrap servers (default: $INTEROP_KAFKA_BOOTSTRAP "
-                             "or 127.0.0.1:9092)")  # fmt: skip
+    parser.add_argument(
+        "--bus", choices=["memory", "kafka"], help="message bus (default: $INTEROP_BUS or memory)"
+    )
+    parser.add_argument(
+        "--bootstrap",
+        metavar="HOST:PORT",
+        help="Kafka bootstrap servers (default: $INTEROP_KAFKA_BOOTSTRAP or 127.0.0.1:9092)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -56,7 +61,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     up = commands.add_parser("up", help="run gateway, five adapters and five mocks in one process")
     _bus_options(up)
-    up.add_argument("--listen", metavar="HOST:PORT", help="gateway address (default 127.0.0.1:50051)")
+    up.add_argument(
+        "--listen", metavar="HOST:PORT", help="gateway address (default 127.0.0.1:50051)"
+    )
 
     serve = commands.add_parser("serve", help="run one part of the stack in this process")
     parts = serve.add_subparsers(dest="part", required=True, metavar="PART")
@@ -67,14 +74,18 @@ def build_parser() -> argparse.ArgumentParser:
     ad = parts.add_parser("adapter", help="the adapter of one system (a consumer group member)")
     ad.add_argument("system", choices=list(SYSTEMS))
     _bus_options(ad)
-    ad.add_argument("--system-address", metavar="HOST:PORT",
-                    help="where the system (or its mock) answers")  # fmt: skip
+    ad.add_argument(
+        "--system-address", metavar="HOST:PORT", help="where the system (or its mock) answers"
+    )
     mk = parts.add_parser("mock", help="the mock of one system")
     mk.add_argument("system", choices=list(SYSTEMS))
     mk.add_argument("--listen", metavar="HOST:PORT", help="default 127.0.0.1:5006x by system")
 
-    ck = commands.add_parser("check", help="send one border check and print the hit report",
-                             formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    ck = commands.add_parser(
+        "check",
+        help="send one border check and print the hit report",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     ck.add_argument("--target", default="127.0.0.1:50051", help="gateway address")
     ck.add_argument("--surname")
     ck.add_argument("--given-names", help='space separated, e.g. "ANNA MARIA"')
@@ -86,15 +97,22 @@ def build_parser() -> argparse.ArgumentParser:
     ck.add_argument("--issuing-state")
     ck.add_argument("--expiry", help="document expiry YYYY-MM-DD")
     ck.add_argument("--visa-sticker", help="visa sticker number")
-    ck.add_argument("--mrz", nargs="+", metavar="LINE",
-                    help="the MRZ lines (2 or 3), each as one argument or joined by \\n")  # fmt: skip
+    ck.add_argument(
+        "--mrz",
+        nargs="+",
+        metavar="LINE",
+        help="the MRZ lines (2 or 3), each as one argument or joined by \\n",
+    )
     ck.add_argument("--purpose", choices=list(PURPOSES), default="border-entry")
     ck.add_argument("--systems", help="comma separated subset, e.g. sis,vis (default: all)")
     ck.add_argument("--deadline-ms", type=int, help="how long the broker may wait (default 2000)")
     ck.add_argument("--request-id", default="")
     ck.add_argument("--json", action="store_true", help="print the report as JSON")
-    ck.add_argument("--stream", action="store_true",
-                    help="use CheckStream: print each system's result as it arrives")  # fmt: skip
+    ck.add_argument(
+        "--stream",
+        action="store_true",
+        help="use CheckStream: print each system's result as it arrives",
+    )
 
     hl = commands.add_parser("health", help="ask a server's grpc.health.v1 status")
     hl.add_argument("--target", default="127.0.0.1:50051")
@@ -106,17 +124,20 @@ def _settings(args: argparse.Namespace) -> Settings:
     settings = load_settings().with_overrides(
         bus=getattr(args, "bus", None),
         bootstrap=getattr(args, "bootstrap", None),
-        gateway_listen=getattr(args, "listen", None) if args.command != "serve"
-        or args.part == "gateway" else None,
+        gateway_listen=getattr(args, "listen", None)
+        if args.command != "serve" or args.part == "gateway"
+        else None,
         gateway_id=getattr(args, "gateway_id", None),
-    )  # fmt: skip
+    )
     part = getattr(args, "part", None)
     if part == "mock" and args.listen:
-        settings = settings.with_overrides(mock_addresses={**settings.mock_addresses,
-                                                           args.system: args.listen})  # fmt: skip
+        settings = settings.with_overrides(
+            mock_addresses={**settings.mock_addresses, args.system: args.listen}
+        )
     if part == "adapter" and args.system_address:
         settings = settings.with_overrides(
-            mock_addresses={**settings.mock_addresses, args.system: args.system_address})
+            mock_addresses={**settings.mock_addresses, args.system: args.system_address}
+        )
     return settings
 
 
@@ -136,9 +157,11 @@ def build_request(args: argparse.Namespace) -> pb.CheckRequest:
         traveller.document.expiry_date = args.expiry or ""
         if args.document_type:
             traveller.document.type = pb.DocumentType.Value(
-                "DOCUMENT_TYPE_" + args.document_type.upper().replace("-", "_"))
-    request = pb.CheckRequest(request_id=args.request_id, purpose=PURPOSES[args.purpose],
-                              traveller=traveller)  # fmt: skip
+                "DOCUMENT_TYPE_" + args.document_type.upper().replace("-", "_")
+            )
+    request = pb.CheckRequest(
+        request_id=args.request_id, purpose=PURPOSES[args.purpose], traveller=traveller
+    )
     if args.systems:
         request.systems.extend(system_from_name(s.strip()) for s in args.systems.split(","))
     if args.deadline_ms is not None:
@@ -158,8 +181,10 @@ async def _check(args: argparse.Namespace) -> int:
             print(_json(event))
         elif event.HasField("system_result"):
             o = event.system_result.outcome
-            print(f"-> {pb.OutcomeStatus.Name(o.status)} from {o.system} "
-                  f"({o.hit_count} hits, {o.latency_ms} ms)")  # fmt: skip
+            print(
+                f"-> {pb.OutcomeStatus.Name(o.status)} from {o.system} "
+                f"({o.hit_count} hits, {o.latency_ms} ms)"
+            )
         else:
             print(render_report(event.report))
     return 0
@@ -174,8 +199,7 @@ async def _health(args: argparse.Namespace) -> int:
 
     async with grpc.aio.insecure_channel(args.target) as channel:
         stub = health_pb2_grpc.HealthStub(channel)
-        response = await stub.Check(health_pb2.HealthCheckRequest(service=args.service),
-                                    timeout=5)  # fmt: skip
+        response = await stub.Check(health_pb2.HealthCheckRequest(service=args.service), timeout=5)
     name = health_pb2.HealthCheckResponse.ServingStatus.Name(response.status)
     print(name)
     return 0 if response.status == health_pb2.HealthCheckResponse.SERVING else 1
@@ -187,19 +211,24 @@ async def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
     if args.command == "up":
         async with stack.whole_stack(settings) as running:
-            print(f"interop: stack up on {settings.bus} bus; gateway on "
-                  f"{settings.gateway_listen.rsplit(':', 1)[0]}:{running.gateway.server.port}\n"
-                  "send a check with:\n  interop check --surname ERIKSSON --given-names "
-                  '"ANNA MARIA" --dob 1974-08-12 --nationality UTO --document L898902C3\n'
-                  "stop with Ctrl-C", flush=True)  # fmt: skip
+            print(
+                f"interop: stack up on {settings.bus} bus; gateway on "
+                f"{settings.gateway_listen.rsplit(':', 1)[0]}:{running.gateway.server.port}\n"
+                "send a check with:\n  interop check --surname ERIKSSON --given-names "
+                '"ANNA MARIA" --dob 1974-08-12 --nationality UTO --document L898902C3\n'
+                "stop with Ctrl-C",
+                flush=True,
+            )
             await wait_for_shutdown_signal()
         return 0
-    contexts = {
-        "gateway": lambda: stack.gateway(settings),
-        "adapter": lambda: stack.adapter(settings, args.system),
-        "mock": lambda: stack.mock(settings, args.system),
-    }
-    async with contexts[args.part]():
+    part: contextlib.AbstractAsyncContextManager[object]
+    if args.part == "gateway":
+        part = stack.gateway(settings)
+    elif args.part == "adapter":
+        part = stack.adapter(settings, args.system)
+    else:
+        part = stack.mock(settings, args.system)
+    async with part:
         await wait_for_shutdown_signal()
     return 0
 

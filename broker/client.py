@@ -14,10 +14,10 @@ from interop.v1 import border_check_pb2_grpc
 
 def field_violations(error: grpc.aio.AioRpcError) -> list[tuple[str, str]]:
     """(field, description) pairs from a google.rpc.BadRequest in the error details."""
-    status = rpc_status.from_call(error)  # type: ignore[arg-type]
+    status = rpc_status.from_call(error)
     if status is None:
         return []
-    out = []
+    out: list[tuple[str, str]] = []
     for detail in status.details:
         bad = error_details_pb2.BadRequest()
         if detail.Unpack(bad):

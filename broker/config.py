@@ -80,9 +80,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     """Settings from INTEROP_* environment variables, defaults for the rest."""
     env = dict(os.environ if environ is None else environ)
     base = Settings()
-    mocks = {
-        s: env.get(f"INTEROP_MOCK_{s.upper()}", base.mock_addresses[s]) for s in SYSTEMS
-    }
+    mocks = {s: env.get(f"INTEROP_MOCK_{s.upper()}", base.mock_addresses[s]) for s in SYSTEMS}
     topics = Topics(
         prefix=env.get("INTEROP_TOPIC_PREFIX", base.topics.prefix),
         partitions=_int(env, "INTEROP_TOPIC_PARTITIONS", base.topics.partitions),

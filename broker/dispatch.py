@@ -13,6 +13,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
+from typing import TypeAlias
 
 from broker.bus import Bus, BusError, Subscription, TopicSpec
 from broker.config import Topics
@@ -23,7 +24,7 @@ from interop.v1 import bus_pb2, systems_pb2
 
 log = logging.getLogger(__name__)
 
-System = systems_pb2.System.ValueType
+System: TypeAlias = systems_pb2.System.ValueType
 
 
 @dataclass(frozen=True)
@@ -167,6 +168,4 @@ def _elapsed_ms(started: float) -> int:
 
 
 def _answer(reply: bus_pb2.SystemReply, started: float) -> Answer:
-    return Answer(
-        reply.system, reply.status, _elapsed_ms(started), tuple(reply.hits), reply.detail
-    )
+    return Answer(reply.system, reply.status, _elapsed_ms(started), tuple(reply.hits), reply.detail)

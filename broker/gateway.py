@@ -51,7 +51,9 @@ class Gateway(border_check_pb2_grpc.BorderCheckServicer):
         self._tls = tls
 
     async def Check(
-        self, request: pb.CheckRequest, context: grpc.aio.ServicerContext[pb.CheckRequest, pb.HitReport]
+        self,
+        request: pb.CheckRequest,
+        context: grpc.aio.ServicerContext[pb.CheckRequest, pb.HitReport],
     ) -> pb.HitReport:
         report = pb.HitReport()
         async for event in self._events(request, context):
@@ -81,10 +83,14 @@ class Gateway(border_check_pb2_grpc.BorderCheckServicer):
         correlation_id = uuid.uuid4().hex
         deadline = self._deadline(check, context)
         answers = [
-            Answer(s, pb.OUTCOME_STATUS_NOT_PERMITTED, 0,
-                   detail=f"profile {caller.profile.name} may not ask this system")
+            Answer(
+                s,
+                pb.OUTCOME_STATUS_NOT_PERMITTED,
+                0,
+                detail=f"profile {caller.profile.name} may not ask this system",
+            )
             for s in plan.not_permitted
-        ]  # fmt: skip
+        ]
         for answer in answers:
             yield _result_event(answer)
         queries = [self._query(correlation_id, check, caller, s, deadline) for s in plan.asked]
@@ -92,17 +98,24 @@ class Gateway(border_check_pb2_grpc.BorderCheckServicer):
             answers.append(answer)
             yield _result_event(answer)
         report = build_report(
-            check.request_id, correlation_id, check.traveller, answers,
-            dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"), self._linker,
-        )  # fmt: skip
+            check.request_id,
+            correlation_id,
+            check.traveller,
+            answers,
+            dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"),
+            self._linker,
+        )
         await self._audit(_audit_record(report, check, caller))
         log.info(
             "check %s by %s (%s): verdict %s, %d hits, %s in %.0f ms",
-            correlation_id, caller.authority, caller.profile.name,
-            pb.Verdict.Name(report.verdict), len(report.hits),
+            correlation_id,
+            caller.authority,
+            caller.profile.name,
+            pb.Verdict.Name(report.verdict),
+            len(report.hits),
             " ".join(f"{o.system}:{o.status}" for o in report.outcomes),
             (time.monotonic() - started) * 1000,
-        )  # fmt: skip
+        )
         yield pb.CheckEvent(report=report)
 
     async def _authenticate(self, context: grpc.aio.ServicerContext[object, object]) -> Caller:
@@ -124,8 +137,10 @@ class Gateway(border_check_pb2_grpc.BorderCheckServicer):
             await _abort_invalid(context, error)
             raise
 
-    def _deadline(self, check: ValidCheck, context: grpc.aio.ServicerContext[object, object]) -> float:
-        """Monotonic instant to stop waiting: the asked or default budget, capped by the caller's."""
+    def _deadline(
+        self, check: ValidCheck, context: grpc.aio.ServicerContext[object, object]
+    ) -> float:
+        """When to stop waiting (monotonic): the asked or default budget, capped by the caller."""
         budget = (check.deadline_ms or self._settings.default_deadline_ms) / 1000
         remaining = context.time_remaining()
         if remaining is not None:

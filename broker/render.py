@@ -30,8 +30,10 @@ def _traveller(t: pb.Traveller) -> str:
     if t.nationality:
         parts.append(t.nationality)
     if t.document.number:
-        parts.append(f"document {t.document.number}"
-                     + (f" ({t.document.issuing_state})" if t.document.issuing_state else ""))  # fmt: skip
+        parts.append(
+            f"document {t.document.number}"
+            + (f" ({t.document.issuing_state})" if t.document.issuing_state else "")
+        )
     if t.visa_sticker_number:
         parts.append(f"visa {t.visa_sticker_number}")
     return ", ".join(p for p in parts if p)
@@ -71,20 +73,25 @@ def render_report(report: pb.HitReport) -> str:
     for o in report.outcomes:
         status = _enum(pb.OutcomeStatus.Name(o.status), "OUTCOME_STATUS_").upper()
         note = f"  ({o.detail})" if o.detail and o.status != pb.OUTCOME_STATUS_ANSWERED else ""
-        lines.append(f"  {_system(o.system):<8} {status:<13} {o.hit_count} hit(s) "
-                     f"{o.latency_ms:>5} ms{note}")  # fmt: skip
+        lines.append(
+            f"  {_system(o.system):<8} {status:<13} {o.hit_count} hit(s) {o.latency_ms:>5} ms{note}"
+        )
     if report.hits:
         lines += ["", "Hits (most urgent first):"]
     for hit in report.hits:
         action = _enum(systems_pb2.Action.Name(hit.action), "ACTION_")
         match_class = _enum(pb.MatchClass.Name(hit.match_class), "MATCH_CLASS_")
-        lines.append(f"  [{hit.hit_id}] {hit.category}  action: {action}  "
-                     f"score {hit.score:.2f} ({match_class})  record {hit.record_id}")  # fmt: skip
+        lines.append(
+            f"  [{hit.hit_id}] {hit.category}  action: {action}  "
+            f"score {hit.score:.2f} ({match_class})  record {hit.record_id}"
+        )
         if hit.identity.ListFields():
             lines.append(f"      held as: {_traveller(hit.identity)}")
         for f in hit.explanation:
-            lines.append(f"      {f.field}: {f.query_value!r} ~ {f.record_value!r} "
-                         f"{f.similarity:.2f} ({f.method})")  # fmt: skip
+            lines.append(
+                f"      {f.field}: {f.query_value!r} ~ {f.record_value!r} "
+                f"{f.similarity:.2f} ({f.method})"
+            )
         detail = _detail(hit)
         if detail:
             lines.append(f"      {detail}")

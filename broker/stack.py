@@ -6,9 +6,10 @@ part per process for deployments with several gateways and adapter replicas.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Coroutine, Sequence
 from dataclasses import dataclass
 
 from adapters.registry import ADAPTERS
@@ -41,7 +42,9 @@ def _bus(settings: Settings, client_id: str) -> Bus:
 
 
 @contextlib.asynccontextmanager
-async def gateway(settings: Settings, policy: AccessPolicy | None = None) -> AsyncIterator[RunningGateway]:
+async def gateway(
+    settings: Settings, policy: AccessPolicy | None = None
+) -> AsyncIterator[RunningGateway]:
     """A serving gateway; health turns SERVING only once its reply topic is being read."""
     bus = _bus(settings, f"gateway-{settings.gateway_id}")
     await bus.start()
@@ -50,18 +53,31 @@ async def gateway(settings: Settings, policy: AccessPolicy | None = None) -> Asy
         await dispatcher.start()
 
         async def audit(record: bus_pb2.AuditRecord) -> None:
-            await bus.publish(settings.topics.audit, record.correlation_id.encode(),
-                              record.SerializeToString())  # fmt: skip
+            await bus.publish(
+                settings.topics.audit, record.correlation_id.encode(), record.SerializeToString()
+            )
 
-        servicer = Gateway(settings, dispatcher, policy or AccessPolicy({}), audit, link_hits,
-                           tls=False)  # fmt: skip
+        servicer = Gateway(
+            settings, dispatcher, policy or AccessPolicy({}), audit, link_hits, tls=False
+        )
         full_name = border_check_pb2.DESCRIPTOR.services_by_name["BorderCheck"].full_name
-        server = GrpcServer(settings.gateway_listen, [Service(
-            full_name, lambda s: border_check_pb2_grpc.add_BorderCheckServicer_to_server(servicer, s))])  # fmt: skip
+        server = GrpcServer(
+            settings.gateway_listen,
+            [
+                Service(
+                    full_name,
+                    lambda s: border_check_pb2_grpc.add_BorderCheckServicer_to_server(servicer, s),
+                )
+            ],
+        )
         await server.start()
         await server.set_serving(True)
-        log.info("gateway %s listening on %s (bus %s)", settings.gateway_id,
-                 settings.gateway_listen.rsplit(":", 1)[0] + f":{server.port}", settings.bus)  # fmt: skip
+        log.info(
+            "gateway %s listening on %s (bus %s)",
+            settings.gateway_id,
+            settings.gateway_listen.rsplit(":", 1)[0] + f":{server.port}",
+            settings.bus,
+        )
         try:
             yield RunningGateway(server, dispatcher, bus)
         finally:
@@ -107,8 +123,9 @@ class RunningStack:
 
 
 @contextlib.asynccontextmanager
-async def whole_stack(settings: Settings, systems: Sequence[str] = tuple(SYSTEMS)
-                      ) -> AsyncIterator[RunningStack]:  # fmt: skip
+async def whole_stack(
+    settings: Settings, systems: Sequence[str] = tuple(SYSTEMS)
+) -> AsyncIterator[RunningStack]:
     """Mocks, adapters and the gateway of every system, started in dependency order."""
     async with contextlib.AsyncExitStack() as stack:
         mocks = {name: await stack.enter_async_context(mock(settings, name)) for name in systems}
@@ -118,10 +135,8 @@ async def whole_stack(settings: Settings, systems: Sequence[str] = tuple(SYSTEMS
 
 
 @contextlib.asynccontextmanager
-async def _background(coro: object, name: str) -> AsyncIterator[None]:
-    import asyncio
-
-    task = asyncio.create_task(coro, name=name)  # type: ignore[arg-type]
+async def _background(coro: Coroutine[object, object, None], name: str) -> AsyncIterator[None]:
+    task = asyncio.create_task(coro, name=name)
     try:
         yield
     finally:

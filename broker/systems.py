@@ -21,7 +21,7 @@ def system_name(system: systems_pb2.System.ValueType) -> str:
 
 
 def system_from_name(name: str) -> systems_pb2.System.ValueType:
-    """"sis" (any case) -> `SYSTEM_SIS`; ValueError naming the choices otherwise."""
+    """ "sis" (any case) -> `SYSTEM_SIS`; ValueError naming the choices otherwise."""
     try:
         return SYSTEMS[name.lower()]
     except KeyError:

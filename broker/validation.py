@@ -31,9 +31,13 @@ _DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 _ALNUM = re.compile(r"^[A-Z0-9]{1,20}$")
 _NAME_FORBIDDEN = re.compile(r"[\d\x00-\x1f\x7f<>{}\[\]|\\/@#$%^&*=+_~`\";:!?]")
 _MRZ_SEX = {"M": pb.SEX_MALE, "F": pb.SEX_FEMALE, "X": pb.SEX_OTHER}
-_MRZ_DOCUMENT = {"P": pb.DOCUMENT_TYPE_PASSPORT, "I": pb.DOCUMENT_TYPE_ID_CARD,
-                 "A": pb.DOCUMENT_TYPE_ID_CARD, "C": pb.DOCUMENT_TYPE_ID_CARD,
-                 "V": pb.DOCUMENT_TYPE_VISA}
+_MRZ_DOCUMENT = {
+    "P": pb.DOCUMENT_TYPE_PASSPORT,
+    "I": pb.DOCUMENT_TYPE_ID_CARD,
+    "A": pb.DOCUMENT_TYPE_ID_CARD,
+    "C": pb.DOCUMENT_TYPE_ID_CARD,
+    "V": pb.DOCUMENT_TYPE_VISA,
+}
 
 
 @dataclass(frozen=True)
@@ -47,45 +51,65 @@ class ValidCheck:
     deadline_ms: int | None
 
 
-def validate_check(request: pb.CheckRequest, max_request_bytes: int, max_deadline_ms: int,
-                   today: dt.date | None = None) -> ValidCheck:
+def validate_check(
+    request: pb.CheckRequest,
+    max_request_bytes: int,
+    max_deadline_ms: int,
+    today: dt.date | None = None,
+) -> ValidCheck:
     """Return the normalised check or raise InvalidRequest listing every wrong field."""
     problems: list[FieldViolation] = []
     size = request.ByteSize()
     if size > max_request_bytes:
-        problems.append(FieldViolation(_largest_field(request),
-                                       f"request is {size} bytes; the limit is {max_request_bytes}"))
+        problems.append(
+            FieldViolation(
+                _largest_field(request),
+                f"request is {size} bytes; the limit is {max_request_bytes}",
+            )
+        )
         raise InvalidRequest(problems)
     if len(request.request_id) > 128:
         problems.append(FieldViolation("request_id", "at most 128 characters"))
     if request.purpose == pb.PURPOSE_UNSPECIFIED or request.purpose not in pb.Purpose.values():
-        problems.append(FieldViolation("purpose", "required: one of " + ", ".join(
-            n for n in pb.Purpose.keys() if n != "PURPOSE_UNSPECIFIED")))
+        problems.append(
+            FieldViolation(
+                "purpose",
+                "required: one of "
+                + ", ".join(n for n in pb.Purpose.keys() if n != "PURPOSE_UNSPECIFIED"),
+            )
+        )
     systems = _systems(request.systems, problems)
     deadline = None
     if request.HasField("deadline_ms"):
         deadline = request.deadline_ms
         if not 0 < deadline <= max_deadline_ms:
-            problems.append(FieldViolation(
-                "deadline_ms", f"must be between 1 and {max_deadline_ms} ms, got {deadline}"))
-    traveller = normalise_traveller(request.traveller, problems, today or dt.date.today(),
-                                    present=request.HasField("traveller"))
+            problems.append(
+                FieldViolation(
+                    "deadline_ms", f"must be between 1 and {max_deadline_ms} ms, got {deadline}"
+                )
+            )
+    traveller = normalise_traveller(
+        request.traveller, problems, today or dt.date.today(), present=request.HasField("traveller")
+    )
     if problems:
         raise InvalidRequest(problems)
     return ValidCheck(request.request_id, request.purpose, traveller, systems, deadline)
 
 
 def _largest_field(request: pb.CheckRequest) -> str:
-    sizes = {f"traveller.{d.name}": v.ByteSize() if hasattr(v, "ByteSize") else len(str(v))
-             for d, v in request.traveller.ListFields()}
+    sizes = {
+        f"traveller.{d.name}": v.ByteSize() if hasattr(v, "ByteSize") else len(str(v))
+        for d, v in request.traveller.ListFields()
+    }
     biometrics = request.traveller.biometrics
     sizes["traveller.biometrics.face_embedding"] = 4 * len(biometrics.face_embedding)
     sizes["traveller.biometrics.fingerprints"] = sum(f.ByteSize() for f in biometrics.fingerprints)
     return max(sizes, key=lambda k: sizes[k]) if sizes else "request"
 
 
-def _systems(requested: Sequence[int], problems: list[FieldViolation]
-             ) -> tuple[systems_pb2.System.ValueType, ...]:
+def _systems(
+    requested: Sequence[int], problems: list[FieldViolation]
+) -> tuple[systems_pb2.System.ValueType, ...]:
     chosen: list[systems_pb2.System.ValueType] = []
     for i, value in enumerate(requested):
         if value not in ALL_SYSTEMS:
@@ -95,8 +119,9 @@ def _systems(requested: Sequence[int], problems: list[FieldViolation]
     return tuple(sorted(chosen))
 
 
-def normalise_traveller(raw: pb.Traveller, problems: list[FieldViolation], today: dt.date,
-                        present: bool = True) -> pb.Traveller:
+def normalise_traveller(
+    raw: pb.Traveller, problems: list[FieldViolation], today: dt.date, present: bool = True
+) -> pb.Traveller:
     """Validate `raw`, fill it from its MRZ, and return it with canonical names and codes."""
     out = pb.Traveller()
     out.CopyFrom(raw)
@@ -105,29 +130,45 @@ def normalise_traveller(raw: pb.Traveller, problems: list[FieldViolation], today
     if mrz is not None:
         _merge_mrz(out, mrz, problems)
     _names(out, problems)
-    _date("traveller.date_of_birth", out.date_of_birth, problems, today, allow_unknown=True,
-          not_after=today)
+    _date(
+        "traveller.date_of_birth",
+        out.date_of_birth,
+        problems,
+        today,
+        allow_unknown=True,
+        not_after=today,
+    )
     if out.sex not in pb.Sex.values():
         problems.append(FieldViolation("traveller.sex", f"unknown value {out.sex}"))
     out.nationality = _country("traveller.nationality", out.nationality, problems)
     _document(out, problems, today)
     sticker = out.visa_sticker_number.strip().upper()
     if sticker and not _ALNUM.match(sticker):
-        problems.append(FieldViolation("traveller.visa_sticker_number",
-                                       "1 to 20 letters A-Z or digits"))
+        problems.append(
+            FieldViolation("traveller.visa_sticker_number", "1 to 20 letters A-Z or digits")
+        )
     out.visa_sticker_number = sticker
     _biometrics(out.biometrics, problems)
     if len(problems) == before and not _searchable(out):
-        problems.append(FieldViolation(
-            "traveller", ("required: " if not present else "")
-            + "give at least a surname, a document number, a visa sticker number, an MRZ "
-            "or biometrics"))
+        problems.append(
+            FieldViolation(
+                "traveller",
+                ("required: " if not present else "")
+                + "give at least a surname, a document number, a visa sticker number, an MRZ "
+                "or biometrics",
+            )
+        )
     return out
 
 
 def _searchable(t: pb.Traveller) -> bool:
-    return bool(t.surname or t.document.number or t.visa_sticker_number
-                or t.biometrics.face_embedding or t.biometrics.fingerprints)
+    return bool(
+        t.surname
+        or t.document.number
+        or t.visa_sticker_number
+        or t.biometrics.face_embedding
+        or t.biometrics.fingerprints
+    )
 
 
 def _mrz(text: str, problems: list[FieldViolation]) -> Mrz | None:
@@ -153,8 +194,12 @@ def _merge_mrz(out: pb.Traveller, mrz: Mrz, problems: list[FieldViolation]) -> N
         ("traveller.document.issuing_state", out.document.issuing_state, mrz.issuing_state),
     ]
     for field, given, read in pairs:
-        if given and read and canonical_name(given) != canonical_name(read) and \
-                given.strip().upper() != read:
+        if (
+            given
+            and read
+            and canonical_name(given) != canonical_name(read)
+            and given.strip().upper() != read
+        ):
             problems.append(FieldViolation(field, f"{given!r} does not match the MRZ ({read!r})"))
     out.surname = out.surname or mrz.surname
     if not out.given_names:
@@ -173,23 +218,36 @@ def _merge_mrz(out: pb.Traveller, mrz: Mrz, problems: list[FieldViolation]) -> N
 
 def _names(out: pb.Traveller, problems: list[FieldViolation]) -> None:
     if len(out.surname) > MAX_NAME_CHARS or _NAME_FORBIDDEN.search(out.surname):
-        problems.append(FieldViolation(
-            "traveller.surname", f"letters, spaces, hyphens and apostrophes only, "
-            f"at most {MAX_NAME_CHARS} characters"))
+        problems.append(
+            FieldViolation(
+                "traveller.surname",
+                f"letters, spaces, hyphens and apostrophes only, "
+                f"at most {MAX_NAME_CHARS} characters",
+            )
+        )
     if len(out.given_names) > MAX_GIVEN_NAMES:
         problems.append(FieldViolation("traveller.given_names", f"at most {MAX_GIVEN_NAMES} names"))
     for i, name in enumerate(out.given_names):
         if len(name) > MAX_NAME_CHARS or _NAME_FORBIDDEN.search(name):
-            problems.append(FieldViolation(
-                f"traveller.given_names[{i}]", "letters, spaces, hyphens and apostrophes only"))
+            problems.append(
+                FieldViolation(
+                    f"traveller.given_names[{i}]", "letters, spaces, hyphens and apostrophes only"
+                )
+            )
     out.surname = canonical_name(out.surname)
     given = [canonical_name(part) for name in out.given_names for part in name.split()]
     del out.given_names[:]
     out.given_names.extend(g for g in given if g)
 
 
-def _date(field: str, value: str, problems: list[FieldViolation], today: dt.date,
-          allow_unknown: bool, not_after: dt.date | None = None) -> None:
+def _date(
+    field: str,
+    value: str,
+    problems: list[FieldViolation],
+    today: dt.date,
+    allow_unknown: bool,
+    not_after: dt.date | None = None,
+) -> None:
     if not value:
         return
     match = _DATE.match(value)
@@ -227,29 +285,37 @@ def _document(out: pb.Traveller, problems: list[FieldViolation], today: dt.date)
     document = out.document
     number = document.number.replace(" ", "").replace("<", "").upper()
     if number and not _ALNUM.match(number):
-        problems.append(FieldViolation("traveller.document.number",
-                                       "1 to 20 letters A-Z or digits"))
+        problems.append(
+            FieldViolation("traveller.document.number", "1 to 20 letters A-Z or digits")
+        )
     document.number = number
     if document.type not in pb.DocumentType.values():
         problems.append(FieldViolation("traveller.document.type", f"unknown value {document.type}"))
-    document.issuing_state = _country("traveller.document.issuing_state",
-                                      document.issuing_state, problems)
-    _date("traveller.document.expiry_date", document.expiry_date, problems, today,
-          allow_unknown=False)
+    document.issuing_state = _country(
+        "traveller.document.issuing_state", document.issuing_state, problems
+    )
+    _date(
+        "traveller.document.expiry_date", document.expiry_date, problems, today, allow_unknown=False
+    )
 
 
 def _biometrics(biometrics: pb.Biometrics, problems: list[FieldViolation]) -> None:
     face = biometrics.face_embedding
     if face and len(face) != FACE_DIMENSIONS:
-        problems.append(FieldViolation("traveller.biometrics.face_embedding",
-                                       f"{FACE_DIMENSIONS} floats, got {len(face)}"))
+        problems.append(
+            FieldViolation(
+                "traveller.biometrics.face_embedding", f"{FACE_DIMENSIONS} floats, got {len(face)}"
+            )
+        )
     elif face and not all(math.isfinite(x) for x in face):
-        problems.append(FieldViolation("traveller.biometrics.face_embedding",
-                                       "contains NaN or infinity"))
+        problems.append(
+            FieldViolation("traveller.biometrics.face_embedding", "contains NaN or infinity")
+        )
     prints = biometrics.fingerprints
     if len(prints) > MAX_FINGERPRINTS:
-        problems.append(FieldViolation("traveller.biometrics.fingerprints",
-                                       f"at most {MAX_FINGERPRINTS}"))
+        problems.append(
+            FieldViolation("traveller.biometrics.fingerprints", f"at most {MAX_FINGERPRINTS}")
+        )
     seen: set[int] = set()
     for i, finger in enumerate(prints):
         field = f"traveller.biometrics.fingerprints[{i}]"
@@ -257,7 +323,8 @@ def _biometrics(biometrics: pb.Biometrics, problems: list[FieldViolation]) -> No
             problems.append(FieldViolation(f"{field}.position", "1 to 10, each finger once"))
         seen.add(finger.position)
         if not 0 < len(finger.template) <= MAX_TEMPLATE_FLOATS:
-            problems.append(FieldViolation(f"{field}.template",
-                                           f"1 to {MAX_TEMPLATE_FLOATS} floats"))
+            problems.append(
+                FieldViolation(f"{field}.template", f"1 to {MAX_TEMPLATE_FLOATS} floats")
+            )
         elif not all(math.isfinite(x) for x in finger.template):
             problems.append(FieldViolation(f"{field}.template", "contains NaN or infinity"))

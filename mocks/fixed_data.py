@@ -18,9 +18,7 @@ SPECIMEN = pb.Traveller(
     date_of_birth="1974-08-12",
     sex=pb.SEX_FEMALE,
     nationality="UTO",
-    document=pb.Document(
-        type=pb.DOCUMENT_TYPE_PASSPORT, number="L898902C3", issuing_state="UTO"
-    ),
+    document=pb.Document(type=pb.DOCUMENT_TYPE_PASSPORT, number="L898902C3", issuing_state="UTO"),
 )
 FUGITIVE = pb.Traveller(
     surname="VOLKOV",
@@ -89,15 +87,28 @@ def _specimen_visa(today: dt.date) -> s.VisApplication:
 
 
 def _specimen_file(today: dt.date) -> s.EesFile:
-    stays = [Stay(today - dt.timedelta(days=120), today - dt.timedelta(days=100)),
-             Stay(today - dt.timedelta(days=10))]  # fmt: skip
+    stays = [
+        Stay(today - dt.timedelta(days=120), today - dt.timedelta(days=100)),
+        Stay(today - dt.timedelta(days=10)),
+    ]
     status = stay_status(stays, today)
-    crossings = [s.EesCrossing(direction="ENTRY", date=_iso(stays[0].entry),
-                               border_crossing_point="DEU-FRA-AIRPORT")]  # fmt: skip
-    crossings.append(s.EesCrossing(direction="EXIT", date=_iso(today - dt.timedelta(days=100)),
-                                   border_crossing_point="DEU-FRA-AIRPORT"))  # fmt: skip
-    crossings.append(s.EesCrossing(direction="ENTRY", date=_iso(stays[1].entry),
-                                   border_crossing_point="SWE-ARN-AIRPORT"))  # fmt: skip
+    crossings = [
+        s.EesCrossing(
+            direction="ENTRY", date=_iso(stays[0].entry), border_crossing_point="DEU-FRA-AIRPORT"
+        )
+    ]
+    crossings.append(
+        s.EesCrossing(
+            direction="EXIT",
+            date=_iso(today - dt.timedelta(days=100)),
+            border_crossing_point="DEU-FRA-AIRPORT",
+        )
+    )
+    crossings.append(
+        s.EesCrossing(
+            direction="ENTRY", date=_iso(stays[1].entry), border_crossing_point="SWE-ARN-AIRPORT"
+        )
+    )
     return s.EesFile(
         file_id="EES-000000001",
         crossings=crossings,
@@ -129,13 +140,15 @@ def _applicant(today: dt.date) -> s.EurodacRecord:
 def fixed_stores() -> dict[str, FixedStore]:
     """One store per system, each holding its part of the fixed data set."""
     return {
-        "sis": FixedStore([
-            Record("SIS-DE-2024-0001", SPECIMEN, _specimen_refusal),
-            Record("SIS-FR-2025-0042", FUGITIVE, _fugitive_arrest),
-            Record("SIS-FR-2026-0815", STOLEN_PASSPORT, _stolen, document_only=True),
-        ]),
+        "sis": FixedStore(
+            [
+                Record("SIS-DE-2024-0001", SPECIMEN, _specimen_refusal),
+                Record("SIS-FR-2025-0042", FUGITIVE, _fugitive_arrest),
+                Record("SIS-FR-2026-0815", STOLEN_PASSPORT, _stolen, document_only=True),
+            ]
+        ),
         "vis": FixedStore([Record("VIS-SE-2026-117", SPECIMEN, _specimen_visa)]),
         "ees": FixedStore([Record("EES-000000001", SPECIMEN, _specimen_file)]),
         "etias": FixedStore([Record("ETIAS-000000001", SPECIMEN, _specimen_authorisation)]),
         "eurodac": FixedStore([Record("EURODAC-IT-0001", APPLICANT, _applicant)]),
-    }  # fmt: skip
+    }

@@ -63,8 +63,9 @@ class FixedStore:
 
 
 def _field(name: str, query: str, record: str) -> pb.FieldMatch:
-    return pb.FieldMatch(field=name, query_value=query, record_value=record, similarity=1.0,
-                         method="exact")  # fmt: skip
+    return pb.FieldMatch(
+        field=name, query_value=query, record_value=record, similarity=1.0, method="exact"
+    )
 
 
 def _explain(query: pb.Traveller, record: Record) -> list[pb.FieldMatch] | None:
@@ -91,7 +92,7 @@ def _explain(query: pb.Traveller, record: Record) -> list[pb.FieldMatch] | None:
 
 
 _DETAIL_FIELD = {
-    field.message_type.full_name: field.name
+    field.message_type.full_name: field.name  # type: ignore[union-attr]
     for field in mock_pb2.RecordMatch.DESCRIPTOR.oneofs_by_name["detail"].fields
 }
 

@@ -51,7 +51,9 @@ def generate(out: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=ROOT, help="folder to write into (default: repo root)")
+    parser.add_argument(
+        "--out", type=Path, default=ROOT, help="folder to write into (default: repo root)"
+    )
     args = parser.parse_args(argv)
     generate(args.out)
     return 0

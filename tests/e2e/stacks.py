@@ -30,9 +30,12 @@ from interop.v1 import border_check_pb2_grpc
 
 ROOT = Path(__file__).resolve().parents[2]
 SPECIMEN = pb.Traveller(
-    surname="Eriksson", given_names=["Anna Maria"], date_of_birth="1974-08-12",
-    nationality="uto", document=pb.Document(number="L898902C3"),
-)  # fmt: skip
+    surname="Eriksson",
+    given_names=["Anna Maria"],
+    date_of_birth="1974-08-12",
+    nationality="uto",
+    document=pb.Document(number="L898902C3"),
+)
 
 
 def free_port() -> int:
@@ -89,21 +92,30 @@ class ProcessStack:
 
     def env(self) -> dict[str, str]:
         env = dict(os.environ)
-        env.update({
-            "INTEROP_BUS": "kafka",
-            "INTEROP_KAFKA_BOOTSTRAP": self.bootstrap,
-            "INTEROP_TOPIC_PREFIX": self.prefix,
-            "INTEROP_GATEWAY_LISTEN": self.target,
-            "PYTHONUNBUFFERED": "1",
-        })  # fmt: skip
-        env.update({f"INTEROP_MOCK_{s.upper()}": f"127.0.0.1:{p}" for s, p in self.mock_ports.items()})
+        env.update(
+            {
+                "INTEROP_BUS": "kafka",
+                "INTEROP_KAFKA_BOOTSTRAP": self.bootstrap,
+                "INTEROP_TOPIC_PREFIX": self.prefix,
+                "INTEROP_GATEWAY_LISTEN": self.target,
+                "PYTHONUNBUFFERED": "1",
+            }
+        )
+        env.update(
+            {f"INTEROP_MOCK_{s.upper()}": f"127.0.0.1:{p}" for s, p in self.mock_ports.items()}
+        )
         return env
 
     def spawn(self, name: str, *args: str) -> subprocess.Popen[bytes]:
         self.logs.mkdir(parents=True, exist_ok=True)
-        log = open(self.logs / f"{self.prefix}-{name}.log", "ab")  # noqa: SIM115
-        process = subprocess.Popen([sys.executable, "-m", "broker.cli", *args], cwd=ROOT,
-                                   env=self.env(), stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
+        log = open(self.logs / f"{self.prefix}-{name}.log", "ab")
+        process = subprocess.Popen(
+            [sys.executable, "-m", "broker.cli", *args],
+            cwd=ROOT,
+            env=self.env(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         self.processes[name] = process
         return process
 
@@ -142,11 +154,14 @@ class ProcessStack:
 class InProcessStack:
     """The same parts in this event loop on the in-memory bus."""
 
-    settings: Settings = field(default_factory=lambda: Settings(
-        bus="memory", gateway_listen=f"127.0.0.1:{free_port()}",
-        mock_addresses={s: f"127.0.0.1:{free_port()}" for s in SYSTEMS},
-        topics=Topics(prefix=f"mem{uuid.uuid4().hex[:8]}"),
-    ))  # fmt: skip
+    settings: Settings = field(
+        default_factory=lambda: Settings(
+            bus="memory",
+            gateway_listen=f"127.0.0.1:{free_port()}",
+            mock_addresses={s: f"127.0.0.1:{free_port()}" for s in SYSTEMS},
+            topics=Topics(prefix=f"mem{uuid.uuid4().hex[:8]}"),
+        )
+    )
     _exit: contextlib.AsyncExitStack = field(default_factory=contextlib.AsyncExitStack)
 
     @property

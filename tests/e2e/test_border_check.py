@@ -16,8 +16,7 @@ from interop.v1 import systems_pb2 as s
 from tests.e2e.stacks import SPECIMEN, InProcessStack, ProcessStack
 
 SPECIMEN_MRZ = (
-    "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<\n"
-    "L898902C36UTO7408122F1204159ZE184226B<<<<<10"
+    "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<\nL898902C36UTO7408122F1204159ZE184226B<<<<<10"
 )
 ALL = [s.SYSTEM_SIS, s.SYSTEM_VIS, s.SYSTEM_EES, s.SYSTEM_ETIAS, s.SYSTEM_EURODAC]
 
@@ -50,7 +49,9 @@ def check_request(traveller: pb.Traveller, **kwargs: object) -> pb.CheckRequest:
     return pb.CheckRequest(purpose=pb.PURPOSE_BORDER_ENTRY, traveller=traveller, **kwargs)  # type: ignore[arg-type]
 
 
-async def test_specimen_traveller_gets_a_full_report(client: border_check_pb2_grpc.BorderCheckStub) -> None:
+async def test_specimen_traveller_gets_a_full_report(
+    client: border_check_pb2_grpc.BorderCheckStub,
+) -> None:
     report = await client.Check(check_request(SPECIMEN, request_id="r-1"), timeout=10)
     assert report.request_id == "r-1"
     assert len(report.correlation_id) == 32
@@ -59,7 +60,10 @@ async def test_specimen_traveller_gets_a_full_report(client: border_check_pb2_gr
     assert report.verdict == pb.VERDICT_HIT
     first = report.hits[0]
     assert (first.system, first.category, first.action) == (
-        s.SYSTEM_SIS, "SIS_REFUSAL_OF_ENTRY", s.ACTION_REFUSE_ENTRY)  # fmt: skip
+        s.SYSTEM_SIS,
+        "SIS_REFUSAL_OF_ENTRY",
+        s.ACTION_REFUSE_ENTRY,
+    )
     assert first.sis.legal_basis.endswith("Art. 24")
     assert "document.number" in {f.field for f in first.explanation}
     assert {h.system for h in report.hits} >= {s.SYSTEM_SIS, s.SYSTEM_VIS, s.SYSTEM_EES}
@@ -73,13 +77,22 @@ async def test_specimen_traveller_gets_a_full_report(client: border_check_pb2_gr
     assert report.actions[0] == "Refuse entry"
 
 
-async def test_mrz_alone_finds_the_same_person(client: border_check_pb2_grpc.BorderCheckStub) -> None:
+async def test_mrz_alone_finds_the_same_person(
+    client: border_check_pb2_grpc.BorderCheckStub,
+) -> None:
     report = await client.Check(check_request(pb.Traveller(mrz=SPECIMEN_MRZ)), timeout=10)
     t = report.traveller
     assert (t.surname, list(t.given_names), t.date_of_birth, t.nationality) == (
-        "ERIKSSON", ["ANNA", "MARIA"], "1974-08-12", "UTO")  # fmt: skip
+        "ERIKSSON",
+        ["ANNA", "MARIA"],
+        "1974-08-12",
+        "UTO",
+    )
     assert (t.document.number, t.document.expiry_date, t.sex) == (
-        "L898902C3", "2012-04-15", pb.SEX_FEMALE)  # fmt: skip
+        "L898902C3",
+        "2012-04-15",
+        pb.SEX_FEMALE,
+    )
     assert report.hits[0].category == "SIS_REFUSAL_OF_ENTRY"
 
 
@@ -121,27 +134,48 @@ async def test_systems_subset_and_document_number_alone(
 BAD_INPUTS = [
     ("empty traveller", check_request(pb.Traveller()), "traveller"),
     ("no traveller", pb.CheckRequest(purpose=pb.PURPOSE_BORDER_ENTRY), "traveller"),
-    ("malformed date", check_request(pb.Traveller(surname="X", date_of_birth="12/08/1974")),
-     "traveller.date_of_birth"),
-    ("impossible date", check_request(pb.Traveller(surname="X", date_of_birth="1974-02-30")),
-     "traveller.date_of_birth"),
-    ("unknown country", check_request(pb.Traveller(surname="X", nationality="XYZ")),
-     "traveller.nationality"),
-    ("wrong MRZ check digit", check_request(pb.Traveller(mrz=SPECIMEN_MRZ.replace("C36UTO", "C35UTO"))),
-     "traveller.mrz"),
-    ("oversized message", check_request(pb.Traveller(surname="X", given_names=["A" * 100] * 3000)),
-     "traveller.given_names"),
+    (
+        "malformed date",
+        check_request(pb.Traveller(surname="X", date_of_birth="12/08/1974")),
+        "traveller.date_of_birth",
+    ),
+    (
+        "impossible date",
+        check_request(pb.Traveller(surname="X", date_of_birth="1974-02-30")),
+        "traveller.date_of_birth",
+    ),
+    (
+        "unknown country",
+        check_request(pb.Traveller(surname="X", nationality="XYZ")),
+        "traveller.nationality",
+    ),
+    (
+        "wrong MRZ check digit",
+        check_request(pb.Traveller(mrz=SPECIMEN_MRZ.replace("C36UTO", "C35UTO"))),
+        "traveller.mrz",
+    ),
+    (
+        "oversized message",
+        check_request(pb.Traveller(surname="X", given_names=["A" * 100] * 3000)),
+        "traveller.given_names",
+    ),
     ("zero deadline", check_request(SPECIMEN, deadline_ms=0), "deadline_ms"),
     ("negative deadline", check_request(SPECIMEN, deadline_ms=-5), "deadline_ms"),
     ("no purpose", pb.CheckRequest(traveller=SPECIMEN), "purpose"),
     ("unknown system", check_request(SPECIMEN, systems=[42]), "systems[0]"),
-    ("short face embedding", check_request(pb.Traveller(
-        biometrics=pb.Biometrics(face_embedding=[0.1] * 3))), "traveller.biometrics.face_embedding"),
-]  # fmt: skip
+    (
+        "short face embedding",
+        check_request(pb.Traveller(biometrics=pb.Biometrics(face_embedding=[0.1] * 3))),
+        "traveller.biometrics.face_embedding",
+    ),
+]
 
 
-@pytest.mark.parametrize(("request_", "field"), [(r, f) for _, r, f in BAD_INPUTS],
-                         ids=[name for name, _, _ in BAD_INPUTS])  # fmt: skip
+@pytest.mark.parametrize(
+    ("request_", "field"),
+    [(r, f) for _, r, f in BAD_INPUTS],
+    ids=[name for name, _, _ in BAD_INPUTS],
+)
 async def test_bad_input_is_invalid_argument_naming_the_field(
     client: border_check_pb2_grpc.BorderCheckStub, request_: pb.CheckRequest, field: str
 ) -> None:

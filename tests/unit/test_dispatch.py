@@ -43,8 +43,11 @@ async def _echo(bus: MemoryBus, system: str, replies: int = 1, delay: float = 0.
         query, reply_to = unpack_query(message)
         await asyncio.sleep(delay)
         for _ in range(replies):
-            reply = bus_pb2.SystemReply(correlation_id=query.correlation_id, system=query.system,
-                                        status=pb.OUTCOME_STATUS_ANSWERED)  # fmt: skip
+            reply = bus_pb2.SystemReply(
+                correlation_id=query.correlation_id,
+                system=query.system,
+                status=pb.OUTCOME_STATUS_ANSWERED,
+            )
             out = pack_reply(reply)
             await bus.publish(reply_to, out.key, out.value, out.headers)
 
@@ -62,7 +65,9 @@ async def test_answers_and_timeouts(bus: MemoryBus, dispatcher: Dispatcher) -> N
     elapsed = time.monotonic() - started
     echo.cancel()
     assert [(a.system, a.status) for a in answers] == [
-        (s.SYSTEM_SIS, pb.OUTCOME_STATUS_ANSWERED), (s.SYSTEM_VIS, pb.OUTCOME_STATUS_TIMEOUT)]  # fmt: skip
+        (s.SYSTEM_SIS, pb.OUTCOME_STATUS_ANSWERED),
+        (s.SYSTEM_VIS, pb.OUTCOME_STATUS_TIMEOUT),
+    ]
     assert elapsed < 2.0, "waited far past the deadline"
 
 

@@ -22,12 +22,23 @@ def _report(*answers: Answer) -> pb.HitReport:
 def test_hits_are_ordered_by_what_the_guard_must_do_first() -> None:
     report = _report(
         Answer(s.SYSTEM_VIS, ANSWERED, 5, (_hit("VIS_VISA_ISSUED", s.ACTION_INFORMATION),)),
-        Answer(s.SYSTEM_SIS, ANSWERED, 7, (_hit("SIS_DISCREET", s.ACTION_DISCREET_CHECK),
-                                           _hit("SIS_ARREST", s.ACTION_ARREST, 0.7))),
+        Answer(
+            s.SYSTEM_SIS,
+            ANSWERED,
+            7,
+            (
+                _hit("SIS_DISCREET", s.ACTION_DISCREET_CHECK),
+                _hit("SIS_ARREST", s.ACTION_ARREST, 0.7),
+            ),
+        ),
         Answer(s.SYSTEM_ETIAS, ANSWERED, 3, (_hit("ETIAS_REFUSED", s.ACTION_REFUSE_ENTRY),)),
-    )  # fmt: skip
+    )
     assert [h.category for h in report.hits] == [
-        "SIS_ARREST", "ETIAS_REFUSED", "SIS_DISCREET", "VIS_VISA_ISSUED"]  # fmt: skip
+        "SIS_ARREST",
+        "ETIAS_REFUSED",
+        "SIS_DISCREET",
+        "VIS_VISA_ISSUED",
+    ]
     assert [h.hit_id for h in report.hits] == ["sis-2", "etias-1", "sis-1", "vis-1"]
     assert [o.system for o in report.outcomes] == [s.SYSTEM_SIS, s.SYSTEM_VIS, s.SYSTEM_ETIAS]
     assert report.actions[:2] == ["Arrest the person (SIS alert for arrest)", "Refuse entry"]

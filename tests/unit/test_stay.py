@@ -32,5 +32,7 @@ def test_the_window_moves_day_by_day() -> None:
 
 def test_crossings_pair_into_stays() -> None:
     crossings = [("EXIT", D(2026, 2, 10)), ("ENTRY", D(2026, 2, 1)), ("ENTRY", D(2026, 5, 1))]
-    assert stays_from_crossings(crossings) == [Stay(D(2026, 2, 1), D(2026, 2, 10)),
-                                                Stay(D(2026, 5, 1))]  # fmt: skip
+    assert stays_from_crossings(crossings) == [
+        Stay(D(2026, 2, 1), D(2026, 2, 10)),
+        Stay(D(2026, 5, 1)),
+    ]

@@ -26,8 +26,14 @@ def _fields(traveller: pb.Traveller, **kwargs: object) -> list[str]:
 
 
 def test_names_and_codes_are_normalised() -> None:
-    t = _validate(pb.Traveller(surname=" Müller ", given_names=["hans  peter"],
-                               nationality="deu", document=pb.Document(number="c01x 00t47")))  # fmt: skip
+    t = _validate(
+        pb.Traveller(
+            surname=" Müller ",
+            given_names=["hans  peter"],
+            nationality="deu",
+            document=pb.Document(number="c01x 00t47"),
+        )
+    )
     assert (t.surname, list(t.given_names), t.nationality) == ("MUELLER", ["HANS", "PETER"], "DEU")
     assert t.document.number == "C01X00T47"
 
@@ -35,7 +41,12 @@ def test_names_and_codes_are_normalised() -> None:
 def test_mrz_fills_the_traveller() -> None:
     t = _validate(pb.Traveller(mrz=MRZ))
     assert (t.surname, t.date_of_birth, t.sex, t.document.number, t.document.type) == (
-        "ERIKSSON", "1974-08-12", pb.SEX_FEMALE, "L898902C3", pb.DOCUMENT_TYPE_PASSPORT)  # fmt: skip
+        "ERIKSSON",
+        "1974-08-12",
+        pb.SEX_FEMALE,
+        "L898902C3",
+        pb.DOCUMENT_TYPE_PASSPORT,
+    )
 
 
 def test_a_field_contradicting_the_mrz_is_named() -> None:
@@ -47,19 +58,40 @@ def test_partial_dates_are_accepted(dob: str) -> None:
     assert _validate(pb.Traveller(surname="X", date_of_birth=dob)).date_of_birth == dob
 
 
-@pytest.mark.parametrize("dob", ["1974-8-12", "12.08.1974", "1974-13-01", "1974-00-12",
-                                 "2027-01-01", "1850-01-01", "1974-02-30"])  # fmt: skip
+@pytest.mark.parametrize(
+    "dob",
+    [
+        "1974-8-12",
+        "12.08.1974",
+        "1974-13-01",
+        "1974-00-12",
+        "2027-01-01",
+        "1850-01-01",
+        "1974-02-30",
+    ],
+)
 def test_bad_dates_are_named(dob: str) -> None:
     assert _fields(pb.Traveller(surname="X", date_of_birth=dob)) == ["traveller.date_of_birth"]
 
 
 def test_every_problem_is_reported_at_once() -> None:
-    fields = _fields(pb.Traveller(surname="X1", nationality="ZZZ", date_of_birth="x",
-                                  document=pb.Document(issuing_state="QQQ", number="A-1")),
-                     deadline_ms=0)  # fmt: skip
-    assert set(fields) == {"traveller.surname", "traveller.nationality", "traveller.date_of_birth",
-                           "traveller.document.issuing_state", "traveller.document.number",
-                           "deadline_ms"}  # fmt: skip
+    fields = _fields(
+        pb.Traveller(
+            surname="X1",
+            nationality="ZZZ",
+            date_of_birth="x",
+            document=pb.Document(issuing_state="QQQ", number="A-1"),
+        ),
+        deadline_ms=0,
+    )
+    assert set(fields) == {
+        "traveller.surname",
+        "traveller.nationality",
+        "traveller.date_of_birth",
+        "traveller.document.issuing_state",
+        "traveller.document.number",
+        "deadline_ms",
+    }
 
 
 def test_biometrics_only_is_a_valid_query() -> None:
@@ -70,8 +102,10 @@ def test_biometrics_only_is_a_valid_query() -> None:
 def test_fingerprints_are_checked() -> None:
     finger = pb.Fingerprint(position=11, template=[float("nan")])
     fields = _fields(pb.Traveller(biometrics=pb.Biometrics(fingerprints=[finger])))
-    assert fields == ["traveller.biometrics.fingerprints[0].position",
-                      "traveller.biometrics.fingerprints[0].template"]  # fmt: skip
+    assert fields == [
+        "traveller.biometrics.fingerprints[0].position",
+        "traveller.biometrics.fingerprints[0].template",
+    ]
 
 
 def test_oversized_request_names_the_largest_field() -> None:
