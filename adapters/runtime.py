@@ -17,6 +17,7 @@ import grpc
 from adapters.registry import AdapterSpec
 from broker.bus import Bus, BusError, Message, Subscription
 from broker.config import Topics
+from broker.envelope import Keyring
 from broker.wire import UnreadableMessage, deadline_of, pack_reply, unpack_query
 from interop.mock.v1 import mock_pb2
 from interop.v1 import border_check_pb2 as pb
@@ -41,9 +42,16 @@ class AdapterStats:
 
 class Adapter:
     def __init__(
-        self, bus: Bus, topics: Topics, spec: AdapterSpec, address: str, concurrency: int = 64
+        self,
+        bus: Bus,
+        topics: Topics,
+        spec: AdapterSpec,
+        address: str,
+        keyring: Keyring,
+        concurrency: int = 64,
     ) -> None:
         self._bus = bus
+        self._keyring = keyring
         self._topics = topics
         self._spec = spec
         self._address = address
@@ -104,12 +112,12 @@ class Adapter:
             log.debug("%s: query past its deadline dropped", self._spec.name)
             return
         try:
-            query, reply_to = unpack_query(message)
+            query, reply_to = unpack_query(self._keyring, message)
         except UnreadableMessage as error:
             await self._dead_letter(message, str(error))
             return
         reply = await self._ask(query)
-        out = pack_reply(reply)
+        out = pack_reply(self._keyring, reply)
         try:
             await self._bus.publish(reply_to, out.key, out.value, out.headers)
         except BusError as error:

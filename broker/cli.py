@@ -8,13 +8,16 @@ import contextlib
 import logging
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 import grpc
 from google.protobuf import json_format
 
+from broker.access import PROFILES
 from broker.bus import BusUnavailable
 from broker.client import check, check_stream, field_violations
 from broker.config import Settings, load_settings
+from broker.envelope import DEV_SIGNERS
 from broker.render import render_report
 from broker.systems import SYSTEMS, system_from_name
 from interop.v1 import border_check_pb2 as pb
@@ -114,6 +117,29 @@ def build_parser() -> argparse.ArgumentParser:
         help="use CheckStream: print each system's result as it arrives",
     )
 
+    for sub in (ck,):
+        sub.add_argument("--tls-dir", help="use mTLS with ca.pem and NAME.pem/NAME.key from here")
+        sub.add_argument("--client-name", help="client certificate NAME in --tls-dir")
+
+    keys = commands.add_parser("keys", help="keys that seal messages on the bus")
+    keys.add_argument("action", choices=["init", "rotate"])
+    keys.add_argument("--dir", help="key directory (default: $INTEROP_KEYS_DIR or var/keys)")
+
+    pki = commands.add_parser("pki", help="create a CA, a server and client certificates for mTLS")
+    pki.add_argument("--dir", default="var/pki", help="where to write them (default var/pki)")
+    pki.add_argument(
+        "--client",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a client certificate to issue (repeatable), e.g. terminal-1",
+    )
+    pki.add_argument("--force", action="store_true", help="replace an existing CA")
+
+    audit = commands.add_parser("audit", help="check the hash-chained audit trail")
+    audit.add_argument("action", choices=["verify"])
+    audit.add_argument("file", nargs="?", help="audit file (default: the gateway's)")
+
     hl = commands.add_parser("health", help="ask a server's grpc.health.v1 status")
     hl.add_argument("--target", default="127.0.0.1:50051")
     hl.add_argument("--service", default="", help="service name (default: the whole server)")
@@ -169,14 +195,29 @@ def build_request(args: argparse.Namespace) -> pb.CheckRequest:
     return request
 
 
+def _credentials(args: argparse.Namespace) -> grpc.ChannelCredentials | None:
+    if not args.tls_dir:
+        return None
+    from broker.tls import channel_credentials
+
+    directory = Path(args.tls_dir)
+    name = args.client_name
+    return channel_credentials(
+        directory / "ca.pem",
+        directory / f"{name}.pem" if name else None,
+        directory / f"{name}.key" if name else None,
+    )
+
+
 async def _check(args: argparse.Namespace) -> int:
     request = build_request(args)
     timeout = max(5.0, (args.deadline_ms or 2000) / 1000 + 3)
+    credentials = _credentials(args)
     if not args.stream:
-        report = await check(args.target, request, timeout)
+        report = await check(args.target, request, timeout, credentials)
         print(_json(report) if args.json else render_report(report))
         return 0
-    async for event in check_stream(args.target, request, timeout):
+    async for event in check_stream(args.target, request, timeout, credentials):
         if args.json:
             print(_json(event))
         elif event.HasField("system_result"):
@@ -233,6 +274,43 @@ async def _serve(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _keys(args: argparse.Namespace, settings: Settings) -> int:
+    from broker.envelope import Keyring
+
+    directory = Path(args.dir or settings.keys_dir)
+    if args.action == "init":
+        Keyring.generate_dev(directory)
+        print(f"keys in {directory} (signers: {', '.join(DEV_SIGNERS)})")
+    else:
+        print(f"new current key {Keyring.rotate(directory)} in {directory}; restart the services")
+    return 0
+
+
+def _pki(args: argparse.Namespace) -> int:
+    from broker.tls import generate_dev_pki
+
+    directory = Path(args.dir)
+    generate_dev_pki(directory, [(name, "interop") for name in args.client], force=args.force)
+    print(
+        f"CA, server (127.0.0.1, localhost) and {len(args.client)} client certificate(s) in "
+        f"{directory}\nserve with INTEROP_TLS_DIR={directory} "
+        f"INTEROP_CLIENTS=NAME=PROFILE,... (profiles: {', '.join(PROFILES)})"
+    )
+    return 0
+
+
+def _audit(args: argparse.Namespace, settings: Settings) -> int:
+    from broker.audit import verify
+
+    path = Path(args.file or settings.audit_path)
+    result = verify(path)
+    if result.ok:
+        print(f"{path}: {result.records} records, chain intact (last hash {result.last_hash})")
+        return 0
+    print(f"{path}: BROKEN at line {result.first_bad_line}: {result.reason}", file=sys.stderr)
+    return 1
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     settings = _settings(args)
@@ -246,6 +324,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_check(args))
         if args.command == "health":
             return asyncio.run(_health(args))
+        if args.command == "keys":
+            return _keys(args, settings)
+        if args.command == "pki":
+            return _pki(args)
+        if args.command == "audit":
+            return _audit(args, settings)
         return asyncio.run(_serve(args, settings))
     except BusUnavailable as error:
         print(f"interop: {error}", file=sys.stderr)

@@ -25,17 +25,31 @@ def field_violations(error: grpc.aio.AioRpcError) -> list[tuple[str, str]]:
     return out
 
 
-async def check(target: str, request: pb.CheckRequest, timeout: float) -> pb.HitReport:
-    async with grpc.aio.insecure_channel(target) as channel:
-        stub = border_check_pb2_grpc.BorderCheckStub(channel)
+def channel(target: str, credentials: grpc.ChannelCredentials | None) -> grpc.aio.Channel:
+    if credentials is None:
+        return grpc.aio.insecure_channel(target)
+    return grpc.aio.secure_channel(target, credentials)
+
+
+async def check(
+    target: str,
+    request: pb.CheckRequest,
+    timeout: float,
+    credentials: grpc.ChannelCredentials | None = None,
+) -> pb.HitReport:
+    async with channel(target, credentials) as channel_:
+        stub = border_check_pb2_grpc.BorderCheckStub(channel_)
         report: pb.HitReport = await stub.Check(request, timeout=timeout)
         return report
 
 
 async def check_stream(
-    target: str, request: pb.CheckRequest, timeout: float
+    target: str,
+    request: pb.CheckRequest,
+    timeout: float,
+    credentials: grpc.ChannelCredentials | None = None,
 ) -> AsyncIterator[pb.CheckEvent]:
-    async with grpc.aio.insecure_channel(target) as channel:
-        stub = border_check_pb2_grpc.BorderCheckStub(channel)
+    async with channel(target, credentials) as channel_:
+        stub = border_check_pb2_grpc.BorderCheckStub(channel_)
         async for event in stub.CheckStream(request, timeout=timeout):
             yield event

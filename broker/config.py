@@ -58,8 +58,21 @@ class Settings:
         default_factory=lambda: {s: f"127.0.0.1:{p}" for s, p in DEFAULT_MOCK_PORTS.items()}
     )
     topics: Topics = field(default_factory=Topics)
-    audit_log: str = "var/audit/audit.jsonl"
+    # Hash-chained audit file; empty means var/audit/<gateway_id>.jsonl (one writer per file).
+    audit_log: str = ""
+    # Keys that seal bus messages; created for development on first use.
+    keys_dir: str = "var/keys"
+    # Certificates for mTLS on the gateway (ca.pem, server.pem/key); empty = plaintext.
+    tls_dir: str = ""
+    # Client certificate common name -> profile, e.g. ("terminal-1=border-guard",).
+    clients: tuple[str, ...] = ()
+    # The profile every caller gets without TLS (one laptop only).
+    insecure_profile: str = "border-guard"
     log_level: str = "INFO"
+
+    @property
+    def audit_path(self) -> str:
+        return self.audit_log or f"var/audit/{self.gateway_id}.jsonl"
 
     def with_overrides(self, **changes: object) -> Settings:
         """A copy with the given fields replaced; None values are ignored."""
@@ -101,5 +114,9 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         mock_addresses=mocks,
         topics=topics,
         audit_log=env.get("INTEROP_AUDIT_LOG", base.audit_log),
+        keys_dir=env.get("INTEROP_KEYS_DIR", base.keys_dir),
+        tls_dir=env.get("INTEROP_TLS_DIR", base.tls_dir),
+        clients=tuple(c.strip() for c in env.get("INTEROP_CLIENTS", "").split(",") if c.strip()),
+        insecure_profile=env.get("INTEROP_INSECURE_PROFILE", base.insecure_profile),
         log_level=env.get("INTEROP_LOG_LEVEL", base.log_level),
     )

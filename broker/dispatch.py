@@ -17,6 +17,7 @@ from typing import TypeAlias
 
 from broker.bus import Bus, BusError, Subscription, TopicSpec
 from broker.config import Topics
+from broker.envelope import Keyring
 from broker.systems import ALL_SYSTEMS, system_name
 from broker.wire import UnreadableMessage, pack_query, unpack_reply
 from interop.v1 import border_check_pb2 as pb
@@ -55,8 +56,9 @@ class DispatchStats:
 
 
 class Dispatcher:
-    def __init__(self, bus: Bus, topics: Topics, gateway_id: str) -> None:
+    def __init__(self, bus: Bus, topics: Topics, gateway_id: str, keyring: Keyring) -> None:
         self._bus = bus
+        self._keyring = keyring
         self._topics = topics
         self.reply_topic = topics.reply(gateway_id)
         self._pending: dict[str, _Pending] = {}
@@ -86,7 +88,7 @@ class Dispatcher:
     async def _read(self, subscription: Subscription) -> None:
         async for message in subscription:
             try:
-                reply = unpack_reply(message)
+                reply = unpack_reply(self._keyring, message)
             except UnreadableMessage as error:
                 self.stats.unreadable += 1
                 log.warning("unreadable reply on %s: %s", message.topic, error)
@@ -151,7 +153,7 @@ class Dispatcher:
     async def _publish_all(self, queries: Sequence[bus_pb2.SystemQuery]) -> dict[System, str]:
         async def publish(query: bus_pb2.SystemQuery) -> str | None:
             name = system_name(query.system)
-            out = pack_query(query, self.reply_topic, name)
+            out = pack_query(self._keyring, query, self.reply_topic, name)
             try:
                 await self._bus.publish(self._topics.request(name), out.key, out.value, out.headers)
             except BusError as error:

@@ -36,6 +36,7 @@ In production a service's directory holds its own `.key` and the others' `.pub` 
 from __future__ import annotations
 
 import base64
+import fcntl
 import binascii
 import datetime
 import enum
@@ -120,16 +121,22 @@ class Keyring:
 
     @classmethod
     def generate_dev(cls, directory: Path, signers: Sequence[str] = DEV_SIGNERS) -> None:
-        """Create a key directory for a development stack; existing keys are kept."""
+        """Create a key directory for a development stack; existing keys are kept.
+
+        Several services started at once may all call this: a file lock makes one of
+        them create the keys and the others find them.
+        """
         for name in signers:
             _check_name("signer", name)
         (directory / "aead").mkdir(parents=True, exist_ok=True)
         (directory / "signers").mkdir(exist_ok=True)
-        if not (directory / "aead" / _CURRENT).is_file():
-            cls.rotate(directory)
-        for name in signers:
-            if not (directory / "signers" / f"{name}.key").is_file():
-                _write_signer(directory, name, Ed25519PrivateKey.generate())
+        with open(directory / ".lock", "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if not (directory / "aead" / _CURRENT).is_file():
+                cls.rotate(directory)
+            for name in signers:
+                if not (directory / "signers" / f"{name}.key").is_file():
+                    _write_signer(directory, name, Ed25519PrivateKey.generate())
 
     @classmethod
     def rotate(cls, directory: Path) -> str:

@@ -11,18 +11,22 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Coroutine, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from adapters.registry import ADAPTERS
 from adapters.runtime import Adapter
-from broker.access import AccessPolicy
+from broker.access import AccessPolicy, parse_profile_map
+from broker.audit import AuditTrail
 from broker.bus import Bus
 from broker.bus.factory import make_bus
 from broker.config import Settings
 from broker.dispatch import Dispatcher
+from broker.envelope import Keyring
 from broker.gateway import Gateway
 from broker.links import link_hits
 from broker.serving import GrpcServer, Service
 from broker.systems import SYSTEMS
+from broker.tls import server_credentials
 from interop.v1 import border_check_pb2, border_check_pb2_grpc, bus_pb2
 from mocks.fixed_data import fixed_stores
 from mocks.service import MockSystem
@@ -41,24 +45,62 @@ def _bus(settings: Settings, client_id: str) -> Bus:
     return make_bus(settings.bus, settings.bootstrap, client_id)
 
 
+def keyring(settings: Settings, signer: str) -> Keyring:
+    """The service's keys; development keys are created in `keys_dir` when missing."""
+    directory = Path(settings.keys_dir)
+    if not (directory / "signers" / f"{signer}.key").is_file():
+        log.warning("no keys for %s in %s: creating development keys", signer, directory)
+        Keyring.generate_dev(directory)
+    return Keyring.load(directory, signer)
+
+
+def access_policy(settings: Settings) -> AccessPolicy:
+    return AccessPolicy(parse_profile_map(settings.clients), settings.insecure_profile)
+
+
+class AuditSink:
+    """Each audit record goes to the hash-chained file and to the audit topic."""
+
+    def __init__(self, settings: Settings, bus: Bus) -> None:
+        path = Path(settings.audit_path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._trail = AuditTrail(path)
+        self._bus = bus
+        self._topic = settings.topics.audit
+
+    async def __call__(self, record: bus_pb2.AuditRecord) -> None:
+        chain_hash = await asyncio.to_thread(self._trail.append, record)
+        await self._bus.publish(
+            self._topic,
+            record.correlation_id.encode(),
+            record.SerializeToString(),
+            {"chain-hash": chain_hash.encode()},
+        )
+
+    def close(self) -> None:
+        self._trail.close()
+
+
 @contextlib.asynccontextmanager
-async def gateway(
-    settings: Settings, policy: AccessPolicy | None = None
-) -> AsyncIterator[RunningGateway]:
+async def gateway(settings: Settings) -> AsyncIterator[RunningGateway]:
     """A serving gateway; health turns SERVING only once its reply topic is being read."""
+    policy = access_policy(settings)
+    credentials = server_credentials(Path(settings.tls_dir)) if settings.tls_dir else None
+    if credentials is None:
+        log.warning(
+            "gateway without TLS: every caller gets profile %s; for one laptop only",
+            settings.insecure_profile,
+        )
     bus = _bus(settings, f"gateway-{settings.gateway_id}")
     await bus.start()
+    audit = AuditSink(settings, bus)
     try:
-        dispatcher = Dispatcher(bus, settings.topics, settings.gateway_id)
+        dispatcher = Dispatcher(
+            bus, settings.topics, settings.gateway_id, keyring(settings, "gateway")
+        )
         await dispatcher.start()
-
-        async def audit(record: bus_pb2.AuditRecord) -> None:
-            await bus.publish(
-                settings.topics.audit, record.correlation_id.encode(), record.SerializeToString()
-            )
-
         servicer = Gateway(
-            settings, dispatcher, policy or AccessPolicy({}), audit, link_hits, tls=False
+            settings, dispatcher, policy, audit, link_hits, tls=credentials is not None
         )
         full_name = border_check_pb2.DESCRIPTOR.services_by_name["BorderCheck"].full_name
         server = GrpcServer(
@@ -69,14 +111,16 @@ async def gateway(
                     lambda s: border_check_pb2_grpc.add_BorderCheckServicer_to_server(servicer, s),
                 )
             ],
+            credentials,
         )
         await server.start()
         await server.set_serving(True)
         log.info(
-            "gateway %s listening on %s (bus %s)",
+            "gateway %s listening on %s (bus %s, %s)",
             settings.gateway_id,
             settings.gateway_listen.rsplit(":", 1)[0] + f":{server.port}",
             settings.bus,
+            "mTLS" if credentials else "plaintext",
         )
         try:
             yield RunningGateway(server, dispatcher, bus)
@@ -84,6 +128,7 @@ async def gateway(
             await server.stop()
             await dispatcher.stop()
     finally:
+        audit.close()
         await bus.stop()
 
 
@@ -92,7 +137,13 @@ async def adapter(settings: Settings, name: str) -> AsyncIterator[Adapter]:
     """A running adapter for system `name`, a member of that system's consumer group."""
     bus = _bus(settings, f"adapter-{name}")
     await bus.start()
-    runner = Adapter(bus, settings.topics, ADAPTERS[name], settings.mock_addresses[name])
+    runner = Adapter(
+        bus,
+        settings.topics,
+        ADAPTERS[name],
+        settings.mock_addresses[name],
+        keyring(settings, f"adapter-{name}"),
+    )
     try:
         await runner.start()
         async with _background(runner.run(), f"adapter-{name}"):

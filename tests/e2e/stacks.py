@@ -14,6 +14,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -85,6 +86,11 @@ class ProcessStack:
     mock_ports: dict[str, int] = field(default_factory=lambda: {s: free_port() for s in SYSTEMS})
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     logs: Path = field(default_factory=lambda: ROOT / "var" / "e2e-logs")
+    state: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="interop-e2e-")))
+
+    @property
+    def audit_log(self) -> Path:
+        return self.state / "audit.jsonl"
 
     @property
     def target(self) -> str:
@@ -98,6 +104,8 @@ class ProcessStack:
                 "INTEROP_KAFKA_BOOTSTRAP": self.bootstrap,
                 "INTEROP_TOPIC_PREFIX": self.prefix,
                 "INTEROP_GATEWAY_LISTEN": self.target,
+                "INTEROP_KEYS_DIR": str(self.state / "keys"),
+                "INTEROP_AUDIT_LOG": str(self.audit_log),
                 "PYTHONUNBUFFERED": "1",
             }
         )
@@ -150,6 +158,19 @@ class ProcessStack:
         self.processes[f"mock-{system}"].send_signal(signal.SIGCONT)
 
 
+def in_process_settings(**changes: object) -> Settings:
+    """Settings for a stack in this process: free ports, its own topics, keys and audit file."""
+    state = Path(tempfile.mkdtemp(prefix="interop-mem-"))
+    return Settings(
+        bus="memory",
+        gateway_listen=f"127.0.0.1:{free_port()}",
+        mock_addresses={s: f"127.0.0.1:{free_port()}" for s in SYSTEMS},
+        topics=Topics(prefix=f"mem{uuid.uuid4().hex[:8]}"),
+        keys_dir=str(state / "keys"),
+        audit_log=str(state / "audit.jsonl"),
+    ).with_overrides(**changes)
+
+
 @dataclass
 class InProcessStack:
     """The same parts in this event loop on the in-memory bus."""
@@ -167,6 +188,10 @@ class InProcessStack:
     @property
     def target(self) -> str:
         return self.settings.gateway_listen
+
+    @property
+    def audit_log(self) -> Path:
+        return Path(self.settings.audit_path)
 
     async def start(self) -> None:
         self.running = await self._exit.enter_async_context(stack.whole_stack(self.settings))

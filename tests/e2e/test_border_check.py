@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 
 import grpc
 import pytest
 import pytest_asyncio
 
+from broker.audit import verify
 from broker.client import field_violations
 from interop.v1 import border_check_pb2 as pb
 from interop.v1 import border_check_pb2_grpc
@@ -216,3 +218,22 @@ async def test_a_frozen_system_times_out_and_the_rest_still_answer(
     assert not [h for h in report.hits if h.system == s.SYSTEM_VIS]
     assert any("VIS did not answer" in a for a in report.actions)
     await asyncio.sleep(0.5)
+
+
+async def test_every_check_is_audited_in_an_unbroken_chain(
+    stack: Stack, client: border_check_pb2_grpc.BorderCheckStub
+) -> None:
+    with_face = pb.Traveller(
+        surname="AUDITED", biometrics=pb.Biometrics(face_embedding=[0.5] * 512)
+    )
+    report = await client.Check(check_request(with_face, request_id="audit-me"), timeout=10)
+    result = verify(stack.audit_log)
+    assert result.ok, result.reason
+    lines = stack.audit_log.read_text().splitlines()
+    assert len(lines) == result.records
+    last = json.loads(lines[-1])["record"]
+    assert last["correlation_id"] == report.correlation_id
+    assert last["request_id"] == "audit-me"
+    assert "face" in last["data_used"]
+    assert len(last["outcomes"]) == 5
+    assert "0.5" not in lines[-1], "no biometric data in the audit"

@@ -6,17 +6,26 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 
+import pytest
 import pytest_asyncio
 
 from broker.bus.memory import MemoryBroker, MemoryBus
 from broker.config import Topics
 from broker.dispatch import Answer, Dispatcher
+from broker.envelope import Keyring
 from broker.wire import pack_reply, unpack_query
 from interop.v1 import border_check_pb2 as pb
 from interop.v1 import bus_pb2
 from interop.v1 import systems_pb2 as s
 
 TOPICS = Topics(prefix="unit")
+
+
+@pytest.fixture(scope="module")
+def keys(tmp_path_factory: pytest.TempPathFactory) -> Keyring:
+    directory = tmp_path_factory.mktemp("keys")
+    Keyring.generate_dev(directory)
+    return Keyring.load(directory, "gateway")
 
 
 @pytest_asyncio.fixture
@@ -28,19 +37,21 @@ async def bus() -> AsyncIterator[MemoryBus]:
 
 
 @pytest_asyncio.fixture
-async def dispatcher(bus: MemoryBus) -> AsyncIterator[Dispatcher]:
-    dispatcher = Dispatcher(bus, TOPICS, "gw-test")
+async def dispatcher(bus: MemoryBus, keys: Keyring) -> AsyncIterator[Dispatcher]:
+    dispatcher = Dispatcher(bus, TOPICS, "gw-test", keys)
     await dispatcher.start()
     yield dispatcher
     await dispatcher.stop()
 
 
-async def _echo(bus: MemoryBus, system: str, replies: int = 1, delay: float = 0.0) -> None:
+async def _echo(
+    bus: MemoryBus, keys: Keyring, system: str, replies: int = 1, delay: float = 0.0
+) -> None:
     """A stand-in adapter answering each query `replies` times after `delay`."""
     subscription = await bus.subscribe([TOPICS.request(system)], group=f"adapter-{system}")
     await subscription.ready()
     async for message in subscription:
-        query, reply_to = unpack_query(message)
+        query, reply_to = unpack_query(keys, message)
         await asyncio.sleep(delay)
         for _ in range(replies):
             reply = bus_pb2.SystemReply(
@@ -48,7 +59,7 @@ async def _echo(bus: MemoryBus, system: str, replies: int = 1, delay: float = 0.
                 system=query.system,
                 status=pb.OUTCOME_STATUS_ANSWERED,
             )
-            out = pack_reply(reply)
+            out = pack_reply(keys, reply)
             await bus.publish(reply_to, out.key, out.value, out.headers)
 
 
@@ -57,8 +68,8 @@ async def _ask(dispatcher: Dispatcher, cid: str, systems: list[int], budget: flo
     return [a async for a in dispatcher.ask(cid, queries, time.monotonic() + budget)]
 
 
-async def test_answers_and_timeouts(bus: MemoryBus, dispatcher: Dispatcher) -> None:
-    echo = asyncio.create_task(_echo(bus, "sis"))
+async def test_answers_and_timeouts(bus: MemoryBus, keys: Keyring, dispatcher: Dispatcher) -> None:
+    echo = asyncio.create_task(_echo(bus, keys, "sis"))
     await asyncio.sleep(0.01)
     started = time.monotonic()
     answers = await _ask(dispatcher, "c1", [s.SYSTEM_SIS, s.SYSTEM_VIS], 0.3)
@@ -71,8 +82,10 @@ async def test_answers_and_timeouts(bus: MemoryBus, dispatcher: Dispatcher) -> N
     assert elapsed < 2.0, "waited far past the deadline"
 
 
-async def test_duplicate_replies_are_dropped(bus: MemoryBus, dispatcher: Dispatcher) -> None:
-    echo = asyncio.create_task(_echo(bus, "ees", replies=3))
+async def test_duplicate_replies_are_dropped(
+    bus: MemoryBus, keys: Keyring, dispatcher: Dispatcher
+) -> None:
+    echo = asyncio.create_task(_echo(bus, keys, "ees", replies=3))
     await asyncio.sleep(0.01)
     answers = await _ask(dispatcher, "c2", [s.SYSTEM_EES], 1.0)
     await asyncio.sleep(0.05)
@@ -81,8 +94,10 @@ async def test_duplicate_replies_are_dropped(bus: MemoryBus, dispatcher: Dispatc
     assert dispatcher.stats.duplicates + dispatcher.stats.late == 2
 
 
-async def test_late_replies_are_dropped(bus: MemoryBus, dispatcher: Dispatcher) -> None:
-    echo = asyncio.create_task(_echo(bus, "etias", delay=0.2))
+async def test_late_replies_are_dropped(
+    bus: MemoryBus, keys: Keyring, dispatcher: Dispatcher
+) -> None:
+    echo = asyncio.create_task(_echo(bus, keys, "etias", delay=0.2))
     await asyncio.sleep(0.01)
     answers = await _ask(dispatcher, "c3", [s.SYSTEM_ETIAS], 0.05)
     await asyncio.sleep(0.3)
@@ -99,3 +114,33 @@ async def test_a_bus_that_refuses_the_query_makes_the_system_unavailable(
     assert [a.status for a in answers] == [pb.OUTCOME_STATUS_UNAVAILABLE]
     assert "bus" in answers[0].detail
     await bus.start()
+
+
+async def test_a_forged_reply_is_not_taken(
+    bus: MemoryBus, keys: Keyring, dispatcher: Dispatcher
+) -> None:
+    """A reply that is not sealed by a trusted service is dropped, and the system times out."""
+
+    async def forge() -> None:
+        subscription = await bus.subscribe([TOPICS.request("vis")], group="forger")
+        await subscription.ready()
+        async for message in subscription:
+            query, reply_to = unpack_query(keys, message)
+            reply = bus_pb2.SystemReply(
+                correlation_id=query.correlation_id,
+                system=query.system,
+                status=pb.OUTCOME_STATUS_ANSWERED,
+            )
+            out = pack_reply(keys, reply)
+            tampered = out.value[:-1] + bytes([out.value[-1] ^ 1])
+            await bus.publish(reply_to, out.key, tampered, out.headers)
+            await bus.publish(
+                reply_to, out.key, reply.SerializeToString(), {"correlation-id": out.key}
+            )
+
+    forger = asyncio.create_task(forge())
+    await asyncio.sleep(0.01)
+    answers = await _ask(dispatcher, "c5", [s.SYSTEM_VIS], 0.2)
+    forger.cancel()
+    assert [a.status for a in answers] == [pb.OUTCOME_STATUS_TIMEOUT]
+    assert dispatcher.stats.unreadable == 2

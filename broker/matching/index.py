@@ -1,0 +1,689 @@
+"""`IdentityIndex`: candidate generation and vectorised scoring over column-wise records.
+
+A search is three steps, each a handful of numpy calls whatever the index size:
+1. the query's name tokens are looked up *in the vocabulary* (exact, trigram,
+   phonetic) giving similar tokens with their Jaro-Winkler similarity;
+2. blocking keys (token id, birth year) for the similar tokens and birth year +-1
+   (plus the exact document and visa sticker number) give candidate entries;
+3. every candidate is scored field by field at once (see `scoring`), the best
+   entry per record wins (an entry is a record's name or one of its aliases).
+
+Only the top results are turned into Python objects, with their explanation.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from broker.matching.columns import IdentityColumns, Objects
+from broker.matching.identity import FieldMatch, Identity, Match
+from broker.matching.normalise import (
+    fold,
+    name_tokens,
+    normalise_document,
+    normalise_name,
+    parse_date,
+)
+from broker.matching.scoring import (
+    CODE_HOW,
+    CODE_SIMILARITY,
+    DATE_HOW,
+    DATE_SIMILARITY,
+    DATE_WEIGHT,
+    DEFAULT_TOKEN_WEIGHT,
+    DIFFERENT,
+    DOCUMENT_WEIGHT,
+    EXACT,
+    F32,
+    I8,
+    I32,
+    GIVEN_WEIGHT_MAX,
+    NAME_DISAGREE,
+    NATIONALITY_MISMATCH,
+    NATIONALITY_WEIGHT_MAX,
+    NATIONALITY_WEIGHT_MIN,
+    SURNAME_WEIGHT_MAX,
+    SEX_WEIGHT,
+    SCORE_OFFSET,
+    SIMILAR_THRESHOLD,
+    SWAP_PENALTY,
+    TOKEN_FLOOR,
+    VISA_WEIGHT,
+    NameColumns,
+    QueryName,
+    calibrate,
+    clamp_weight,
+    classify,
+    code_compare,
+    date_codes,
+    field_similarity,
+    name_evidence,
+    nationality_codes,
+    sex_codes,
+    token_similarity,
+)
+from broker.matching.vocabulary import I64, Vocabulary, _csr, icao_key
+
+SEX_CODES = {"M": 1, "F": 2, "X": 3}
+_SEX_LETTERS = ("", "M", "F", "X")
+_YEAR_BASE = 1880
+_CONTENT_SLOTS = 3
+_MAX_QUERY_TOKENS = 2 * (1 + _CONTENT_SLOTS)
+_DEFAULT_NATIONALITY_WEIGHT = 1.0
+_EMPTY = np.zeros(0, dtype=np.int32)
+
+
+def _year_code(year: npt.NDArray[np.integer] | int) -> npt.NDArray[np.int64]:
+    y = np.asarray(year, dtype=np.int64)
+    return np.where(y > 0, np.clip(y - _YEAR_BASE, 1, 255), 0)
+
+
+def _factorise(values: Objects) -> tuple[I32, list[str]]:
+    seen: dict[str, int] = {}
+    codes = np.fromiter(
+        (seen.setdefault(v or "", len(seen)) for v in values), dtype=np.int32, count=len(values)
+    )
+    return codes, list(seen)
+
+
+def _ranges(starts: I64, ends: I64) -> I32:
+    """Concatenate arange(starts[i], ends[i]) for all i without a Python loop."""
+    lengths = ends - starts
+    total = int(lengths.sum())
+    if total == 0:
+        return _EMPTY
+    shift = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
+    return (shift + np.arange(total)).astype(np.int32)
+
+
+def _gather(starts: I64, ends: I64, values: I32) -> I32:
+    return values[_ranges(starts, ends)]
+
+
+def _codes(values: Objects) -> npt.NDArray[np.bytes_]:
+    return np.array([normalise_document(v or "") for v in values], dtype=np.bytes_)
+
+
+@dataclass(frozen=True, slots=True)
+class _Tables:
+    """Every array of an index; saved and loaded as one .npz file."""
+
+    tokens: npt.NDArray[np.str_]
+    displays: npt.NDArray[np.str_]
+    nationalities: npt.NDArray[np.str_]
+    token_frequency: npt.NDArray[np.int64]
+    nationality_weight: F32
+    entry_record: I32
+    record_entries: I64
+    sur_joined: I32
+    sur_content: I32
+    sur_weight: F32
+    sur_display: I32
+    giv_joined: I32
+    giv_content: I32
+    giv_weight: F32
+    giv_display: I32
+    year: npt.NDArray[np.int16]
+    month: I8
+    day: I8
+    sex: I8
+    nationality: npt.NDArray[np.int16]
+    document: npt.NDArray[np.bytes_]
+    visa: npt.NDArray[np.bytes_]
+    block_keys: I64
+    block_offsets: I64
+    block_entries: I32
+    document_order: I32
+    visa_order: I32
+
+
+@dataclass(frozen=True, slots=True)
+class _Query:
+    tokens: tuple[str, ...]
+    surname: QueryName | None
+    given: QueryName | None
+    surname_text: str
+    given_text: str
+    surname_raw: str
+    given_raw: str
+    date_text: str
+    date: tuple[int, int, int]
+    sex: int
+    nationality: int
+    nationality_text: str
+    document: bytes
+    visa: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class _Scored:
+    entries: I32
+    records: I32
+    score: F32
+    surname: F32
+    given: F32
+    swapped: npt.NDArray[np.bool_]
+    date: I8
+    sex: I8
+    nationality: I8
+    document: I8
+    visa: I8
+    reachable: npt.NDArray[np.bool_]
+
+    def subset(self, keep: npt.NDArray[np.bool_]) -> _Scored:
+        return _Scored(*(getattr(self, f.name)[keep] for f in fields(_Scored)))
+
+    @staticmethod
+    def concat(a: _Scored, b: _Scored) -> _Scored:
+        return _Scored(
+            *(np.concatenate([getattr(a, f.name), getattr(b, f.name)]) for f in fields(_Scored))
+        )
+
+
+def _query_name(raw: str, tokens: list[str]) -> QueryName | None:
+    parts = name_tokens(normalise_name(raw))
+    if not parts:
+        return None
+    columns = []
+    for token in parts[: 1 + _CONTENT_SLOTS]:
+        if token not in tokens:
+            tokens.append(token)
+        columns.append(tokens.index(token))
+    content = tuple(columns[1:]) or (columns[0],)
+    return QueryName(columns[0], content)
+
+
+class IdentityIndex:
+    """Identity records held column-wise with fuzzy candidate search; see module doc."""
+
+    def __init__(self, tables: _Tables) -> None:
+        self._t = tables
+        self._vocab = Vocabulary(tables.tokens.tolist())
+        self._displays: list[str] = tables.displays.tolist()
+        self._nationality_ids = {n: i for i, n in enumerate(tables.nationalities.tolist()) if n}
+        self._sur = NameColumns(tables.sur_joined, tables.sur_content, tables.sur_weight)
+        self._giv = NameColumns(tables.giv_joined, tables.giv_content, tables.giv_weight)
+        self._local = threading.local()
+
+    # ---- building -----------------------------------------------------------------
+
+    @classmethod
+    def build(
+        cls, identities: Iterable[Identity] | IdentityColumns, population_weights: bool = True
+    ) -> IdentityIndex:
+        """Index identities; without `population_weights` every name token weighs the same.
+
+        Term-frequency weights need a population: for a handful of records (the
+        merge step comparing two hits) they would be noise, so `compare` turns
+        them off.
+        """
+        columns = (
+            identities
+            if isinstance(identities, IdentityColumns)
+            else IdentityColumns.from_identities(identities)
+        )
+        tables = _build_tables(columns)
+        if not population_weights:
+            tables = replace(
+                tables,
+                sur_weight=_uniform_weight(tables.sur_content, SURNAME_WEIGHT_MAX),
+                giv_weight=_uniform_weight(tables.giv_content, GIVEN_WEIGHT_MAX),
+                nationality_weight=np.full_like(
+                    tables.nationality_weight, _DEFAULT_NATIONALITY_WEIGHT
+                ),
+            )
+        return cls(tables)
+
+    def __len__(self) -> int:
+        return len(self._t.year)
+
+    @property
+    def vocabulary_size(self) -> int:
+        return len(self._vocab)
+
+    def save(self, path: str | Path) -> None:
+        arrays = {f.name: getattr(self._t, f.name) for f in fields(_Tables)}
+        with open(path, "wb") as out:
+            np.savez(out, **arrays)
+
+    @classmethod
+    def load(cls, path: str | Path) -> IdentityIndex:
+        with np.load(path, allow_pickle=False) as data:
+            return cls(_Tables(**{f.name: data[f.name] for f in fields(_Tables)}))
+
+    def identity(self, position: int) -> Identity:
+        """The record at `position` in its normalised form (aliases included)."""
+        t = self._t
+        first, last = int(t.record_entries[position]), int(t.record_entries[position + 1])
+        names = [
+            (self._displays[t.sur_display[e]], tuple(self._displays[t.giv_display[e]].split()))
+            for e in range(first, last)
+        ]
+        y, m, d = int(t.year[position]), int(t.month[position]), int(t.day[position])
+        return Identity(
+            surname=names[0][0],
+            given_names=names[0][1],
+            date_of_birth=f"{y:04d}-{m:02d}-{d:02d}" if y else "",
+            sex=_SEX_LETTERS[int(t.sex[position])],
+            nationality=str(t.nationalities[t.nationality[position]]),
+            document_number=t.document[position].decode(),
+            visa_sticker_number=t.visa[position].decode(),
+            aliases=tuple(names[1:]),
+        )
+
+    # ---- searching ----------------------------------------------------------------
+
+    def search(
+        self, query: Identity, limit: int = 10, min_score: float = SIMILAR_THRESHOLD
+    ) -> list[Match]:
+        """Records like `query`, best first, at most `limit`, score >= `min_score`."""
+        prepared = self._prepare(query)
+        table = self._scratch()
+        touched = self._fill(prepared, table)
+        try:
+            entries = self._candidates(prepared, touched)
+            scored = self._complete(prepared, self._score(prepared, entries, table), table, touched)
+            return self._rank(prepared, scored, limit, min_score)
+        finally:
+            for column, ids in enumerate(touched):
+                table[ids, column] = 0.0
+
+    def search_batch(
+        self, queries: Sequence[Identity], limit: int = 10, min_score: float = SIMILAR_THRESHOLD
+    ) -> list[list[Match]]:
+        """Many queries in one call; they share the token cache and scratch table."""
+        return [self.search(q, limit, min_score) for q in queries]
+
+    def candidates(self, query: Identity) -> npt.NDArray[np.int32]:
+        """Record positions proposed by candidate generation alone (to measure its recall)."""
+        prepared = self._prepare(query)
+        table = self._scratch()
+        touched = self._fill(prepared, table)
+        try:
+            return np.unique(self._t.entry_record[self._candidates(prepared, touched)])
+        finally:
+            for column, ids in enumerate(touched):
+                table[ids, column] = 0.0
+
+    def score_all(self, query: Identity) -> list[Match]:
+        """Score every record without candidate generation (small indexes, `compare`)."""
+        prepared = self._prepare(query)
+        tokens = self._vocab.tokens
+        table = np.zeros((len(tokens) + 1, _MAX_QUERY_TOKENS), dtype=np.float32)
+        if tokens and prepared.tokens:
+            sims = token_similarity(
+                [icao_key(t) for t in prepared.tokens],
+                [icao_key(t) for t in tokens],
+                [fold(t) for t in prepared.tokens],
+                [fold(t) for t in tokens],
+            )
+            table[: len(tokens), : len(prepared.tokens)] = sims.T
+        entries = np.arange(len(self._t.entry_record), dtype=np.int32)
+        return self._rank(prepared, self._score(prepared, entries, table), len(self), 0.0)
+
+    def _scratch(self) -> F32:
+        table: F32 | None = getattr(self._local, "table", None)
+        if table is None:
+            table = np.zeros((len(self._vocab) + 1, _MAX_QUERY_TOKENS), dtype=np.float32)
+            self._local.table = table
+        return table
+
+    def _prepare(self, query: Identity) -> _Query:
+        tokens: list[str] = []
+        given_raw = " ".join(query.given_names)
+        surname = _query_name(query.surname, tokens)
+        given = _query_name(given_raw, tokens)
+        nationality = query.nationality.upper()
+        nationality_id = self._nationality_ids.get(nationality, len(self._nationality_ids) + 1)
+        return _Query(
+            tokens=tuple(tokens),
+            surname=surname,
+            given=given,
+            surname_text=normalise_name(query.surname),
+            given_text=normalise_name(given_raw),
+            surname_raw=query.surname,
+            given_raw=given_raw,
+            date_text=query.date_of_birth,
+            date=parse_date(query.date_of_birth),
+            sex=SEX_CODES.get(query.sex.upper(), 0),
+            nationality=nationality_id if nationality else 0,
+            nationality_text=nationality,
+            document=normalise_document(query.document_number).encode(),
+            visa=normalise_document(query.visa_sticker_number).encode(),
+        )
+
+    def _fill(self, query: _Query, table: F32) -> list[I32]:
+        touched = []
+        for column, token in enumerate(query.tokens):
+            similar = self._vocab.similar(token)
+            table[similar.ids, column] = similar.similarity
+            touched.append(similar.ids)
+        return touched
+
+    def _candidates(self, query: _Query, touched: list[I32]) -> I32:
+        t = self._t
+        found = [self._by_code(query.document, t.document, t.document_order)]
+        found.append(self._by_code(query.visa, t.visa, t.visa_order))
+        token_ids = np.unique(np.concatenate(touched)) if touched else _EMPTY
+        if len(token_ids):
+            found.append(self._by_name(token_ids, query.date[0]))
+        return np.unique(np.concatenate(found))
+
+    def _by_name(self, token_ids: I32, year: int) -> I32:
+        t = self._t
+        if not len(t.block_keys):
+            return _EMPTY
+        base = token_ids.astype(np.int64) << 8
+        if year > 0:
+            code = int(_year_code(year))
+            years = np.array([0, max(code - 1, 1), code, min(code + 1, 255)], dtype=np.int64)
+            keys = np.unique(base[:, None] | years[None, :])
+            at = np.minimum(np.searchsorted(t.block_keys, keys), len(t.block_keys) - 1)
+            hit = at[t.block_keys[at] == keys]
+            return _gather(t.block_offsets[hit], t.block_offsets[hit + 1], t.block_entries)
+        lo = np.searchsorted(t.block_keys, base)
+        hi = np.searchsorted(t.block_keys, base + 256)
+        return _gather(t.block_offsets[lo], t.block_offsets[hi], t.block_entries)
+
+    def _by_code(self, code: bytes, values: npt.NDArray[np.bytes_], order: I32) -> I32:
+        if not code or not len(order):
+            return _EMPTY
+        sorted_values = values[order]
+        lo = int(np.searchsorted(sorted_values, code, side="left"))
+        hi = int(np.searchsorted(sorted_values, code, side="right"))
+        records = order[lo:hi]
+        t = self._t
+        return _ranges(t.record_entries[records], t.record_entries[records + 1])
+
+    def _score(self, query: _Query, entries: I32, table: F32) -> _Scored:
+        t = self._t
+        sur, giv = self._sur.take(entries), self._giv.take(entries)
+        sur_present, giv_present = sur.joined >= 0, giv.joined >= 0
+        zeros = np.zeros(len(entries), dtype=np.float32)
+        ss = sg = gg = gs = zeros
+        if query.surname is not None:
+            ss = field_similarity(query.surname, sur, table)
+            sg = field_similarity(query.surname, giv, table)
+        if query.given is not None:
+            gg = field_similarity(query.given, giv, table)
+            gs = field_similarity(query.given, sur, table)
+        has_sur, has_giv = query.surname is not None, query.given is not None
+        straight = name_evidence(ss, sur.weight, sur_present & has_sur) + name_evidence(
+            gg, giv.weight, giv_present & has_giv
+        )
+        crossed = (
+            name_evidence(sg, giv.weight, giv_present & has_sur)
+            + name_evidence(gs, sur.weight, sur_present & has_giv)
+            - SWAP_PENALTY
+        )
+        swapped = crossed > straight
+        # A name similarity of 0 may only mean the vocabulary search did not propose
+        # that token; such a row could still pass if the name were in fact close.
+        gain = np.where(has_sur & sur_present & (ss == 0), sur.weight - NAME_DISAGREE, 0.0)
+        gain += np.where(has_giv & giv_present & (gg == 0), giv.weight - NAME_DISAGREE, 0.0)
+        records = t.entry_record[entries]
+        date = date_codes(query.date, t.year[records], t.month[records], t.day[records])
+        sex = sex_codes(query.sex, t.sex[records])
+        nationality = nationality_codes(query.nationality, t.nationality[records])
+        document = code_compare(query.document, t.document[records], one_off=True)
+        visa = code_compare(query.visa, t.visa[records], one_off=False)
+        nationality_weight = self._nationality_weight(query.nationality)
+        total = (
+            np.maximum(straight, crossed)
+            + DATE_WEIGHT[date]
+            + SEX_WEIGHT[sex]
+            + np.where(nationality == EXACT, nationality_weight, 0.0)
+            + np.where(nationality == DIFFERENT, NATIONALITY_MISMATCH, 0.0)
+            + DOCUMENT_WEIGHT[document]
+            + VISA_WEIGHT[visa]
+        ).astype(np.float32)
+        return _Scored(
+            entries=entries,
+            records=records,
+            score=calibrate(total),
+            surname=np.where(swapped, sg, ss).astype(np.float32),
+            given=np.where(swapped, gs, gg).astype(np.float32),
+            swapped=swapped,
+            date=date,
+            sex=sex,
+            nationality=nationality,
+            document=document,
+            visa=visa,
+            reachable=(total < SCORE_OFFSET) & (total + gain >= SCORE_OFFSET),
+        )
+
+    def _complete(self, query: _Query, scored: _Scored, table: F32, touched: list[I32]) -> _Scored:
+        """Rescore rows that only failed for lack of a token similarity, with exact ones.
+
+        The vocabulary search may miss a token pair whose Jaro-Winkler is above the
+        floor (few shared trigrams, another phonetic key); for the few rows that
+        the missing similarity could lift above the threshold it is computed here,
+        so a search scores exactly as `compare` does.
+        """
+        if not scored.reachable.any() or not query.tokens:
+            return scored
+        doubtful = scored.entries[scored.reachable]
+        t = self._t
+        ids = np.unique(
+            np.concatenate([t.sur_joined[doubtful], t.sur_content[doubtful].ravel(),
+                            t.giv_joined[doubtful], t.giv_content[doubtful].ravel()])
+        )  # fmt: skip
+        ids = ids[ids >= 0].astype(np.int32)
+        sims = token_similarity(
+            [icao_key(q) for q in query.tokens],
+            self._vocab.icao(ids),
+            [fold(q) for q in query.tokens],
+            self._vocab.folded(ids),
+        )
+        for column in range(len(query.tokens)):
+            table[ids, column] = sims[column]
+            touched[column] = np.union1d(touched[column], ids).astype(np.int32)
+        rescored = self._score(query, doubtful, table)
+        return _Scored.concat(scored.subset(~scored.reachable), rescored)
+
+    def _nationality_weight(self, code: int) -> float:
+        weights = self._t.nationality_weight
+        return float(weights[code]) if 0 < code < len(weights) else _DEFAULT_NATIONALITY_WEIGHT
+
+    def _rank(self, query: _Query, scored: _Scored, limit: int, min_score: float) -> list[Match]:
+        keep = np.flatnonzero(scored.score >= min_score)
+        order = keep[np.argsort(-scored.score[keep], kind="stable")]
+        _, first = np.unique(scored.records[order], return_index=True)
+        best = order[np.sort(first)][:limit]
+        return [self._match(query, scored, int(i)) for i in best]
+
+    def _match(self, query: _Query, scored: _Scored, i: int) -> Match:
+        t = self._t
+        entry, record = int(scored.entries[i]), int(scored.records[i])
+        swapped = bool(scored.swapped[i])
+        record_surname = self._displays[t.sur_display[entry]]
+        record_given = self._displays[t.giv_display[entry]]
+        if swapped:
+            record_surname, record_given = record_given, record_surname
+        explanation = (
+            _name_field("surname", query.surname_raw, query.surname_text, record_surname,
+                        float(scored.surname[i]), swapped),
+            _name_field("given_names", query.given_raw, query.given_text, record_given,
+                        float(scored.given[i]), swapped),
+            _date_field(query.date_text, t, record, int(scored.date[i])),
+            _code_field("sex", _SEX_LETTERS[query.sex], _SEX_LETTERS[int(t.sex[record])],
+                        int(scored.sex[i])),
+            _code_field("nationality", query.nationality_text,
+                        str(t.nationalities[t.nationality[record]]), int(scored.nationality[i])),
+            _code_field("document_number", query.document.decode(),
+                        t.document[record].decode(), int(scored.document[i])),
+            _code_field("visa_sticker_number", query.visa.decode(), t.visa[record].decode(),
+                        int(scored.visa[i])),
+        )  # fmt: skip
+        score = float(scored.score[i])
+        return Match(record, score, classify(score, _all_same(explanation)), explanation)
+
+
+def _name_field(
+    field: str, raw: str, query: str, record: str, similarity: float, swapped: bool
+) -> FieldMatch:
+    if not query or not record:
+        return FieldMatch(field, raw, record, 0.0, "missing")
+    q, r = query.replace(" ", ""), record.replace(" ", "")
+    if swapped:
+        how = "swapped"
+    elif query == record:
+        how = "exact" if " ".join(raw.upper().split()) == record else "transliteration"
+    elif icao_key(q) == icao_key(r) or fold(q) == fold(r):
+        how = "transliteration"
+    elif similarity >= TOKEN_FLOOR:
+        how = "jaro_winkler"
+    else:
+        how = "different"
+    return FieldMatch(field, raw, record, round(similarity, 4), how)
+
+
+def _date_field(query: str, t: _Tables, record: int, code: int) -> FieldMatch:
+    y, m, d = int(t.year[record]), int(t.month[record]), int(t.day[record])
+    value = f"{y:04d}-{m:02d}-{d:02d}" if y else ""
+    how = DATE_HOW[code] if query and value else "missing"
+    return FieldMatch("date_of_birth", query, value, float(DATE_SIMILARITY[code]), how)
+
+
+def _code_field(field: str, query: str, record: str, code: int) -> FieldMatch:
+    return FieldMatch(field, query, record, float(CODE_SIMILARITY[code]), CODE_HOW[code])
+
+
+_SAME_NAME = frozenset({"exact", "transliteration"})
+
+
+def _all_same(explanation: tuple[FieldMatch, ...]) -> bool:
+    """Names and date of birth identical (after transliteration), nothing contradicting."""
+    by_field = {f.field: f for f in explanation}
+    names_same = all(
+        by_field[f].how in _SAME_NAME and by_field[f].similarity >= 0.999
+        for f in ("surname", "given_names")
+    )
+    date_same = by_field["date_of_birth"].how == "exact"
+    no_conflict = all(f.how != "different" for f in explanation if f.field != "document_number")
+    return names_same and date_same and no_conflict
+
+
+def _name_table(raw: Objects, vocabulary: dict[str, int]) -> tuple[I32, I32, I32, list[str]]:
+    """Per row: joined token id, content token ids, display id; and the display strings."""
+    codes, distinct = _factorise(raw)
+    joined = np.full(len(distinct), -1, dtype=np.int32)
+    content = np.full((len(distinct), _CONTENT_SLOTS), -1, dtype=np.int32)
+    displays = [normalise_name(value) for value in distinct]
+    for i, display in enumerate(displays):
+        parts = name_tokens(display)
+        if not parts:
+            continue
+        joined[i] = vocabulary[parts[0]]
+        words = parts[1 : 1 + _CONTENT_SLOTS] or parts[:1]
+        content[i, : len(words)] = [vocabulary[w] for w in words]
+    return joined[codes], content[codes], codes, displays
+
+
+def _all_tokens(values: Iterable[str]) -> set[str]:
+    found: set[str] = set()
+    for value in values:
+        parts = name_tokens(normalise_name(value))
+        found.update(parts[: 1 + _CONTENT_SLOTS])
+    return found
+
+
+def _build_tables(columns: IdentityColumns) -> _Tables:
+    n = len(columns)
+    entry_record = np.concatenate([np.arange(n, dtype=np.int32), columns.alias_record])
+    order = np.argsort(entry_record, kind="stable")
+    entry_record = entry_record[order].astype(np.int32)
+    surnames = np.concatenate([columns.surname, columns.alias_surname])[order]
+    givens = np.concatenate([columns.given_names, columns.alias_given_names])[order]
+    tokens = Vocabulary.ordered(
+        _all_tokens(set(surnames.tolist())) | _all_tokens(set(givens.tolist()))
+    )
+    ids = {token: i for i, token in enumerate(tokens)}
+    sur_joined, sur_content, sur_codes, sur_displays = _name_table(surnames, ids)
+    giv_joined, giv_content, giv_codes, giv_displays = _name_table(givens, ids)
+    displays = sur_displays + giv_displays
+    giv_codes = giv_codes + len(sur_displays)
+
+    slots = [sur_joined, *_extra_words(sur_joined, sur_content)]
+    slots += [giv_joined, *_extra_words(giv_joined, giv_content)]
+    stacked = np.stack(slots, axis=1)
+    frequency = np.bincount(stacked[stacked >= 0], minlength=len(tokens)).astype(np.int64)
+    weight = np.log(max(len(entry_record), 1) / np.maximum(frequency, 1)).astype(np.float32)
+    weight = np.append(weight, np.float32(0.0))
+
+    year = columns.birth_year.astype(np.int16)
+    keys = (stacked.astype(np.int64) << 8) | _year_code(year[entry_record])[:, None]
+    rows = np.broadcast_to(np.arange(len(entry_record), dtype=np.int32)[:, None], stacked.shape)
+    valid = stacked >= 0
+    block_keys, block_offsets, block_entries = _csr(keys[valid], rows[valid])
+
+    nationality_codes, nationalities = _factorise(columns.nationality)
+    if "" not in nationalities:
+        nationalities.append("")
+    empty = nationalities.index("")
+    # Code 0 means unknown: swap the empty string into slot 0.
+    remap = np.arange(len(nationalities))
+    remap[[0, empty]] = remap[[empty, 0]]
+    nationalities[0], nationalities[empty] = nationalities[empty], nationalities[0]
+    nationality = remap[nationality_codes].astype(np.int16)
+    share = np.bincount(nationality, minlength=len(nationalities)) / max(n, 1)
+    nationality_weight = np.clip(
+        np.log(0.95 / np.maximum(share, 1e-9)), NATIONALITY_WEIGHT_MIN, NATIONALITY_WEIGHT_MAX
+    )
+
+    document, visa = _codes(columns.document_number), _codes(columns.visa_sticker_number)
+    sexes = np.array([SEX_CODES.get((s or "").upper(), 0) for s in columns.sex], dtype=np.int8)
+    return _Tables(
+        tokens=np.array(tokens, dtype=np.str_),
+        displays=np.array(displays, dtype=np.str_),
+        nationalities=np.array(nationalities, dtype=np.str_),
+        token_frequency=frequency,
+        nationality_weight=nationality_weight.astype(np.float32),
+        entry_record=entry_record,
+        record_entries=np.searchsorted(entry_record, np.arange(n + 1)).astype(np.int64),
+        sur_joined=sur_joined,
+        sur_content=sur_content,
+        sur_weight=_field_weight(weight, sur_content, SURNAME_WEIGHT_MAX),
+        sur_display=sur_codes,
+        giv_joined=giv_joined,
+        giv_content=giv_content,
+        giv_weight=_field_weight(weight, giv_content, GIVEN_WEIGHT_MAX),
+        giv_display=giv_codes,
+        year=year,
+        month=columns.birth_month.astype(np.int8),
+        day=columns.birth_day.astype(np.int8),
+        sex=sexes,
+        nationality=nationality,
+        document=document,
+        visa=visa,
+        block_keys=block_keys,
+        block_offsets=block_offsets,
+        block_entries=block_entries,
+        document_order=_sorted_nonempty(document),
+        visa_order=_sorted_nonempty(visa),
+    )
+
+
+def _extra_words(joined: I32, content: I32) -> list[I32]:
+    """Content words that are not the joined token itself (-1 otherwise)."""
+    return [np.where(content[:, k] != joined, content[:, k], -1) for k in range(_CONTENT_SLOTS)]
+
+
+def _field_weight(token_weight: F32, content: I32, most: float) -> F32:
+    return clamp_weight(token_weight[content].sum(axis=1).astype(np.float32), most)
+
+
+def _uniform_weight(content: I32, most: float) -> F32:
+    weight = ((content >= 0).sum(axis=1) * DEFAULT_TOKEN_WEIGHT).astype(np.float32)
+    return clamp_weight(weight, most)
+
+
+def _sorted_nonempty(values: npt.NDArray[np.bytes_]) -> I32:
+    present = np.flatnonzero(values != b"")
+    return present[np.argsort(values[present], kind="stable")].astype(np.int32)

@@ -1,0 +1,221 @@
+"""Name and date normalisation by the ICAO Doc 9303 Part 3 rules.
+
+A name is reduced to upper-case A-Z tokens. National characters have two
+permitted forms (Ä -> AE or A), and a State may have used either, so every name
+has a *primary* form (the expanded one, AE/OE/UE/AA) and a *secondary* form; a
+match must hold in both. Cyrillic, Greek and Arabic letters are transliterated
+with the ICAO tables; any other script falls back to `unidecode`.
+
+`fold` goes further than ICAO: it collapses the spelling choices that differ
+between transliteration schemes (KH/H, IU/YU, Y/I, double letters...) so that two
+spellings of one name written by different authorities compare equal. It is a
+similarity aid and a blocking key, never a displayed value.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+from unidecode import unidecode
+
+_TWO_FORMS: dict[str, tuple[str, str]] = {
+    "Ä": ("AE", "A"),
+    "Å": ("AA", "A"),
+    "Ö": ("OE", "O"),
+    "Ü": ("UE", "U"),
+    "Ø": ("OE", "O"),
+}
+
+_ONE_FORM_LATIN: dict[str, str] = {
+    "Æ": "AE",
+    "Œ": "OE",
+    "ß": "SS",
+    "ẞ": "SS",
+    "Þ": "TH",
+    "Ð": "D",
+    "Đ": "D",
+    "Ł": "L",
+    "Ŀ": "L",
+    "Ñ": "N",
+    "Ĳ": "IJ",
+    "İ": "I",
+}
+
+_CYRILLIC: dict[str, str] = {
+    "А": "A", "Б": "B", "В": "V", "Г": "G", "Ґ": "G", "Д": "D", "Ѓ": "G", "Ђ": "D",
+    "Е": "E", "Ё": "E", "Є": "IE", "Ж": "ZH", "З": "Z", "Ѕ": "DZ", "И": "I", "І": "I",
+    "Ї": "I", "Й": "I", "Ј": "J", "К": "K", "Л": "L", "Љ": "LJ", "М": "M", "Н": "N",
+    "Њ": "NJ", "О": "O", "П": "P", "Р": "R", "С": "S", "Т": "T", "Ћ": "C", "Ќ": "K",
+    "У": "U", "Ў": "U", "Ф": "F", "Х": "KH", "Ц": "TS", "Ч": "CH", "Џ": "DZ", "Ш": "SH",
+    "Щ": "SHCH", "Ъ": "IE", "Ы": "Y", "Ь": "", "Э": "E", "Ю": "IU", "Я": "IA",
+}  # fmt: skip
+
+_GREEK: dict[str, str] = {
+    "Α": "A", "Β": "V", "Γ": "G", "Δ": "D", "Ε": "E", "Ζ": "Z", "Η": "I", "Θ": "TH",
+    "Ι": "I", "Κ": "K", "Λ": "L", "Μ": "M", "Ν": "N", "Ξ": "X", "Ο": "O", "Π": "P",
+    "Ρ": "R", "Σ": "S", "Τ": "T", "Υ": "Y", "Φ": "F", "Χ": "CH", "Ψ": "PS", "Ω": "O",
+}  # fmt: skip
+_GREEK_DIGRAPHS = (("ΟΥ", "OU"), ("ΑΥ", "AV"), ("ΕΥ", "EV"))
+
+_ARABIC: dict[str, str] = {
+    "ا": "A", "أ": "A", "إ": "I", "آ": "AA", "ٱ": "A", "ب": "B", "ت": "T", "ث": "TH",
+    "ج": "J", "ح": "H", "خ": "KH", "د": "D", "ذ": "DH", "ر": "R", "ز": "Z", "س": "S",
+    "ش": "SH", "ص": "S", "ض": "D", "ط": "T", "ظ": "Z", "ع": "", "غ": "GH", "ف": "F",
+    "ق": "Q", "ك": "K", "ک": "K", "ل": "L", "م": "M", "ن": "N", "ه": "H", "ة": "A",
+    "و": "W", "ي": "Y", "ی": "Y", "ى": "A", "ء": "", "ؤ": "", "ئ": "", "پ": "P",
+    "چ": "CH", "ژ": "ZH", "گ": "G", "ـ": "",
+}  # fmt: skip
+
+_SEPARATORS = " -<,./_\t\n()"
+_DROPPED = "'’‘`´\""
+
+# Particles carry little identifying weight: they stay in the joined form of a
+# name but are not tokens of their own, so "VAN DER BERG" blocks on BERG.
+PARTICLES = frozenset(
+    "AL BEN BIN DA DAS DE DEL DEN DER DI DO DOS DU EL IBN LA LE TER TEN VAN VON Y ZU".split()
+)
+
+
+class _Table(dict[int, str]):
+    """A `str.translate` table that learns unknown characters through unidecode."""
+
+    def __missing__(self, codepoint: int) -> str:
+        char = chr(codepoint)
+        if unicodedata.category(char).startswith("M"):
+            out = ""
+        else:
+            # Georgian upper case (Mtavruli) is unknown to unidecode; its lower case is not.
+            latin = unidecode(char) or unidecode(char.lower())
+            out = "".join(c for c in latin.upper() if "A" <= c <= "Z" or c == " ")
+        self[codepoint] = out
+        return out
+
+
+def _build_table(form: int) -> _Table:
+    table = _Table()
+    for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ":
+        table[ord(c)] = c
+    for sep in _SEPARATORS:
+        table[ord(sep)] = " "
+    for drop in _DROPPED:
+        table[ord(drop)] = ""
+    for c, forms in _TWO_FORMS.items():
+        table[ord(c)] = forms[form]
+    for mapping in (_ONE_FORM_LATIN, _CYRILLIC, _GREEK, _ARABIC):
+        for c, latin in mapping.items():
+            table[ord(c)] = latin
+    return table
+
+
+_PRIMARY = _build_table(0)
+_SECONDARY = _build_table(1)
+_GREEK_ACCENTS = re.compile("[\u0300-\u036f]")
+_ARABIC_MARKS = re.compile("[\u064b-\u065f\u0670]")
+
+
+def _prepare(raw: str) -> str:
+    text = unicodedata.normalize("NFC", raw).upper()
+    if any("\u0370" <= c <= "\u03ff" or "\u1f00" <= c <= "\u1fff" for c in text):
+        text = _GREEK_ACCENTS.sub("", unicodedata.normalize("NFD", text))
+        for greek, latin in _GREEK_DIGRAPHS:
+            text = text.replace(greek, latin)
+    return _ARABIC_MARKS.sub("", text)
+
+
+@lru_cache(maxsize=1 << 17)
+def normalise_name(raw: str) -> str:
+    """The primary ICAO form: upper-case A-Z words separated by single spaces."""
+    return " ".join(_prepare(raw).translate(_PRIMARY).split())
+
+
+@lru_cache(maxsize=1 << 16)
+def name_variants(raw: str) -> frozenset[str]:
+    """Both ICAO forms of a name, e.g. MÜLLER -> {MUELLER, MULLER}."""
+    text = _prepare(raw)
+    return frozenset(
+        " ".join(text.translate(table).split()) for table in (_PRIMARY, _SECONDARY)
+    ) - {""}
+
+
+def name_tokens(normalised: str) -> tuple[str, ...]:
+    """The joined name first, then its content words if it has several.
+
+    "VAN DER BERG" -> ("VANDERBERG", "BERG"); "SMITH" -> ("SMITH",). The joined
+    form matches a compound written without spaces, the words match a compound
+    of which one part is missing.
+    """
+    words = normalised.split()
+    if not words:
+        return ()
+    joined = "".join(words)
+    if len(words) == 1:
+        return (joined,)
+    content = [w for w in words if w not in PARTICLES] or words
+    if content == [joined]:
+        return (joined,)
+    return (joined, *content)
+
+
+_FOLDS = (
+    ("SHCH", "SC"),
+    ("SCH", "SC"),
+    ("KH", "H"),
+    ("TS", "C"),
+    ("TZ", "C"),
+    ("CH", "C"),
+    ("PH", "F"),
+    ("TH", "T"),
+    ("DH", "D"),
+    ("GH", "G"),
+    ("ZH", "J"),
+    ("AE", "A"),
+    ("OE", "O"),
+    ("UE", "U"),
+    ("Y", "I"),
+    ("IU", "U"),
+    ("IA", "A"),
+    ("IE", "E"),
+    ("IO", "O"),
+    ("W", "V"),
+    ("K", "C"),
+    ("Q", "C"),
+)
+_DOUBLE = re.compile(r"([A-Z])\1+")
+
+
+@lru_cache(maxsize=1 << 17)
+def fold(token: str) -> str:
+    """Collapse transliteration choices: YURIY, IURII and JURIJ fold alike."""
+    folded = token
+    for a, b in _FOLDS:
+        folded = folded.replace(a, b)
+    return _DOUBLE.sub(r"\1", folded)
+
+
+@lru_cache(maxsize=1 << 17)
+def phonetic_key(token: str) -> str:
+    """First letter and consonant skeleton of the folded token: MUELLER -> MLR."""
+    folded = fold(token)
+    if not folded:
+        return ""
+    rest = "".join(c for c in folded[1:] if c not in "AEIOUH")
+    return _DOUBLE.sub(r"\1", folded[0] + rest)
+
+
+def parse_date(value: str) -> tuple[int, int, int]:
+    """'YYYY-MM-DD' with '00' (or missing parts) for unknown -> (year, month, day), 0 unknown."""
+    parts = [p for p in re.split(r"[^0-9]", value or "") if p]
+    numbers = [int(p) for p in parts[:3]] + [0, 0, 0]
+    year, month, day = numbers[:3]
+    if not 1 <= month <= 12:
+        month = 0
+    if not 1 <= day <= 31:
+        day = 0
+    return year, month, day
+
+
+def normalise_document(value: str) -> str:
+    """Document numbers compare on A-Z0-9 only (MRZ filler and spaces removed)."""
+    return "".join(c for c in value.upper() if c.isascii() and c.isalnum())

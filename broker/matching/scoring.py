@@ -1,0 +1,224 @@
+"""Vectorised field similarities and their combination into a calibrated score.
+
+Every function here takes one query and *arrays* of candidate values, so the same
+code scores one pair (`compare`) and a thousand candidates (`IdentityIndex`).
+
+The score is a Fellegi-Sunter style sum of log-likelihood ratios, one per field,
+pushed through a logistic: agreement on a rare surname is strong evidence, on
+SMITH much weaker (the weight is the token's inverse frequency in the index), and
+a field the query leaves empty adds nothing instead of counting as a mismatch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+from rapidfuzz.distance import JaroWinkler
+from rapidfuzz.process import cdist
+
+from broker.matching.identity import MatchClass
+
+F32 = npt.NDArray[np.float32]
+I32 = npt.NDArray[np.int32]
+I8 = npt.NDArray[np.int8]
+Bools = npt.NDArray[np.bool_]
+
+# Token pairs below this Jaro-Winkler similarity count as unrelated (0).
+TOKEN_FLOOR = 0.8
+# A match found only through `fold` (a scheme-level respelling) is not identical.
+FOLD_DISCOUNT = 0.97
+# Names: similarity -> agreement level in [0, 1], full agreement from 0.98; the
+# square root keeps a typo (0.85-0.9) much closer to agreement than to conflict.
+_AGREE_FROM, _AGREE_SPAN = 0.72, 0.26
+NAME_DISAGREE = -8.0
+SWAP_PENALTY = 1.0
+SURNAME_WEIGHT_MAX, GIVEN_WEIGHT_MAX = 8.0, 6.0
+FIELD_WEIGHT_MIN = 2.0
+DEFAULT_TOKEN_WEIGHT = 5.0
+# Logistic calibration of the summed evidence into [0, 1].
+SCORE_OFFSET, SCORE_SCALE = 10.0, 1.5
+SIMILAR_THRESHOLD = 0.5
+
+DATE_HOW = (
+    "missing",
+    "exact",
+    "partial",
+    "year_only",
+    "day_month_swapped",
+    "year_off_by_one",
+    "one_digit_off",
+    "near_year",
+    "same_year",
+    "different",
+)
+DATE_SIMILARITY = np.array(
+    [0.0, 1.0, 0.9, 0.7, 0.85, 0.8, 0.6, 0.4, 0.3, 0.0], dtype=np.float32
+)
+DATE_WEIGHT = np.array([0.0, 7.0, 4.0, 1.5, 5.0, 4.5, -1.0, -3.0, -5.0, -10.0], dtype=np.float32)
+
+CODE_HOW = ("missing", "exact", "document_one_char_off", "different")
+SEX_WEIGHT = np.array([0.0, 0.5, 0.0, -4.0], dtype=np.float32)
+NATIONALITY_MISMATCH = -3.0
+NATIONALITY_WEIGHT_MIN, NATIONALITY_WEIGHT_MAX = 0.3, 1.5
+DOCUMENT_WEIGHT = np.array([0.0, 10.0, 5.0, -0.5], dtype=np.float32)
+VISA_WEIGHT = np.array([0.0, 10.0, 0.0, 0.0], dtype=np.float32)
+CODE_SIMILARITY = np.array([0.0, 1.0, 0.8, 0.0], dtype=np.float32)
+MISSING, EXACT, ONE_OFF, DIFFERENT = 0, 1, 2, 3
+
+
+def token_similarity(
+    queries: Sequence[str],
+    choices: Sequence[str],
+    folded_queries: Sequence[str],
+    folded_choices: Sequence[str],
+) -> F32:
+    """Jaro-Winkler of ICAO-form tokens, or of their folds (discounted); floored.
+
+    The ICAO form already equates MUELLER and MULLER (see `icao_key`).
+    """
+    raw = cdist(queries, choices, scorer=JaroWinkler.similarity, dtype=np.float32, workers=1)
+    folded = cdist(
+        folded_queries, folded_choices, scorer=JaroWinkler.similarity, dtype=np.float32, workers=1
+    )
+    sims = np.maximum(raw, folded * np.float32(FOLD_DISCOUNT))
+    sims[sims < TOKEN_FLOOR] = 0.0
+    return sims
+
+
+@dataclass(frozen=True, slots=True)
+class NameColumns:
+    """One name field (surname or given names) of n entries, as vocabulary ids.
+
+    `joined` is the whole name without spaces; `content` its words (the joined
+    form again for a one-word name); -1 pads. `weight` is the agreement weight:
+    the summed inverse frequency of the words.
+    """
+
+    joined: I32
+    content: I32
+    weight: F32
+
+    def take(self, rows: I32) -> NameColumns:
+        return NameColumns(self.joined[rows], self.content[rows], self.weight[rows])
+
+
+@dataclass(frozen=True, slots=True)
+class QueryName:
+    """A query name field as column numbers into the token-similarity table."""
+
+    joined: int
+    content: tuple[int, ...]
+
+
+def field_similarity(query: QueryName, names: NameColumns, table: F32) -> F32:
+    """Similarity of a query name field with each row, in [0, 1].
+
+    `table[token_id, j]` is the similarity of vocabulary token `token_id` with
+    query token j; row -1 is all zeros so padding scores 0. A name that is a
+    subset of the other ("ANNA" vs "ANNA MARIA") scores high but below 1.
+    """
+    joined = table[names.joined, query.joined]
+    words = table[names.content][:, :, list(query.content)]
+    forward = words.max(axis=1).mean(axis=1)
+    present = names.content >= 0
+    best = words.max(axis=2)
+    backward = (best * present).sum(axis=1) / np.maximum(present.sum(axis=1), 1)
+    tokens = 0.9 * np.maximum(forward, backward) + 0.1 * np.minimum(forward, backward)
+    result: F32 = np.maximum(joined, tokens).astype(np.float32)
+    result[names.joined < 0] = 0.0
+    return result
+
+
+def name_evidence(similarity: F32, weight: F32, present: Bools) -> F32:
+    """Log-likelihood contribution of one name field; 0 where it was not compared."""
+    agreement = np.sqrt(np.clip((similarity - _AGREE_FROM) / _AGREE_SPAN, 0.0, 1.0))
+    evidence = agreement * weight + (1.0 - agreement) * NAME_DISAGREE
+    return np.where(present, evidence, 0.0).astype(np.float32)
+
+
+def clamp_weight(weight: F32, most: float) -> F32:
+    return np.clip(weight, FIELD_WEIGHT_MIN, most).astype(np.float32)
+
+
+def date_codes(query: tuple[int, int, int], year: I32, month: I8, day: I8) -> I8:
+    """Index into DATE_HOW for each row.
+
+    Unknown parts (0) never disagree but carry less evidence: a year alone
+    ('year_only') says little, and a year off by one says nothing about the
+    day unless both dates are complete ('near_year' otherwise).
+    """
+    qy, qm, qd = query
+    n = len(year)
+    if qy == 0:
+        return np.zeros(n, dtype=np.int8)
+    m_known = (month > 0) & (qm > 0)
+    d_known = (day > 0) & (qd > 0)
+    m_ok = ~m_known | (month == qm)
+    d_ok = ~d_known | (day == qd)
+    full = m_known & d_known
+    same_year = year == qy
+    one_digit_day = (day // 10 == qd // 10) | (day % 10 == qd % 10)
+    one_digit_month = (month // 10 == qm // 10) | (month % 10 == qm % 10)
+    year_off = np.abs(year - qy) == 1
+    conditions = [
+        year <= 0,
+        same_year & full & m_ok & d_ok,
+        same_year & m_known & m_ok & d_ok,
+        same_year & m_ok & d_ok,
+        same_year & full & (month == qd) & (day == qm),
+        year_off & full & m_ok & d_ok,
+        same_year & ((m_ok & d_known & one_digit_day) | (d_ok & m_known & one_digit_month)),
+        year_off & m_ok & d_ok,
+        same_year,
+    ]
+    choices = list(range(len(conditions)))
+    return np.select(conditions, choices, default=len(conditions)).astype(np.int8)
+
+
+def code_compare(query: bytes, values: npt.NDArray[np.bytes_], one_off: bool) -> I8:
+    """Exact / one character off / different / missing for document-like codes."""
+    n = len(values)
+    if not query:
+        return np.zeros(n, dtype=np.int8)
+    codes = np.where(values == query, EXACT, DIFFERENT).astype(np.int8)
+    codes[values == b""] = MISSING
+    if one_off:
+        width = values.dtype.itemsize
+        padded = np.frombuffer(query.ljust(width, b"\0")[:width], dtype=np.uint8)
+        chars = values.view(np.uint8).reshape(n, width)
+        same_length = np.char.str_len(values) == len(query)
+        off = (chars != padded).sum(axis=1) == 1
+        codes[(codes == DIFFERENT) & same_length & off] = ONE_OFF
+    return codes
+
+
+def sex_codes(query: int, values: I8) -> I8:
+    """Sex codes: 1 M, 2 F, 3 X, 0 unknown; only M/F disagree."""
+    if query not in (1, 2):
+        return np.zeros(len(values), dtype=np.int8)
+    known = (values == 1) | (values == 2)
+    return np.where(known, np.where(values == query, EXACT, DIFFERENT), MISSING).astype(np.int8)
+
+
+def nationality_codes(query: int, values: npt.NDArray[np.int16]) -> I8:
+    if query <= 0:
+        return np.zeros(len(values), dtype=np.int8)
+    codes = np.where(values == query, EXACT, DIFFERENT).astype(np.int8)
+    codes[values <= 0] = MISSING
+    return codes
+
+
+def calibrate(total: F32) -> F32:
+    """Summed evidence -> score in [0, 1]."""
+    result: F32 = (1.0 / (1.0 + np.exp(-(total - SCORE_OFFSET) / SCORE_SCALE))).astype(np.float32)
+    return result
+
+
+def classify(score: float, all_same: bool) -> MatchClass:
+    """SAME needs every compared field identical (after ICAO transliteration)."""
+    if score < SIMILAR_THRESHOLD:
+        return MatchClass.DIFFERENT
+    return MatchClass.SAME if all_same else MatchClass.SIMILAR
