@@ -22,6 +22,7 @@ the all-in-one launcher's gateway and adapters talk to each other; stopping a ha
 closes only the subscriptions opened through it.
 
 Time-based retention (`TopicSpec.retention_ms`) is not applied: only the record bound is.
+Everything runs on one event loop (no locks); `replication` is ignored.
 """
 
 from __future__ import annotations

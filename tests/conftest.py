@@ -1,0 +1,3 @@
+"""Test-wide configuration: fixture plugins."""
+
+pytest_plugins = ["tests.fixtures.kafka"]
