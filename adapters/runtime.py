@@ -11,6 +11,7 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import grpc
 
@@ -18,7 +19,13 @@ from adapters.registry import AdapterSpec
 from broker.bus import Bus, BusError, Message, Subscription
 from broker.config import Topics
 from broker.envelope import Keyring
-from broker.wire import UnreadableMessage, deadline_of, pack_reply, unpack_query
+from broker.wire import (
+    TEST_SESSION_HEADER,
+    UnreadableMessage,
+    deadline_of,
+    pack_reply,
+    unpack_query,
+)
 from interop.mock.v1 import mock_pb2
 from interop.v1 import border_check_pb2 as pb
 from interop.v1 import bus_pb2
@@ -30,6 +37,10 @@ _STATUS = {
     grpc.StatusCode.DEADLINE_EXCEEDED: pb.OUTCOME_STATUS_TIMEOUT,
     grpc.StatusCode.PERMISSION_DENIED: pb.OUTCOME_STATUS_NOT_PERMITTED,
 }
+
+
+class _NotSupported(Exception):
+    """The query asks the system for something it does not do."""
 
 
 @dataclass
@@ -125,21 +136,35 @@ class Adapter:
 
     async def _ask(self, query: bus_pb2.SystemQuery) -> bus_pb2.SystemReply:
         timeout = max(0.001, query.deadline_unix_ms / 1000 - time.time())
-        request = mock_pb2.SearchRequest(
-            traveller=query.traveller, purpose=query.purpose, authority=query.authority
-        )
+        metadata = ((TEST_SESSION_HEADER, query.test_session),) if query.test_session else None
         started = time.monotonic()
         reply = bus_pb2.SystemReply(correlation_id=query.correlation_id, system=self._spec.system)
+        stub: Any = self._stub
         try:
-            response = await self._stub.Search(request, timeout=timeout)  # type: ignore[attr-defined]
+            if query.HasField("crossing"):
+                if not hasattr(stub, "RecordCrossing"):
+                    raise _NotSupported(f"{self._spec.name} does not record crossings")
+                request = mock_pb2.RecordCrossingRequest(
+                    traveller=query.traveller, crossing=query.crossing
+                )
+                matches = [await stub.RecordCrossing(request, timeout=timeout, metadata=metadata)]
+            else:
+                search = mock_pb2.SearchRequest(
+                    traveller=query.traveller, purpose=query.purpose, authority=query.authority
+                )
+                response = await stub.Search(search, timeout=timeout, metadata=metadata)
+                matches = list(response.matches)
         except grpc.aio.AioRpcError as error:
             self.stats.failed += 1
             reply.status = _STATUS.get(error.code(), pb.OUTCOME_STATUS_ERROR)
             reply.detail = f"{error.code().name}: {error.details()}"
+        except _NotSupported as error:
+            reply.status = pb.OUTCOME_STATUS_ERROR
+            reply.detail = str(error)
         else:
             self.stats.answered += 1
             reply.status = pb.OUTCOME_STATUS_ANSWERED
-            reply.hits.extend(self._spec.translate(m) for m in response.matches)
+            reply.hits.extend(self._spec.translate(m) for m in matches)
         reply.system_latency_ms = int((time.monotonic() - started) * 1000)
         return reply
 

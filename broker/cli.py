@@ -67,6 +67,19 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument(
         "--listen", metavar="HOST:PORT", help="gateway address (default 127.0.0.1:50051)"
     )
+    up.add_argument(
+        "--scenario",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="scenario pack to load into the mocks (repeatable)",
+    )
+    up.add_argument(
+        "--population",
+        type=int,
+        metavar="N",
+        help="synthetic people per system (default 10000; e.g. 1000000)",
+    )
 
     serve = commands.add_parser("serve", help="run one part of the stack in this process")
     parts = serve.add_subparsers(dest="part", required=True, metavar="PART")
@@ -83,6 +96,50 @@ def build_parser() -> argparse.ArgumentParser:
     mk = parts.add_parser("mock", help="the mock of one system")
     mk.add_argument("system", choices=list(SYSTEMS))
     mk.add_argument("--listen", metavar="HOST:PORT", help="default 127.0.0.1:5006x by system")
+    mk.add_argument(
+        "--scenario",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="scenario pack to load (repeatable)",
+    )
+    mk.add_argument("--population", type=int, metavar="N", help="synthetic people (default 10000)")
+
+    sc = commands.add_parser("scenario", help="run scenario packs against a gateway")
+    sc.add_argument("action", choices=["run"])
+    sc.add_argument("files", nargs="+", metavar="FILE")
+    sc.add_argument("--target", default="127.0.0.1:50051", help="gateway address")
+    sc.add_argument(
+        "--mock",
+        action="append",
+        default=[],
+        metavar="SYSTEM=HOST:PORT",
+        help="where a mock's MockControl answers (default: configured addresses)",
+    )
+    sc.add_argument(
+        "--no-seed",
+        action="store_true",
+        help="only run the checks; the systems already hold the records",
+    )
+    sc.add_argument("--tls-dir")
+    sc.add_argument("--client-name")
+
+    mc = commands.add_parser("mock", help="drive a mock: seed, reset, faults, calls")
+    mc.add_argument("action", choices=["seed", "reset", "faults", "calls"])
+    mc.add_argument("system", choices=list(SYSTEMS))
+    mc.add_argument("file", nargs="?", help="scenario pack to take the records from (seed)")
+    mc.add_argument("--target", help="the mock's address (default: its configured one)")
+    mc.add_argument("--session", default="", help="test session (x-test-session header)")
+    faults = mc.add_argument_group("faults (all off by default)")
+    faults.add_argument("--latency-ms", type=int, default=0, help="fixed added latency")
+    faults.add_argument("--lognormal-median-ms", type=int, default=0, help="lognormal latency")
+    faults.add_argument("--lognormal-sigma", type=float, default=0.0)
+    faults.add_argument("--error-rate", type=float, default=0.0, help="probability 0..1")
+    faults.add_argument("--every-nth", type=int, default=0, help="fail every Nth call")
+    faults.add_argument("--error-code", default="", help="gRPC status name (UNAVAILABLE)")
+    faults.add_argument("--error-message", default="")
+    faults.add_argument("--outage-s", type=int, default=0, help="UNAVAILABLE for N seconds")
+    mc.add_argument("--limit", type=int, default=20, help="calls: the newest N")
 
     ck = commands.add_parser(
         "check",
@@ -154,6 +211,8 @@ def _settings(args: argparse.Namespace) -> Settings:
         if args.command != "serve" or args.part == "gateway"
         else None,
         gateway_id=getattr(args, "gateway_id", None),
+        scenarios=tuple(getattr(args, "scenario", None) or ()) or None,
+        population=getattr(args, "population", None),
     )
     part = getattr(args, "part", None)
     if part == "mock" and args.listen:
@@ -274,6 +333,27 @@ async def _serve(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+async def _scenario(args: argparse.Namespace, settings: Settings) -> int:
+    from broker import stack
+
+    mocks = dict(settings.mock_addresses)
+    for entry in args.mock:
+        system, sep, address = entry.partition("=")
+        if not sep or system not in SYSTEMS:
+            raise SystemExit(f"--mock {entry!r}: expected SYSTEM=HOST:PORT")
+        mocks[system] = address
+    paths = [Path(f) for f in args.files]
+    return await stack.run_scenarios(
+        paths, args.target, mocks, _credentials(args), seed=not args.no_seed
+    )
+
+
+async def _mock(args: argparse.Namespace, settings: Settings) -> int:
+    from broker import stack
+
+    return await stack.mock_control(args, args.target or settings.mock_addresses[args.system])
+
+
 def _keys(args: argparse.Namespace, settings: Settings) -> int:
     from broker.envelope import Keyring
 
@@ -318,12 +398,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=(args.log_level or settings.log_level).upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    logging.getLogger("aiokafka").setLevel(logging.WARNING)
+    for noisy in ("aiokafka", "faiss"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
         if args.command == "check":
             return asyncio.run(_check(args))
         if args.command == "health":
             return asyncio.run(_health(args))
+        if args.command == "scenario":
+            return asyncio.run(_scenario(args, settings))
+        if args.command == "mock":
+            return asyncio.run(_mock(args, settings))
         if args.command == "keys":
             return _keys(args, settings)
         if args.command == "pki":

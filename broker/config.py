@@ -68,6 +68,11 @@ class Settings:
     clients: tuple[str, ...] = ()
     # The profile every caller gets without TLS (one laptop only).
     insecure_profile: str = "border-guard"
+    # Scenario packs (YAML) the mocks load into their default session at start-up.
+    scenarios: tuple[str, ...] = ()
+    # Synthetic people each mock draws its records from (same seed: same people everywhere).
+    population: int = 10_000
+    population_seed: int = 2026
     log_level: str = "INFO"
 
     @property
@@ -118,5 +123,8 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         tls_dir=env.get("INTEROP_TLS_DIR", base.tls_dir),
         clients=tuple(c.strip() for c in env.get("INTEROP_CLIENTS", "").split(",") if c.strip()),
         insecure_profile=env.get("INTEROP_INSECURE_PROFILE", base.insecure_profile),
+        scenarios=tuple(p for p in env.get("INTEROP_SCENARIOS", "").split(",") if p),
+        population=_int(env, "INTEROP_POPULATION", base.population),
+        population_seed=_int(env, "INTEROP_POPULATION_SEED", base.population_seed),
         log_level=env.get("INTEROP_LOG_LEVEL", base.log_level),
     )

@@ -36,10 +36,10 @@ In production a service's directory holds its own `.key` and the others' `.pub` 
 from __future__ import annotations
 
 import base64
-import fcntl
 import binascii
 import datetime
 import enum
+import fcntl
 import os
 import re
 import secrets

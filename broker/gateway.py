@@ -22,9 +22,10 @@ from broker.config import Settings
 from broker.dispatch import Answer, Dispatcher
 from broker.errors import InvalidRequest
 from broker.merge import Linker, build_report, outcome
-from broker.validation import ValidCheck, validate_check
+from broker.validation import ValidCheck, validate_check, validate_crossing
+from broker.wire import TEST_SESSION_HEADER
 from interop.v1 import border_check_pb2 as pb
-from interop.v1 import border_check_pb2_grpc, bus_pb2
+from interop.v1 import border_check_pb2_grpc, bus_pb2, systems_pb2
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +82,7 @@ class Gateway(border_check_pb2_grpc.BorderCheckServicer):
             await context.abort(grpc.StatusCode.PERMISSION_DENIED, str(error))
             raise  # abort raises; this line only satisfies the type checker
         correlation_id = uuid.uuid4().hex
-        deadline = self._deadline(check, context)
+        deadline = self._deadline(check.deadline_ms or self._settings.default_deadline_ms, context)
         answers = [
             Answer(
                 s,
@@ -93,7 +94,13 @@ class Gateway(border_check_pb2_grpc.BorderCheckServicer):
         ]
         for answer in answers:
             yield _result_event(answer)
-        queries = [self._query(correlation_id, check, caller, s, deadline) for s in plan.asked]
+        session = _test_session(context)
+        queries = [
+            self._query(
+                correlation_id, check.traveller, check.purpose, caller, s, deadline, session
+            )
+            for s in plan.asked
+        ]
         async for answer in self._dispatcher.ask(correlation_id, queries, deadline):
             answers.append(answer)
             yield _result_event(answer)
@@ -137,29 +144,92 @@ class Gateway(border_check_pb2_grpc.BorderCheckServicer):
             await _abort_invalid(context, error)
             raise
 
-    def _deadline(
-        self, check: ValidCheck, context: grpc.aio.ServicerContext[object, object]
-    ) -> float:
+    def _deadline(self, budget_ms: int, context: grpc.aio.ServicerContext[object, object]) -> float:
         """When to stop waiting (monotonic): the asked or default budget, capped by the caller."""
-        budget = (check.deadline_ms or self._settings.default_deadline_ms) / 1000
+        budget = budget_ms / 1000
         remaining = context.time_remaining()
         if remaining is not None:
             budget = min(budget, max(0.0, remaining - REPORT_MARGIN_S))
         return time.monotonic() + budget
 
     def _query(
-        self, correlation_id: str, check: ValidCheck, caller: Caller, system: int, deadline: float
+        self,
+        correlation_id: str,
+        traveller: pb.Traveller,
+        purpose: pb.Purpose.ValueType,
+        caller: Caller,
+        system: int,
+        deadline: float,
+        session: str,
     ) -> bus_pb2.SystemQuery:
         wall_deadline = time.time() + (deadline - time.monotonic())
         return bus_pb2.SystemQuery(
             correlation_id=correlation_id,
             system=system,  # type: ignore[arg-type]
-            purpose=check.purpose,
-            traveller=check.traveller,
+            purpose=purpose,
+            traveller=traveller,
             deadline_unix_ms=int(wall_deadline * 1000),
             authority=caller.authority,
             profile=caller.profile.name,
+            test_session=session,
         )
+
+    async def RecordCrossing(
+        self,
+        request: pb.RecordCrossingRequest,
+        context: grpc.aio.ServicerContext[pb.RecordCrossingRequest, pb.RecordCrossingResponse],
+    ) -> pb.RecordCrossingResponse:
+        """Write an entry or exit to EES through its adapter, like a check to one system."""
+        caller = await self._authenticate(context)
+        s = self._settings
+        try:
+            crossing = validate_crossing(request, s.max_request_bytes, s.max_deadline_ms)
+        except InvalidRequest as error:
+            await _abort_invalid(context, error)
+            raise
+        if systems_pb2.SYSTEM_EES not in caller.profile.systems:
+            await context.abort(
+                grpc.StatusCode.PERMISSION_DENIED,
+                f"profile {caller.profile.name} may not write to EES",
+            )
+        correlation_id = uuid.uuid4().hex
+        budget = crossing.deadline_ms or s.default_deadline_ms
+        deadline = self._deadline(budget, context)
+        query = self._query(
+            correlation_id,
+            crossing.traveller,
+            pb.PURPOSE_BORDER_ENTRY
+            if crossing.direction == pb.CROSSING_DIRECTION_ENTRY
+            else pb.PURPOSE_BORDER_EXIT,
+            caller,
+            systems_pb2.SYSTEM_EES,
+            deadline,
+            _test_session(context),
+        )
+        query.crossing.CopyFrom(crossing.crossing)
+        answers = [a async for a in self._dispatcher.ask(correlation_id, [query], deadline)]
+        answer = answers[0]
+        log.info(
+            "crossing %s by %s: %s",
+            correlation_id,
+            caller.authority,
+            pb.OutcomeStatus.Name(answer.status),
+        )
+        response = pb.RecordCrossingResponse(
+            request_id=request.request_id, correlation_id=correlation_id, outcome=outcome(answer)
+        )
+        if answer.hits:
+            response.file.CopyFrom(answer.hits[0])
+            response.file.system = systems_pb2.SYSTEM_EES
+            response.file.hit_id = "ees-1"
+        return response
+
+
+def _test_session(context: grpc.aio.ServicerContext[object, object]) -> str:
+    for key, value in context.invocation_metadata() or ():
+        if key == TEST_SESSION_HEADER:
+            return str(value)[:128]
+    return ""
 
 
 def _result_event(answer: Answer) -> pb.CheckEvent:

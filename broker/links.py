@@ -1,15 +1,48 @@
 """Identity links between hits from different systems (Multiple Identity Detector rules).
 
-White when the identities are the same, yellow when only similar; green and red are
-set by a person after manual verification, never here.
+White when the identity data are the same, yellow when only similar (Delegated
+Regulation 2023/333 via the matching core); green and red are set by a person after
+manual verification, never here. Object hits (a document without a person) link to
+nothing.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import combinations
 
+from broker.identities import identity_of
+from broker.matching import MatchClass, compare
 from interop.v1 import border_check_pb2 as pb
+
+_COLOUR = {MatchClass.SAME: pb.LINK_COLOUR_WHITE, MatchClass.SIMILAR: pb.LINK_COLOUR_YELLOW}
 
 
 def link_hits(hits: Sequence[pb.Hit]) -> list[pb.IdentityLink]:
-    return []
+    people = [h for h in hits if h.identity.surname]
+    links = []
+    for a, b in combinations(people, 2):
+        if a.system == b.system:
+            continue
+        match = compare(identity_of(a.identity), identity_of(b.identity))
+        colour = _COLOUR.get(match.match_class)
+        if colour is None:
+            continue
+        links.append(
+            pb.IdentityLink(
+                hit_ids=[a.hit_id, b.hit_id],
+                colour=colour,
+                score=match.score,
+                explanation=[
+                    pb.FieldMatch(
+                        field=f.field,
+                        query_value=f.query_value,
+                        record_value=f.record_value,
+                        similarity=f.similarity,
+                        method=f.how,
+                    )
+                    for f in match.explanation
+                ],
+            )
+        )
+    return links

@@ -60,9 +60,13 @@ def outcome(answer: Answer) -> pb.SystemOutcome:
     )
 
 
-def verdict(outcomes: Sequence[pb.SystemOutcome], hit_count: int) -> pb.Verdict.ValueType:
-    """A hit wins; short of every asked system answering (or none asked) it is INCOMPLETE."""
-    if hit_count:
+def verdict(outcomes: Sequence[pb.SystemOutcome], hits: Sequence[pb.Hit]) -> pb.Verdict.ValueType:
+    """A hit calling for action wins; short of every asked system answering it is INCOMPLETE.
+
+    Information-only hits (a valid visa, an EES file within its stay) do not make a
+    traveller a hit, but they never make a silent system clear either.
+    """
+    if any(h.action != systems_pb2.ACTION_INFORMATION for h in hits):
         return pb.VERDICT_HIT
     if outcomes and all(o.status == pb.OUTCOME_STATUS_ANSWERED for o in outcomes):
         return pb.VERDICT_CLEAR
@@ -99,7 +103,7 @@ def build_report(
     return pb.HitReport(
         request_id=request_id,
         correlation_id=correlation_id,
-        verdict=verdict(outcomes, len(hits)),
+        verdict=verdict(outcomes, hits),
         outcomes=outcomes,
         hits=hits,
         links=linker(hits),

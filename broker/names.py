@@ -13,10 +13,18 @@ from unidecode import unidecode
 # ICAO 9303 Part 3 recommended transliterations that differ from a plain accent strip.
 _ICAO = str.maketrans(
     {
-        "Ä": "AE", "Ö": "OE", "Ü": "UE", "Å": "AA", "ß": "SS", "Ø": "OE", "Æ": "AE",
-        "Þ": "TH", "Œ": "OE", "Ĳ": "IJ",
+        "Ä": "AE",
+        "Ö": "OE",
+        "Ü": "UE",
+        "Å": "AA",
+        "ß": "SS",
+        "Ø": "OE",
+        "Æ": "AE",
+        "Þ": "TH",
+        "Œ": "OE",
+        "Ĳ": "IJ",
     }
-)  # fmt: skip
+)
 _NOT_NAME = re.compile(r"[^A-Z' -]+")
 _SPACES = re.compile(r"\s+")
 

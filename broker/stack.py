@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator, Coroutine, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,8 +29,15 @@ from broker.serving import GrpcServer, Service
 from broker.systems import SYSTEMS
 from broker.tls import server_credentials
 from interop.v1 import border_check_pb2, border_check_pb2_grpc, bus_pb2
-from mocks.fixed_data import fixed_stores
-from mocks.service import MockSystem
+from mocks import scenarios
+from mocks.commands import control as mock_control
+from mocks.commands import run_scenarios
+from mocks.faults import FaultPlan
+from mocks.service import MockControl, MockSystem
+from mocks.session import DEFAULT_SESSION
+from mocks.systems import RULES
+
+__all__ = ["adapter", "gateway", "mock", "mock_control", "run_scenarios", "whole_stack"]
 
 log = logging.getLogger(__name__)
 
@@ -153,11 +161,28 @@ async def adapter(settings: Settings, name: str) -> AsyncIterator[Adapter]:
         await bus.stop()
 
 
+BASE_PACK = Path(__file__).resolve().parent.parent / "mocks" / "packs" / "base.yaml"
+
+
+def load_packs(system: MockSystem, packs: Sequence[Path]) -> None:
+    """Seed the default session with each pack's records for this system, and its faults."""
+    session = system.sessions.get(DEFAULT_SESSION)
+    for path in packs:
+        scenario = scenarios.load(path)
+        session.seed(scenario.records.get(system.name, []))
+        if system.name in scenario.faults:
+            session.faults = FaultPlan.from_message(scenario.faults[system.name], time.time())
+        log.info("mock %s: loaded pack %s", system.name, scenario.name)
+
+
 @contextlib.asynccontextmanager
 async def mock(settings: Settings, name: str) -> AsyncIterator[MockSystem]:
-    """A mock system serving on its configured address."""
-    system = MockSystem(name, fixed_stores()[name])
-    server = GrpcServer(settings.mock_addresses[name], [system.service()])
+    """A mock system serving on its configured address, with MockControl beside it."""
+    system = MockSystem(name, RULES[name])
+    load_packs(system, [BASE_PACK, *(Path(p) for p in settings.scenarios)])
+    server = GrpcServer(
+        settings.mock_addresses[name], [system.service(), MockControl(system).service()]
+    )
     await server.start()
     await server.set_serving(True)
     log.info("mock %s listening on %s", name, settings.mock_addresses[name])

@@ -18,7 +18,7 @@ from broker.mrz import Mrz, MrzError, parse_mrz
 from broker.names import canonical_name
 from broker.systems import ALL_SYSTEMS
 from interop.v1 import border_check_pb2 as pb
-from interop.v1 import systems_pb2
+from interop.v1 import bus_pb2, systems_pb2
 
 FACE_DIMENSIONS = 512
 MAX_FINGERPRINTS = 10
@@ -79,21 +79,30 @@ def validate_check(
             )
         )
     systems = _systems(request.systems, problems)
-    deadline = None
-    if request.HasField("deadline_ms"):
-        deadline = request.deadline_ms
-        if not 0 < deadline <= max_deadline_ms:
-            problems.append(
-                FieldViolation(
-                    "deadline_ms", f"must be between 1 and {max_deadline_ms} ms, got {deadline}"
-                )
-            )
+    deadline = _deadline(request, max_deadline_ms, problems)
     traveller = normalise_traveller(
         request.traveller, problems, today or dt.date.today(), present=request.HasField("traveller")
     )
     if problems:
         raise InvalidRequest(problems)
     return ValidCheck(request.request_id, request.purpose, traveller, systems, deadline)
+
+
+def _deadline(
+    request: pb.CheckRequest | pb.RecordCrossingRequest,
+    max_deadline_ms: int,
+    problems: list[FieldViolation],
+) -> int | None:
+    if not request.HasField("deadline_ms"):
+        return None
+    deadline = request.deadline_ms
+    if not 0 < deadline <= max_deadline_ms:
+        problems.append(
+            FieldViolation(
+                "deadline_ms", f"must be between 1 and {max_deadline_ms} ms, got {deadline}"
+            )
+        )
+    return deadline
 
 
 def _largest_field(request: pb.CheckRequest) -> str:
@@ -328,3 +337,50 @@ def _biometrics(biometrics: pb.Biometrics, problems: list[FieldViolation]) -> No
             )
         elif not all(math.isfinite(x) for x in finger.template):
             problems.append(FieldViolation(f"{field}.template", "contains NaN or infinity"))
+
+
+@dataclass(frozen=True)
+class ValidCrossing:
+    traveller: pb.Traveller
+    direction: pb.CrossingDirection.ValueType
+    crossing: bus_pb2.Crossing
+    deadline_ms: int | None
+
+
+def validate_crossing(
+    request: pb.RecordCrossingRequest,
+    max_request_bytes: int,
+    max_deadline_ms: int,
+    today: dt.date | None = None,
+) -> ValidCrossing:
+    """Like validate_check, for a crossing to record in EES."""
+    today = today or dt.date.today()
+    problems: list[FieldViolation] = []
+    if request.ByteSize() > max_request_bytes:
+        raise InvalidRequest(
+            [FieldViolation("traveller", f"request over {max_request_bytes} bytes")]
+        )
+    if request.direction not in (pb.CROSSING_DIRECTION_ENTRY, pb.CROSSING_DIRECTION_EXIT):
+        problems.append(FieldViolation("direction", "CROSSING_DIRECTION_ENTRY or _EXIT"))
+    date = request.date or today.isoformat()
+    _date("date", date, problems, today, allow_unknown=False)
+    deadline = _deadline(request, max_deadline_ms, problems)
+    traveller = normalise_traveller(
+        request.traveller, problems, today, present=request.HasField("traveller")
+    )
+    if (
+        not problems
+        and not (traveller.surname and traveller.date_of_birth)
+        and not traveller.document.number
+    ):
+        problems.append(
+            FieldViolation(
+                "traveller", "EES needs a document number, or a surname with a date of birth"
+            )
+        )
+    if problems:
+        raise InvalidRequest(problems)
+    crossing = bus_pb2.Crossing(
+        direction=request.direction, date=date, border_crossing_point=request.border_crossing_point
+    )
+    return ValidCrossing(traveller, request.direction, crossing, deadline)

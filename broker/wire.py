@@ -20,6 +20,9 @@ CORRELATION_ID = "correlation-id"
 REPLY_TO = "reply-to"
 DEADLINE = "deadline-unix-ms"
 SYSTEM = "system"
+# gRPC metadata naming a test session: the gateway carries it to the adapters, which pass
+# it on to the mocks, so test runs sharing one stack keep their records and faults apart.
+TEST_SESSION_HEADER = "x-test-session"
 
 
 class UnreadableMessage(Exception):

@@ -1,1 +1,1 @@
-"""Mock border systems with synthetic data, for integration and load tests."""
+"""Mock border systems and the synthetic population they are filled with."""

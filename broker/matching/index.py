@@ -41,17 +41,17 @@ from broker.matching.scoring import (
     DOCUMENT_WEIGHT,
     EXACT,
     F32,
+    GIVEN_WEIGHT_MAX,
     I8,
     I32,
-    GIVEN_WEIGHT_MAX,
     NAME_DISAGREE,
     NATIONALITY_MISMATCH,
     NATIONALITY_WEIGHT_MAX,
     NATIONALITY_WEIGHT_MIN,
-    SURNAME_WEIGHT_MAX,
-    SEX_WEIGHT,
     SCORE_OFFSET,
+    SEX_WEIGHT,
     SIMILAR_THRESHOLD,
+    SURNAME_WEIGHT_MAX,
     SWAP_PENALTY,
     TOKEN_FLOOR,
     VISA_WEIGHT,
@@ -77,6 +77,8 @@ _CONTENT_SLOTS = 3
 _MAX_QUERY_TOKENS = 2 * (1 + _CONTENT_SLOTS)
 _DEFAULT_NATIONALITY_WEIGHT = 1.0
 _EMPTY = np.zeros(0, dtype=np.int32)
+_MISSED_SIMILARITY = 0.9
+_MAX_DOUBTFUL = 32
 
 
 def _year_code(year: npt.NDArray[np.integer] | int) -> npt.NDArray[np.int64]:
@@ -90,6 +92,14 @@ def _factorise(values: Objects) -> tuple[I32, list[str]]:
         (seen.setdefault(v or "", len(seen)) for v in values), dtype=np.int32, count=len(values)
     )
     return codes, list(seen)
+
+
+def _missed_gain(weight: F32) -> F32:
+    """Evidence gained if a name scored 0 had in fact similarity _MISSED_SIMILARITY."""
+    present = np.ones(len(weight), dtype=np.bool_)
+    similarity = np.full(len(weight), _MISSED_SIMILARITY, dtype=np.float32)
+    gain: F32 = name_evidence(similarity, weight, present) - np.float32(NAME_DISAGREE)
+    return gain
 
 
 def _ranges(starts: I64, ends: I64) -> I32:
@@ -210,6 +220,8 @@ class IdentityIndex:
         self._sur = NameColumns(tables.sur_joined, tables.sur_content, tables.sur_weight)
         self._giv = NameColumns(tables.giv_joined, tables.giv_content, tables.giv_weight)
         self._local = threading.local()
+        self._documents = tables.document[tables.document_order]
+        self._visas = tables.visa[tables.visa_order]
 
     # ---- building -----------------------------------------------------------------
 
@@ -242,6 +254,10 @@ class IdentityIndex:
 
     def __len__(self) -> int:
         return len(self._t.year)
+
+    def clear_cache(self) -> None:
+        """Forget the similar-token lookups of earlier queries (for cold measurements)."""
+        self._vocab.clear_cache()
 
     @property
     def vocabulary_size(self) -> int:
@@ -368,8 +384,8 @@ class IdentityIndex:
 
     def _candidates(self, query: _Query, touched: list[I32]) -> I32:
         t = self._t
-        found = [self._by_code(query.document, t.document, t.document_order)]
-        found.append(self._by_code(query.visa, t.visa, t.visa_order))
+        found = [self._by_code(query.document, self._documents, t.document_order)]
+        found.append(self._by_code(query.visa, self._visas, t.visa_order))
         token_ids = np.unique(np.concatenate(touched)) if touched else _EMPTY
         if len(token_ids):
             found.append(self._by_name(token_ids, query.date[0]))
@@ -391,10 +407,9 @@ class IdentityIndex:
         hi = np.searchsorted(t.block_keys, base + 256)
         return _gather(t.block_offsets[lo], t.block_offsets[hi], t.block_entries)
 
-    def _by_code(self, code: bytes, values: npt.NDArray[np.bytes_], order: I32) -> I32:
+    def _by_code(self, code: bytes, sorted_values: npt.NDArray[np.bytes_], order: I32) -> I32:
         if not code or not len(order):
             return _EMPTY
-        sorted_values = values[order]
         lo = int(np.searchsorted(sorted_values, code, side="left"))
         hi = int(np.searchsorted(sorted_values, code, side="right"))
         records = order[lo:hi]
@@ -422,11 +437,13 @@ class IdentityIndex:
             + name_evidence(gs, sur.weight, sur_present & has_giv)
             - SWAP_PENALTY
         )
-        swapped = crossed > straight
+        # Names count as swapped only if both crossed pairs agree, not merely score higher.
+        swapped = (crossed > straight) & (sg >= TOKEN_FLOOR) & ((gs >= TOKEN_FLOOR) | (not has_giv))
         # A name similarity of 0 may only mean the vocabulary search did not propose
-        # that token; such a row could still pass if the name were in fact close.
-        gain = np.where(has_sur & sur_present & (ss == 0), sur.weight - NAME_DISAGREE, 0.0)
-        gain += np.where(has_giv & giv_present & (gg == 0), giv.weight - NAME_DISAGREE, 0.0)
+        # that token; such a row could pass if the name were close (a pair both
+        # trigrams and phonetic key miss is rarely above _MISSED_SIMILARITY).
+        gain = np.where(has_sur & sur_present & (ss == 0), _missed_gain(sur.weight), 0.0)
+        gain += np.where(has_giv & giv_present & (gg == 0), _missed_gain(giv.weight), 0.0)
         records = t.entry_record[entries]
         date = date_codes(query.date, t.year[records], t.month[records], t.day[records])
         sex = sex_codes(query.sex, t.sex[records])
@@ -435,7 +452,7 @@ class IdentityIndex:
         visa = code_compare(query.visa, t.visa[records], one_off=False)
         nationality_weight = self._nationality_weight(query.nationality)
         total = (
-            np.maximum(straight, crossed)
+            np.where(swapped, crossed, straight)
             + DATE_WEIGHT[date]
             + SEX_WEIGHT[sex]
             + np.where(nationality == EXACT, nationality_weight, 0.0)
@@ -468,7 +485,12 @@ class IdentityIndex:
         """
         if not scored.reachable.any() or not query.tokens:
             return scored
-        doubtful = scored.entries[scored.reachable]
+        rows = np.flatnonzero(scored.reachable)
+        if len(rows) > _MAX_DOUBTFUL:
+            rows = rows[np.argsort(-scored.score[rows])[:_MAX_DOUBTFUL]]
+        recheck = np.zeros(len(scored.entries), dtype=np.bool_)
+        recheck[rows] = True
+        doubtful = scored.entries[recheck]
         t = self._t
         ids = np.unique(
             np.concatenate([t.sur_joined[doubtful], t.sur_content[doubtful].ravel(),
@@ -485,7 +507,7 @@ class IdentityIndex:
             table[ids, column] = sims[column]
             touched[column] = np.union1d(touched[column], ids).astype(np.int32)
         rescored = self._score(query, doubtful, table)
-        return _Scored.concat(scored.subset(~scored.reachable), rescored)
+        return _Scored.concat(scored.subset(~recheck), rescored)
 
     def _nationality_weight(self, code: int) -> float:
         weights = self._t.nationality_weight
@@ -565,7 +587,10 @@ def _all_same(explanation: tuple[FieldMatch, ...]) -> bool:
         by_field[f].how in _SAME_NAME and by_field[f].similarity >= 0.999
         for f in ("surname", "given_names")
     )
-    date_same = by_field["date_of_birth"].how == "exact"
+    date = by_field["date_of_birth"]
+    date_same = date.how == "exact" or (
+        date.how != "missing" and date.query_value == date.record_value
+    )
     no_conflict = all(f.how != "different" for f in explanation if f.field != "document_number")
     return names_same and date_same and no_conflict
 

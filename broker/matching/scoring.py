@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -25,6 +26,7 @@ F32 = npt.NDArray[np.float32]
 I32 = npt.NDArray[np.int32]
 I8 = npt.NDArray[np.int8]
 Bools = npt.NDArray[np.bool_]
+Ints = npt.NDArray[np.signedinteger[Any]]
 
 # Token pairs below this Jaro-Winkler similarity count as unrelated (0).
 TOKEN_FLOOR = 0.8
@@ -54,10 +56,8 @@ DATE_HOW = (
     "same_year",
     "different",
 )
-DATE_SIMILARITY = np.array(
-    [0.0, 1.0, 0.9, 0.7, 0.85, 0.8, 0.6, 0.4, 0.3, 0.0], dtype=np.float32
-)
-DATE_WEIGHT = np.array([0.0, 7.0, 4.0, 1.5, 5.0, 4.5, -1.0, -3.0, -5.0, -10.0], dtype=np.float32)
+DATE_SIMILARITY = np.array([0.0, 1.0, 0.9, 0.7, 0.85, 0.8, 0.6, 0.4, 0.3, 0.0], dtype=np.float32)
+DATE_WEIGHT = np.array([0.0, 7.0, 2.5, 0.0, 5.0, 4.5, -1.0, -6.0, -8.0, -10.0], dtype=np.float32)
 
 CODE_HOW = ("missing", "exact", "document_one_char_off", "different")
 SEX_WEIGHT = np.array([0.0, 0.5, 0.0, -4.0], dtype=np.float32)
@@ -83,7 +83,7 @@ def token_similarity(
     folded = cdist(
         folded_queries, folded_choices, scorer=JaroWinkler.similarity, dtype=np.float32, workers=1
     )
-    sims = np.maximum(raw, folded * np.float32(FOLD_DISCOUNT))
+    sims: F32 = np.maximum(raw, folded * np.float32(FOLD_DISCOUNT))
     sims[sims < TOKEN_FLOOR] = 0.0
     return sims
 
@@ -143,7 +143,7 @@ def clamp_weight(weight: F32, most: float) -> F32:
     return np.clip(weight, FIELD_WEIGHT_MIN, most).astype(np.float32)
 
 
-def date_codes(query: tuple[int, int, int], year: I32, month: I8, day: I8) -> I8:
+def date_codes(query: tuple[int, int, int], year: Ints, month: Ints, day: Ints) -> I8:
     """Index into DATE_HOW for each row.
 
     Unknown parts (0) never disagree but carry less evidence: a year alone

@@ -63,8 +63,9 @@ class VectorIndex:
         index.train(rows[np.sort(sample)])
         for start in range(0, n, 100_000):
             index.add(rows[start : start + 100_000])
-        index.nprobe = nprobe if nprobe is not None else max(8, nlist // 32)
-        return cls(index)
+        built = cls(index)
+        built.nprobe = nprobe if nprobe is not None else max(8, nlist // 32)
+        return built
 
     def __len__(self) -> int:
         return int(self._index.ntotal)

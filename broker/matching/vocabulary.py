@@ -98,6 +98,9 @@ class Vocabulary:
     def __len__(self) -> int:
         return len(self.tokens)
 
+    def clear_cache(self) -> None:
+        self._cache.clear()
+
     def similar(self, token: str) -> SimilarTokens:
         """All tokens whose similarity to `token` reaches TOKEN_FLOOR (candidates)."""
         cached = self._cache.get(token)

@@ -131,21 +131,29 @@ class _VerdictEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Verdict.Value
     DESCRIPTOR: _descriptor.EnumDescriptor
     VERDICT_UNSPECIFIED: _Verdict.ValueType  # 0
     VERDICT_CLEAR: _Verdict.ValueType  # 1
-    """Every asked system answered and none had a hit."""
+    """Every asked system answered and nothing calls for action (hits that are
+    information only, such as a valid visa, may be listed).
+    """
     VERDICT_HIT: _Verdict.ValueType  # 2
-    """At least one hit."""
+    """At least one hit calls for action."""
     VERDICT_INCOMPLETE: _Verdict.ValueType  # 3
-    """No hit, but at least one system did not answer: never read this as clear."""
+    """Nothing calls for action, but at least one system did not answer: never read
+    this as clear.
+    """
 
 class Verdict(_Verdict, metaclass=_VerdictEnumTypeWrapper): ...
 
 VERDICT_UNSPECIFIED: Verdict.ValueType  # 0
 VERDICT_CLEAR: Verdict.ValueType  # 1
-"""Every asked system answered and none had a hit."""
+"""Every asked system answered and nothing calls for action (hits that are
+information only, such as a valid visa, may be listed).
+"""
 VERDICT_HIT: Verdict.ValueType  # 2
-"""At least one hit."""
+"""At least one hit calls for action."""
 VERDICT_INCOMPLETE: Verdict.ValueType  # 3
-"""No hit, but at least one system did not answer: never read this as clear."""
+"""Nothing calls for action, but at least one system did not answer: never read
+this as clear.
+"""
 Global___Verdict: _TypeAlias = Verdict  # noqa: Y015
 
 class _MatchClass:
@@ -197,6 +205,23 @@ LINK_COLOUR_GREEN: LinkColour.ValueType  # 3
 LINK_COLOUR_RED: LinkColour.ValueType  # 4
 """Checked: unlawful multiple identity."""
 Global___LinkColour: _TypeAlias = LinkColour  # noqa: Y015
+
+class _CrossingDirection:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _CrossingDirectionEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_CrossingDirection.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    CROSSING_DIRECTION_UNSPECIFIED: _CrossingDirection.ValueType  # 0
+    CROSSING_DIRECTION_ENTRY: _CrossingDirection.ValueType  # 1
+    CROSSING_DIRECTION_EXIT: _CrossingDirection.ValueType  # 2
+
+class CrossingDirection(_CrossingDirection, metaclass=_CrossingDirectionEnumTypeWrapper): ...
+
+CROSSING_DIRECTION_UNSPECIFIED: CrossingDirection.ValueType  # 0
+CROSSING_DIRECTION_ENTRY: CrossingDirection.ValueType  # 1
+CROSSING_DIRECTION_EXIT: CrossingDirection.ValueType  # 2
+Global___CrossingDirection: _TypeAlias = CrossingDirection  # noqa: Y015
 
 @_typing.final
 class Document(_message.Message):
@@ -646,3 +671,73 @@ class CheckEvent(_message.Message):
     def WhichOneof(self, oneof_group: _WhichOneofArgType_event) -> _WhichOneofReturnType_event | None: ...
 
 Global___CheckEvent: _TypeAlias = CheckEvent  # noqa: Y015
+
+@_typing.final
+class RecordCrossingRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    TRAVELLER_FIELD_NUMBER: _builtins.int
+    DIRECTION_FIELD_NUMBER: _builtins.int
+    DATE_FIELD_NUMBER: _builtins.int
+    BORDER_CROSSING_POINT_FIELD_NUMBER: _builtins.int
+    DEADLINE_MS_FIELD_NUMBER: _builtins.int
+    request_id: _builtins.str
+    direction: Global___CrossingDirection.ValueType
+    date: _builtins.str
+    """YYYY-MM-DD; empty means today."""
+    border_crossing_point: _builtins.str
+    deadline_ms: _builtins.int
+    @_builtins.property
+    def traveller(self) -> Global___Traveller: ...
+    def __init__(
+        self,
+        *,
+        request_id: _builtins.str = ...,
+        traveller: Global___Traveller | None = ...,
+        direction: Global___CrossingDirection.ValueType = ...,
+        date: _builtins.str = ...,
+        border_crossing_point: _builtins.str = ...,
+        deadline_ms: _builtins.int | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_deadline_ms", b"_deadline_ms", "deadline_ms", b"deadline_ms", "traveller", b"traveller"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_deadline_ms", b"_deadline_ms", "border_crossing_point", b"border_crossing_point", "date", b"date", "deadline_ms", b"deadline_ms", "direction", b"direction", "request_id", b"request_id", "traveller", b"traveller"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__deadline_ms: _TypeAlias = _typing.Literal["deadline_ms"]  # noqa: Y015
+    _WhichOneofArgType__deadline_ms: _TypeAlias = _typing.Literal["_deadline_ms", b"_deadline_ms"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__deadline_ms) -> _WhichOneofReturnType__deadline_ms | None: ...
+
+Global___RecordCrossingRequest: _TypeAlias = RecordCrossingRequest  # noqa: Y015
+
+@_typing.final
+class RecordCrossingResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    CORRELATION_ID_FIELD_NUMBER: _builtins.int
+    OUTCOME_FIELD_NUMBER: _builtins.int
+    FILE_FIELD_NUMBER: _builtins.int
+    request_id: _builtins.str
+    correlation_id: _builtins.str
+    @_builtins.property
+    def outcome(self) -> Global___SystemOutcome: ...
+    @_builtins.property
+    def file(self) -> Global___Hit:
+        """The EES file after the crossing, with the 90/180-day calculation."""
+
+    def __init__(
+        self,
+        *,
+        request_id: _builtins.str = ...,
+        correlation_id: _builtins.str = ...,
+        outcome: Global___SystemOutcome | None = ...,
+        file: Global___Hit | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["file", b"file", "outcome", b"outcome"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["correlation_id", b"correlation_id", "file", b"file", "outcome", b"outcome", "request_id", b"request_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecordCrossingResponse: _TypeAlias = RecordCrossingResponse  # noqa: Y015

@@ -47,6 +47,11 @@ class BorderCheckStub:
                 request_serializer=interop_dot_v1_dot_border__check__pb2.CheckRequest.SerializeToString,
                 response_deserializer=interop_dot_v1_dot_border__check__pb2.CheckEvent.FromString,
                 _registered_method=True)
+        self.RecordCrossing = channel.unary_unary(
+                '/interop.v1.BorderCheck/RecordCrossing',
+                request_serializer=interop_dot_v1_dot_border__check__pb2.RecordCrossingRequest.SerializeToString,
+                response_deserializer=interop_dot_v1_dot_border__check__pb2.RecordCrossingResponse.FromString,
+                _registered_method=True)
 
 
 class BorderCheckServicer:
@@ -70,6 +75,14 @@ class BorderCheckServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RecordCrossing(self, request, context):
+        """RecordCrossing writes an entry or exit to EES; the next 90/180-day calculation
+        counts it.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_BorderCheckServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -82,6 +95,11 @@ def add_BorderCheckServicer_to_server(servicer, server):
                     servicer.CheckStream,
                     request_deserializer=interop_dot_v1_dot_border__check__pb2.CheckRequest.FromString,
                     response_serializer=interop_dot_v1_dot_border__check__pb2.CheckEvent.SerializeToString,
+            ),
+            'RecordCrossing': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordCrossing,
+                    request_deserializer=interop_dot_v1_dot_border__check__pb2.RecordCrossingRequest.FromString,
+                    response_serializer=interop_dot_v1_dot_border__check__pb2.RecordCrossingResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -141,6 +159,33 @@ class BorderCheck:
             '/interop.v1.BorderCheck/CheckStream',
             interop_dot_v1_dot_border__check__pb2.CheckRequest.SerializeToString,
             interop_dot_v1_dot_border__check__pb2.CheckEvent.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordCrossing(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/interop.v1.BorderCheck/RecordCrossing',
+            interop_dot_v1_dot_border__check__pb2.RecordCrossingRequest.SerializeToString,
+            interop_dot_v1_dot_border__check__pb2.RecordCrossingResponse.FromString,
             options,
             channel_credentials,
             insecure,

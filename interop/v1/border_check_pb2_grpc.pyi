@@ -42,6 +42,10 @@ class BorderCheckStub:
     """CheckStream sends one event per system as soon as it answers (ESP Art. 9(6)),
     then the final report.
     """
+    RecordCrossing: _grpc.UnaryUnaryMultiCallable[_border_check_pb2.RecordCrossingRequest, _border_check_pb2.RecordCrossingResponse]
+    """RecordCrossing writes an entry or exit to EES; the next 90/180-day calculation
+    counts it.
+    """
 
 @_typing.type_check_only
 class BorderCheckAsyncStub(BorderCheckStub):
@@ -56,6 +60,10 @@ class BorderCheckAsyncStub(BorderCheckStub):
     CheckStream: _aio.UnaryStreamMultiCallable[_border_check_pb2.CheckRequest, _border_check_pb2.CheckEvent]  # type: ignore[assignment]
     """CheckStream sends one event per system as soon as it answers (ESP Art. 9(6)),
     then the final report.
+    """
+    RecordCrossing: _aio.UnaryUnaryMultiCallable[_border_check_pb2.RecordCrossingRequest, _border_check_pb2.RecordCrossingResponse]  # type: ignore[assignment]
+    """RecordCrossing writes an entry or exit to EES; the next 90/180-day calculation
+    counts it.
     """
 
 class BorderCheckServicer(metaclass=_abc_1.ABCMeta):
@@ -80,6 +88,16 @@ class BorderCheckServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_abc.Iterator[_border_check_pb2.CheckEvent], _abc.AsyncIterator[_border_check_pb2.CheckEvent]]:
         """CheckStream sends one event per system as soon as it answers (ESP Art. 9(6)),
         then the final report.
+        """
+
+    @_abc_1.abstractmethod
+    def RecordCrossing(
+        self,
+        request: _border_check_pb2.RecordCrossingRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_border_check_pb2.RecordCrossingResponse, _abc.Awaitable[_border_check_pb2.RecordCrossingResponse]]:
+        """RecordCrossing writes an entry or exit to EES; the next 90/180-day calculation
+        counts it.
         """
 
 def add_BorderCheckServicer_to_server(servicer: BorderCheckServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -33,6 +33,8 @@ class SystemQuery(_message.Message):
     DEADLINE_UNIX_MS_FIELD_NUMBER: _builtins.int
     AUTHORITY_FIELD_NUMBER: _builtins.int
     PROFILE_FIELD_NUMBER: _builtins.int
+    CROSSING_FIELD_NUMBER: _builtins.int
+    TEST_SESSION_FIELD_NUMBER: _builtins.int
     correlation_id: _builtins.str
     system: _systems_pb2.System.ValueType
     purpose: _border_check_pb2.Purpose.ValueType
@@ -41,9 +43,15 @@ class SystemQuery(_message.Message):
     authority: _builtins.str
     """The authority that asked (for the system's own log)."""
     profile: _builtins.str
+    test_session: _builtins.str
+    """Carried to the mocks so that test sessions sharing one stack stay apart."""
     @_builtins.property
     def traveller(self) -> _border_check_pb2.Traveller:
         """Already validated and normalised by the gateway."""
+
+    @_builtins.property
+    def crossing(self) -> Global___Crossing:
+        """Set for a write to EES instead of a search."""
 
     def __init__(
         self,
@@ -55,14 +63,44 @@ class SystemQuery(_message.Message):
         deadline_unix_ms: _builtins.int = ...,
         authority: _builtins.str = ...,
         profile: _builtins.str = ...,
+        crossing: Global___Crossing | None = ...,
+        test_session: _builtins.str = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["traveller", b"traveller"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["crossing", b"crossing", "traveller", b"traveller"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["authority", b"authority", "correlation_id", b"correlation_id", "deadline_unix_ms", b"deadline_unix_ms", "profile", b"profile", "purpose", b"purpose", "system", b"system", "traveller", b"traveller"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["authority", b"authority", "correlation_id", b"correlation_id", "crossing", b"crossing", "deadline_unix_ms", b"deadline_unix_ms", "profile", b"profile", "purpose", b"purpose", "system", b"system", "test_session", b"test_session", "traveller", b"traveller"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___SystemQuery: _TypeAlias = SystemQuery  # noqa: Y015
+
+@_typing.final
+class Crossing(_message.Message):
+    """An entry or exit to record in EES."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DIRECTION_FIELD_NUMBER: _builtins.int
+    DATE_FIELD_NUMBER: _builtins.int
+    BORDER_CROSSING_POINT_FIELD_NUMBER: _builtins.int
+    direction: _border_check_pb2.CrossingDirection.ValueType
+    date: _builtins.str
+    """YYYY-MM-DD."""
+    border_crossing_point: _builtins.str
+    def __init__(
+        self,
+        *,
+        direction: _border_check_pb2.CrossingDirection.ValueType = ...,
+        date: _builtins.str = ...,
+        border_crossing_point: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["border_crossing_point", b"border_crossing_point", "date", b"date", "direction", b"direction"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Crossing: _TypeAlias = Crossing  # noqa: Y015
 
 @_typing.final
 class SystemReply(_message.Message):

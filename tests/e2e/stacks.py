@@ -28,6 +28,8 @@ from broker.config import Settings, Topics
 from broker.systems import SYSTEMS
 from interop.v1 import border_check_pb2 as pb
 from interop.v1 import border_check_pb2_grpc
+from mocks.faults import FaultPlan
+from mocks.session import DEFAULT_SESSION
 
 ROOT = Path(__file__).resolve().parents[2]
 SPECIMEN = pb.Traveller(
@@ -197,10 +199,10 @@ class InProcessStack:
         self.running = await self._exit.enter_async_context(stack.whole_stack(self.settings))
 
     def freeze_mock(self, system: str) -> None:
-        self.running.mocks[system].latency_s = 3600.0
+        self.running.mocks[system].sessions.get(DEFAULT_SESSION).faults = FaultPlan(latency_s=3600)
 
     def thaw_mock(self, system: str) -> None:
-        self.running.mocks[system].latency_s = 0.0
+        self.running.mocks[system].sessions.get(DEFAULT_SESSION).faults = FaultPlan()
 
     async def stop(self) -> None:
         await self._exit.aclose()

@@ -67,7 +67,7 @@ async def test_specimen_traveller_gets_a_full_report(
         s.ACTION_REFUSE_ENTRY,
     )
     assert first.sis.legal_basis.endswith("Art. 24")
-    assert "document.number" in {f.field for f in first.explanation}
+    assert "document_number" in {f.field for f in first.explanation}
     assert {h.system for h in report.hits} >= {s.SYSTEM_SIS, s.SYSTEM_VIS, s.SYSTEM_EES}
     assert len({h.hit_id for h in report.hits}) == len(report.hits)
     by_system = {o.system: o.hit_count for o in report.outcomes}

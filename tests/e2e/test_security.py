@@ -84,7 +84,8 @@ async def test_systems_outside_the_profile_are_not_permitted(pki: Path, target: 
         s.SYSTEM_EURODAC: pb.OUTCOME_STATUS_NOT_PERMITTED,
     }
     assert {h.system for h in report.hits} == {s.SYSTEM_VIS}
-    assert report.verdict == pb.VERDICT_HIT
+    # The visa is information only; a requested system left unasked is never "clear".
+    assert report.verdict == pb.VERDICT_INCOMPLETE
 
 
 async def test_a_purpose_outside_the_profile_is_permission_denied(pki: Path, target: str) -> None:

@@ -63,8 +63,10 @@ async def _echo(
             await bus.publish(reply_to, out.key, out.value, out.headers)
 
 
-async def _ask(dispatcher: Dispatcher, cid: str, systems: list[int], budget: float) -> list[Answer]:
-    queries = [bus_pb2.SystemQuery(correlation_id=cid, system=x) for x in systems]  # type: ignore[misc]
+async def _ask(
+    dispatcher: Dispatcher, cid: str, systems: list[s.System.ValueType], budget: float
+) -> list[Answer]:
+    queries = [bus_pb2.SystemQuery(correlation_id=cid, system=x) for x in systems]
     return [a async for a in dispatcher.ask(cid, queries, time.monotonic() + budget)]
 
 

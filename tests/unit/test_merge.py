@@ -61,8 +61,12 @@ def test_verdicts() -> None:
     ok = pb.SystemOutcome(status=ANSWERED)
     down = pb.SystemOutcome(status=pb.OUTCOME_STATUS_UNAVAILABLE)
     denied = pb.SystemOutcome(status=pb.OUTCOME_STATUS_NOT_PERMITTED)
-    assert verdict([ok, ok], 0) == pb.VERDICT_CLEAR
-    assert verdict([ok, down], 0) == pb.VERDICT_INCOMPLETE
-    assert verdict([ok, denied], 0) == pb.VERDICT_INCOMPLETE
-    assert verdict([ok, down], 1) == pb.VERDICT_HIT
-    assert verdict([], 0) == pb.VERDICT_INCOMPLETE
+    info = _hit("VIS_VISA_ISSUED", s.ACTION_INFORMATION)
+    refuse = _hit("ETIAS_REFUSED", s.ACTION_REFUSE_ENTRY)
+    assert verdict([ok, ok], []) == pb.VERDICT_CLEAR
+    assert verdict([ok, ok], [info]) == pb.VERDICT_CLEAR
+    assert verdict([ok, down], []) == pb.VERDICT_INCOMPLETE
+    assert verdict([ok, down], [info]) == pb.VERDICT_INCOMPLETE
+    assert verdict([ok, denied], []) == pb.VERDICT_INCOMPLETE
+    assert verdict([ok, down], [refuse]) == pb.VERDICT_HIT
+    assert verdict([], []) == pb.VERDICT_INCOMPLETE

@@ -23,30 +23,57 @@ _sym_db = _symbol_database.Default()
 
 
 from interop.v1 import border_check_pb2 as interop_dot_v1_dot_border__check__pb2
+from interop.v1 import bus_pb2 as interop_dot_v1_dot_bus__pb2
 from interop.v1 import systems_pb2 as interop_dot_v1_dot_systems__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1ainterop/mock/v1/mock.proto\x12\x0finterop.mock.v1\x1a\x1dinterop/v1/border_check.proto\x1a\x18interop/v1/systems.proto\"r\n\rSearchRequest\x12(\n\ttraveller\x18\x01 \x01(\x0b\x32\x15.interop.v1.Traveller\x12$\n\x07purpose\x18\x02 \x01(\x0e\x32\x13.interop.v1.Purpose\x12\x11\n\tauthority\x18\x03 \x01(\t\"\x8f\x03\n\x0bRecordMatch\x12\x11\n\trecord_id\x18\x01 \x01(\t\x12\r\n\x05score\x18\x02 \x01(\x02\x12+\n\x0bmatch_class\x18\x03 \x01(\x0e\x32\x16.interop.v1.MatchClass\x12+\n\x0b\x65xplanation\x18\x04 \x03(\x0b\x32\x16.interop.v1.FieldMatch\x12\'\n\x08identity\x18\x05 \x01(\x0b\x32\x15.interop.v1.Traveller\x12#\n\x03sis\x18\n \x01(\x0b\x32\x14.interop.v1.SisAlertH\x00\x12)\n\x03vis\x18\x0b \x01(\x0b\x32\x1a.interop.v1.VisApplicationH\x00\x12\"\n\x03\x65\x65s\x18\x0c \x01(\x0b\x32\x13.interop.v1.EesFileH\x00\x12/\n\x05\x65tias\x18\r \x01(\x0b\x32\x1e.interop.v1.EtiasAuthorisationH\x00\x12,\n\x07\x65urodac\x18\x0e \x01(\x0b\x32\x19.interop.v1.EurodacRecordH\x00\x42\x08\n\x06\x64\x65tail\"?\n\x0eSearchResponse\x12-\n\x07matches\x18\x01 \x03(\x0b\x32\x1c.interop.mock.v1.RecordMatch2T\n\x07SisMock\x12I\n\x06Search\x12\x1e.interop.mock.v1.SearchRequest\x1a\x1f.interop.mock.v1.SearchResponse2T\n\x07VisMock\x12I\n\x06Search\x12\x1e.interop.mock.v1.SearchRequest\x1a\x1f.interop.mock.v1.SearchResponse2T\n\x07\x45\x65sMock\x12I\n\x06Search\x12\x1e.interop.mock.v1.SearchRequest\x1a\x1f.interop.mock.v1.SearchResponse2V\n\tEtiasMock\x12I\n\x06Search\x12\x1e.interop.mock.v1.SearchRequest\x1a\x1f.interop.mock.v1.SearchResponse2X\n\x0b\x45urodacMock\x12I\n\x06Search\x12\x1e.interop.mock.v1.SearchRequest\x1a\x1f.interop.mock.v1.SearchResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1ainterop/mock/v1/mock.proto\x12\x0finterop.mock.v1\x1a\x1dinterop/v1/border_check.proto\x1a\x14interop/v1/bus.proto\x1a\x18interop/v1/systems.proto\"\x80\x01\n\rSearchRequest\x12(\n\ttraveller\x18\x01 \x01(\x0b\x32\x15.interop.v1.Traveller\x12$\n\x07purpose\x18\x02 \x01(\x0e\x32\x13.interop.v1.Purpose\x12\x11\n\tauthority\x18\x03 \x01(\t\x12\x0c\n\x04\x64\x61te\x18\x04 \x01(\t\"i\n\x15RecordCrossingRequest\x12(\n\ttraveller\x18\x01 \x01(\x0b\x32\x15.interop.v1.Traveller\x12&\n\x08\x63rossing\x18\x02 \x01(\x0b\x32\x14.interop.v1.Crossing\"\xcd\x02\n\nMockRecord\x12\x11\n\trecord_id\x18\x01 \x01(\t\x12\'\n\x08identity\x18\x02 \x01(\x0b\x32\x15.interop.v1.Traveller\x12&\n\x07\x61liases\x18\x03 \x03(\x0b\x32\x15.interop.v1.Traveller\x12#\n\x03sis\x18\n \x01(\x0b\x32\x14.interop.v1.SisAlertH\x00\x12)\n\x03vis\x18\x0b \x01(\x0b\x32\x1a.interop.v1.VisApplicationH\x00\x12\"\n\x03\x65\x65s\x18\x0c \x01(\x0b\x32\x13.interop.v1.EesFileH\x00\x12/\n\x05\x65tias\x18\r \x01(\x0b\x32\x1e.interop.v1.EtiasAuthorisationH\x00\x12,\n\x07\x65urodac\x18\x0e \x01(\x0b\x32\x19.interop.v1.EurodacRecordH\x00\x42\x08\n\x06\x64\x65tail\";\n\x0bSeedRequest\x12,\n\x07records\x18\x01 \x03(\x0b\x32\x1b.interop.mock.v1.MockRecord\"6\n\x0cSeedResponse\x12\r\n\x05\x61\x64\x64\x65\x64\x18\x01 \x01(\r\x12\x17\n\x0fsession_records\x18\x02 \x01(\r\"\x0e\n\x0cResetRequest\"\x0f\n\rResetResponse\"\xc5\x01\n\x06\x46\x61ults\x12\x12\n\nlatency_ms\x18\x01 \x01(\r\x12\x19\n\x11latency_median_ms\x18\x02 \x01(\r\x12\x15\n\rlatency_sigma\x18\x03 \x01(\x02\x12\x19\n\x11\x65rror_probability\x18\x04 \x01(\x02\x12\x17\n\x0f\x65rror_every_nth\x18\x05 \x01(\r\x12\x12\n\nerror_code\x18\x06 \x01(\t\x12\x15\n\rerror_message\x18\x07 \x01(\t\x12\x16\n\x0eoutage_seconds\x18\x08 \x01(\r\";\n\x10SetFaultsRequest\x12\'\n\x06\x66\x61ults\x18\x01 \x01(\x0b\x32\x17.interop.mock.v1.Faults\"\x13\n\x11SetFaultsResponse\"\x9f\x01\n\x0cRecordedCall\x12\x0e\n\x06method\x18\x01 \x01(\t\x12\n\n\x02\x61t\x18\x02 \x01(\t\x12(\n\ttraveller\x18\x03 \x01(\x0b\x32\x15.interop.v1.Traveller\x12$\n\x07purpose\x18\x04 \x01(\x0e\x32\x13.interop.v1.Purpose\x12\x0e\n\x06status\x18\x05 \x01(\t\x12\x13\n\x0bmatch_count\x18\x06 \x01(\r\"!\n\x10ListCallsRequest\x12\r\n\x05limit\x18\x01 \x01(\r\"A\n\x11ListCallsResponse\x12,\n\x05\x63\x61lls\x18\x01 \x03(\x0b\x32\x1d.interop.mock.v1.RecordedCall\"\x8f\x03\n\x0bRecordMatch\x12\x11\n\trecord_id\x18\x01 \x01(\t\x12\r\n\x05score\x18\x02 \x01(\x02\x12+\n\x0bmatch_class\x18\x03 \x01(\x0e\x32\x16.interop.v1.MatchClass\x12+\n\x0b\x65xplanation\x18\x04 \x03(\x0b\x32\x16.interop.v1.FieldMatch\x12\'\n\x08identity\x18\x05 \x01(\x0b\x32\x15.interop.v1.Traveller\x12#\n\x03sis\x18\n \x01(\x0b\x32\x14.interop.v1.SisAlertH\x00\x12)\n\x03vis\x18\x0b \x01(\x0b\x32\x1a.interop.v1.VisApplicationH\x00\x12\"\n\x03\x65\x65s\x18\x0c \x01(\x0b\x32\x13.interop.v1.EesFileH\x00\x12/\n\x05\x65tias\x18\r \x01(\x0b\x32\x1e.interop.v1.EtiasAuthorisationH\x00\x12,\n\x07\x65urodac\x18\x0e \x01(\x0b\x32\x19.interop.v1.EurodacRecordH\x00\x42\x08\n\x06\x64\x65tail\"?\n\x0eSearchResponse\x12-\n\x07matches\x18\x01 \x03(\x0b\x32\x1c.interop.mock.v1.RecordMatch2T\n\x07SisMock\x12I\n\x06Search\x12\x1e.interop.mock.v1.SearchRequest\x1a\x1f.interop.mock.v1.SearchResponse2T\n\x07VisMock\x12I\n\x06Search\x12\x1e.interop.mock.v1.SearchRequest\x1a\x1f.interop.mock.v1.SearchResponse2\xac\x01\n\x07\x45\x65sMock\x12I\n\x06Search\x12\x1e.interop.mock.v1.SearchRequest\x1a\x1f.interop.mock.v1.SearchResponse\x12V\n\x0eRecordCrossing\x12&.interop.mock.v1.RecordCrossingRequest\x1a\x1c.interop.mock.v1.RecordMatch2V\n\tEtiasMock\x12I\n\x06Search\x12\x1e.interop.mock.v1.SearchRequest\x1a\x1f.interop.mock.v1.SearchResponse2X\n\x0b\x45urodacMock\x12I\n\x06Search\x12\x1e.interop.mock.v1.SearchRequest\x1a\x1f.interop.mock.v1.SearchResponse2\xc2\x02\n\x0bMockControl\x12\x43\n\x04Seed\x12\x1c.interop.mock.v1.SeedRequest\x1a\x1d.interop.mock.v1.SeedResponse\x12\x46\n\x05Reset\x12\x1d.interop.mock.v1.ResetRequest\x1a\x1e.interop.mock.v1.ResetResponse\x12R\n\tSetFaults\x12!.interop.mock.v1.SetFaultsRequest\x1a\".interop.mock.v1.SetFaultsResponse\x12R\n\tListCalls\x12!.interop.mock.v1.ListCallsRequest\x1a\".interop.mock.v1.ListCallsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'interop.mock.v1.mock_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_SEARCHREQUEST']._serialized_start=104
-  _globals['_SEARCHREQUEST']._serialized_end=218
-  _globals['_RECORDMATCH']._serialized_start=221
-  _globals['_RECORDMATCH']._serialized_end=620
-  _globals['_SEARCHRESPONSE']._serialized_start=622
-  _globals['_SEARCHRESPONSE']._serialized_end=685
-  _globals['_SISMOCK']._serialized_start=687
-  _globals['_SISMOCK']._serialized_end=771
-  _globals['_VISMOCK']._serialized_start=773
-  _globals['_VISMOCK']._serialized_end=857
-  _globals['_EESMOCK']._serialized_start=859
-  _globals['_EESMOCK']._serialized_end=943
-  _globals['_ETIASMOCK']._serialized_start=945
-  _globals['_ETIASMOCK']._serialized_end=1031
-  _globals['_EURODACMOCK']._serialized_start=1033
-  _globals['_EURODACMOCK']._serialized_end=1121
+  _globals['_SEARCHREQUEST']._serialized_start=127
+  _globals['_SEARCHREQUEST']._serialized_end=255
+  _globals['_RECORDCROSSINGREQUEST']._serialized_start=257
+  _globals['_RECORDCROSSINGREQUEST']._serialized_end=362
+  _globals['_MOCKRECORD']._serialized_start=365
+  _globals['_MOCKRECORD']._serialized_end=698
+  _globals['_SEEDREQUEST']._serialized_start=700
+  _globals['_SEEDREQUEST']._serialized_end=759
+  _globals['_SEEDRESPONSE']._serialized_start=761
+  _globals['_SEEDRESPONSE']._serialized_end=815
+  _globals['_RESETREQUEST']._serialized_start=817
+  _globals['_RESETREQUEST']._serialized_end=831
+  _globals['_RESETRESPONSE']._serialized_start=833
+  _globals['_RESETRESPONSE']._serialized_end=848
+  _globals['_FAULTS']._serialized_start=851
+  _globals['_FAULTS']._serialized_end=1048
+  _globals['_SETFAULTSREQUEST']._serialized_start=1050
+  _globals['_SETFAULTSREQUEST']._serialized_end=1109
+  _globals['_SETFAULTSRESPONSE']._serialized_start=1111
+  _globals['_SETFAULTSRESPONSE']._serialized_end=1130
+  _globals['_RECORDEDCALL']._serialized_start=1133
+  _globals['_RECORDEDCALL']._serialized_end=1292
+  _globals['_LISTCALLSREQUEST']._serialized_start=1294
+  _globals['_LISTCALLSREQUEST']._serialized_end=1327
+  _globals['_LISTCALLSRESPONSE']._serialized_start=1329
+  _globals['_LISTCALLSRESPONSE']._serialized_end=1394
+  _globals['_RECORDMATCH']._serialized_start=1397
+  _globals['_RECORDMATCH']._serialized_end=1796
+  _globals['_SEARCHRESPONSE']._serialized_start=1798
+  _globals['_SEARCHRESPONSE']._serialized_end=1861
+  _globals['_SISMOCK']._serialized_start=1863
+  _globals['_SISMOCK']._serialized_end=1947
+  _globals['_VISMOCK']._serialized_start=1949
+  _globals['_VISMOCK']._serialized_end=2033
+  _globals['_EESMOCK']._serialized_start=2036
+  _globals['_EESMOCK']._serialized_end=2208
+  _globals['_ETIASMOCK']._serialized_start=2210
+  _globals['_ETIASMOCK']._serialized_end=2296
+  _globals['_EURODACMOCK']._serialized_start=2298
+  _globals['_EURODACMOCK']._serialized_end=2386
+  _globals['_MOCKCONTROL']._serialized_start=2389
+  _globals['_MOCKCONTROL']._serialized_end=2711
 # @@protoc_insertion_point(module_scope)

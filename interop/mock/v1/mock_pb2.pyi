@@ -8,6 +8,7 @@ from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from google.protobuf.internal import containers as _containers
 from interop.v1 import border_check_pb2 as _border_check_pb2
+from interop.v1 import bus_pb2 as _bus_pb2
 from interop.v1 import systems_pb2 as _systems_pb2
 import builtins as _builtins
 import sys
@@ -27,8 +28,11 @@ class SearchRequest(_message.Message):
     TRAVELLER_FIELD_NUMBER: _builtins.int
     PURPOSE_FIELD_NUMBER: _builtins.int
     AUTHORITY_FIELD_NUMBER: _builtins.int
+    DATE_FIELD_NUMBER: _builtins.int
     purpose: _border_check_pb2.Purpose.ValueType
     authority: _builtins.str
+    date: _builtins.str
+    """The date the search is made for (YYYY-MM-DD); empty means today."""
     @_builtins.property
     def traveller(self) -> _border_check_pb2.Traveller: ...
     def __init__(
@@ -37,14 +41,323 @@ class SearchRequest(_message.Message):
         traveller: _border_check_pb2.Traveller | None = ...,
         purpose: _border_check_pb2.Purpose.ValueType = ...,
         authority: _builtins.str = ...,
+        date: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["traveller", b"traveller"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["authority", b"authority", "purpose", b"purpose", "traveller", b"traveller"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["authority", b"authority", "date", b"date", "purpose", b"purpose", "traveller", b"traveller"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___SearchRequest: _TypeAlias = SearchRequest  # noqa: Y015
+
+@_typing.final
+class RecordCrossingRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TRAVELLER_FIELD_NUMBER: _builtins.int
+    CROSSING_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def traveller(self) -> _border_check_pb2.Traveller: ...
+    @_builtins.property
+    def crossing(self) -> _bus_pb2.Crossing: ...
+    def __init__(
+        self,
+        *,
+        traveller: _border_check_pb2.Traveller | None = ...,
+        crossing: _bus_pb2.Crossing | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["crossing", b"crossing", "traveller", b"traveller"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["crossing", b"crossing", "traveller", b"traveller"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecordCrossingRequest: _TypeAlias = RecordCrossingRequest  # noqa: Y015
+
+@_typing.final
+class MockRecord(_message.Message):
+    """A record of one system as a test team seeds it."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RECORD_ID_FIELD_NUMBER: _builtins.int
+    IDENTITY_FIELD_NUMBER: _builtins.int
+    ALIASES_FIELD_NUMBER: _builtins.int
+    SIS_FIELD_NUMBER: _builtins.int
+    VIS_FIELD_NUMBER: _builtins.int
+    EES_FIELD_NUMBER: _builtins.int
+    ETIAS_FIELD_NUMBER: _builtins.int
+    EURODAC_FIELD_NUMBER: _builtins.int
+    record_id: _builtins.str
+    @_builtins.property
+    def identity(self) -> _border_check_pb2.Traveller: ...
+    @_builtins.property
+    def aliases(self) -> _containers.RepeatedCompositeFieldContainer[_border_check_pb2.Traveller]:
+        """Other identities the record is also found under (SIS aliases, names at birth)."""
+
+    @_builtins.property
+    def sis(self) -> _systems_pb2.SisAlert: ...
+    @_builtins.property
+    def vis(self) -> _systems_pb2.VisApplication: ...
+    @_builtins.property
+    def ees(self) -> _systems_pb2.EesFile: ...
+    @_builtins.property
+    def etias(self) -> _systems_pb2.EtiasAuthorisation: ...
+    @_builtins.property
+    def eurodac(self) -> _systems_pb2.EurodacRecord: ...
+    def __init__(
+        self,
+        *,
+        record_id: _builtins.str = ...,
+        identity: _border_check_pb2.Traveller | None = ...,
+        aliases: _abc.Iterable[_border_check_pb2.Traveller] | None = ...,
+        sis: _systems_pb2.SisAlert | None = ...,
+        vis: _systems_pb2.VisApplication | None = ...,
+        ees: _systems_pb2.EesFile | None = ...,
+        etias: _systems_pb2.EtiasAuthorisation | None = ...,
+        eurodac: _systems_pb2.EurodacRecord | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["detail", b"detail", "ees", b"ees", "etias", b"etias", "eurodac", b"eurodac", "identity", b"identity", "sis", b"sis", "vis", b"vis"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["aliases", b"aliases", "detail", b"detail", "ees", b"ees", "etias", b"etias", "eurodac", b"eurodac", "identity", b"identity", "record_id", b"record_id", "sis", b"sis", "vis", b"vis"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType_detail: _TypeAlias = _typing.Literal["sis", "vis", "ees", "etias", "eurodac"]  # noqa: Y015
+    _WhichOneofArgType_detail: _TypeAlias = _typing.Literal["detail", b"detail"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType_detail) -> _WhichOneofReturnType_detail | None: ...
+
+Global___MockRecord: _TypeAlias = MockRecord  # noqa: Y015
+
+@_typing.final
+class SeedRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RECORDS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def records(self) -> _containers.RepeatedCompositeFieldContainer[Global___MockRecord]: ...
+    def __init__(
+        self,
+        *,
+        records: _abc.Iterable[Global___MockRecord] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["records", b"records"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SeedRequest: _TypeAlias = SeedRequest  # noqa: Y015
+
+@_typing.final
+class SeedResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ADDED_FIELD_NUMBER: _builtins.int
+    SESSION_RECORDS_FIELD_NUMBER: _builtins.int
+    added: _builtins.int
+    session_records: _builtins.int
+    """Records the session now holds on top of the base population."""
+    def __init__(
+        self,
+        *,
+        added: _builtins.int = ...,
+        session_records: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["added", b"added", "session_records", b"session_records"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SeedResponse: _TypeAlias = SeedResponse  # noqa: Y015
+
+@_typing.final
+class ResetRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ResetRequest: _TypeAlias = ResetRequest  # noqa: Y015
+
+@_typing.final
+class ResetResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ResetResponse: _TypeAlias = ResetResponse  # noqa: Y015
+
+@_typing.final
+class Faults(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LATENCY_MS_FIELD_NUMBER: _builtins.int
+    LATENCY_MEDIAN_MS_FIELD_NUMBER: _builtins.int
+    LATENCY_SIGMA_FIELD_NUMBER: _builtins.int
+    ERROR_PROBABILITY_FIELD_NUMBER: _builtins.int
+    ERROR_EVERY_NTH_FIELD_NUMBER: _builtins.int
+    ERROR_CODE_FIELD_NUMBER: _builtins.int
+    ERROR_MESSAGE_FIELD_NUMBER: _builtins.int
+    OUTAGE_SECONDS_FIELD_NUMBER: _builtins.int
+    latency_ms: _builtins.int
+    """Fixed latency added to every answer."""
+    latency_median_ms: _builtins.int
+    """Lognormal latency: median and sigma of the underlying normal (0 = off)."""
+    latency_sigma: _builtins.float
+    error_probability: _builtins.float
+    """Probability in [0, 1] that a call fails with `error_code`."""
+    error_every_nth: _builtins.int
+    """Every Nth call fails with `error_code` (0 = off)."""
+    error_code: _builtins.str
+    """gRPC status name for injected errors (default UNAVAILABLE)."""
+    error_message: _builtins.str
+    outage_seconds: _builtins.int
+    """Every call fails with UNAVAILABLE for this many seconds from now."""
+    def __init__(
+        self,
+        *,
+        latency_ms: _builtins.int = ...,
+        latency_median_ms: _builtins.int = ...,
+        latency_sigma: _builtins.float = ...,
+        error_probability: _builtins.float = ...,
+        error_every_nth: _builtins.int = ...,
+        error_code: _builtins.str = ...,
+        error_message: _builtins.str = ...,
+        outage_seconds: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["error_code", b"error_code", "error_every_nth", b"error_every_nth", "error_message", b"error_message", "error_probability", b"error_probability", "latency_median_ms", b"latency_median_ms", "latency_ms", b"latency_ms", "latency_sigma", b"latency_sigma", "outage_seconds", b"outage_seconds"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Faults: _TypeAlias = Faults  # noqa: Y015
+
+@_typing.final
+class SetFaultsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    FAULTS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def faults(self) -> Global___Faults: ...
+    def __init__(
+        self,
+        *,
+        faults: Global___Faults | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["faults", b"faults"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["faults", b"faults"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SetFaultsRequest: _TypeAlias = SetFaultsRequest  # noqa: Y015
+
+@_typing.final
+class SetFaultsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SetFaultsResponse: _TypeAlias = SetFaultsResponse  # noqa: Y015
+
+@_typing.final
+class RecordedCall(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    METHOD_FIELD_NUMBER: _builtins.int
+    AT_FIELD_NUMBER: _builtins.int
+    TRAVELLER_FIELD_NUMBER: _builtins.int
+    PURPOSE_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    MATCH_COUNT_FIELD_NUMBER: _builtins.int
+    method: _builtins.str
+    at: _builtins.str
+    """RFC 3339."""
+    purpose: _border_check_pb2.Purpose.ValueType
+    status: _builtins.str
+    """OK or the gRPC status name the call ended with."""
+    match_count: _builtins.int
+    @_builtins.property
+    def traveller(self) -> _border_check_pb2.Traveller: ...
+    def __init__(
+        self,
+        *,
+        method: _builtins.str = ...,
+        at: _builtins.str = ...,
+        traveller: _border_check_pb2.Traveller | None = ...,
+        purpose: _border_check_pb2.Purpose.ValueType = ...,
+        status: _builtins.str = ...,
+        match_count: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["traveller", b"traveller"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["at", b"at", "match_count", b"match_count", "method", b"method", "purpose", b"purpose", "status", b"status", "traveller", b"traveller"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecordedCall: _TypeAlias = RecordedCall  # noqa: Y015
+
+@_typing.final
+class ListCallsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LIMIT_FIELD_NUMBER: _builtins.int
+    limit: _builtins.int
+    """At most this many of the newest calls (0 = all kept)."""
+    def __init__(
+        self,
+        *,
+        limit: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["limit", b"limit"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListCallsRequest: _TypeAlias = ListCallsRequest  # noqa: Y015
+
+@_typing.final
+class ListCallsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CALLS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def calls(self) -> _containers.RepeatedCompositeFieldContainer[Global___RecordedCall]: ...
+    def __init__(
+        self,
+        *,
+        calls: _abc.Iterable[Global___RecordedCall] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["calls", b"calls"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListCallsResponse: _TypeAlias = ListCallsResponse  # noqa: Y015
 
 @_typing.final
 class RecordMatch(_message.Message):

@@ -192,6 +192,11 @@ class EesMockStub:
                 request_serializer=interop_dot_mock_dot_v1_dot_mock__pb2.SearchRequest.SerializeToString,
                 response_deserializer=interop_dot_mock_dot_v1_dot_mock__pb2.SearchResponse.FromString,
                 _registered_method=True)
+        self.RecordCrossing = channel.unary_unary(
+                '/interop.mock.v1.EesMock/RecordCrossing',
+                request_serializer=interop_dot_mock_dot_v1_dot_mock__pb2.RecordCrossingRequest.SerializeToString,
+                response_deserializer=interop_dot_mock_dot_v1_dot_mock__pb2.RecordMatch.FromString,
+                _registered_method=True)
 
 
 class EesMockServicer:
@@ -203,6 +208,13 @@ class EesMockServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RecordCrossing(self, request, context):
+        """Add an entry or exit to the traveller's file (a new file when there is none).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_EesMockServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -210,6 +222,11 @@ def add_EesMockServicer_to_server(servicer, server):
                     servicer.Search,
                     request_deserializer=interop_dot_mock_dot_v1_dot_mock__pb2.SearchRequest.FromString,
                     response_serializer=interop_dot_mock_dot_v1_dot_mock__pb2.SearchResponse.SerializeToString,
+            ),
+            'RecordCrossing': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordCrossing,
+                    request_deserializer=interop_dot_mock_dot_v1_dot_mock__pb2.RecordCrossingRequest.FromString,
+                    response_serializer=interop_dot_mock_dot_v1_dot_mock__pb2.RecordMatch.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -239,6 +256,33 @@ class EesMock:
             '/interop.mock.v1.EesMock/Search',
             interop_dot_mock_dot_v1_dot_mock__pb2.SearchRequest.SerializeToString,
             interop_dot_mock_dot_v1_dot_mock__pb2.SearchResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordCrossing(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/interop.mock.v1.EesMock/RecordCrossing',
+            interop_dot_mock_dot_v1_dot_mock__pb2.RecordCrossingRequest.SerializeToString,
+            interop_dot_mock_dot_v1_dot_mock__pb2.RecordMatch.FromString,
             options,
             channel_credentials,
             insecure,
@@ -383,6 +427,219 @@ class EurodacMock:
             '/interop.mock.v1.EurodacMock/Search',
             interop_dot_mock_dot_v1_dot_mock__pb2.SearchRequest.SerializeToString,
             interop_dot_mock_dot_v1_dot_mock__pb2.SearchResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+
+class MockControlStub:
+    """Control of a mock for test teams. Every call may carry the metadata header
+    `x-test-session`: records, faults and the call log of a session are seen only by
+    calls with the same session; calls without it use the shared default session.
+    """
+
+    def __init__(self, channel):
+        """Constructor.
+
+        Args:
+            channel: A grpc.Channel.
+        """
+        self.Seed = channel.unary_unary(
+                '/interop.mock.v1.MockControl/Seed',
+                request_serializer=interop_dot_mock_dot_v1_dot_mock__pb2.SeedRequest.SerializeToString,
+                response_deserializer=interop_dot_mock_dot_v1_dot_mock__pb2.SeedResponse.FromString,
+                _registered_method=True)
+        self.Reset = channel.unary_unary(
+                '/interop.mock.v1.MockControl/Reset',
+                request_serializer=interop_dot_mock_dot_v1_dot_mock__pb2.ResetRequest.SerializeToString,
+                response_deserializer=interop_dot_mock_dot_v1_dot_mock__pb2.ResetResponse.FromString,
+                _registered_method=True)
+        self.SetFaults = channel.unary_unary(
+                '/interop.mock.v1.MockControl/SetFaults',
+                request_serializer=interop_dot_mock_dot_v1_dot_mock__pb2.SetFaultsRequest.SerializeToString,
+                response_deserializer=interop_dot_mock_dot_v1_dot_mock__pb2.SetFaultsResponse.FromString,
+                _registered_method=True)
+        self.ListCalls = channel.unary_unary(
+                '/interop.mock.v1.MockControl/ListCalls',
+                request_serializer=interop_dot_mock_dot_v1_dot_mock__pb2.ListCallsRequest.SerializeToString,
+                response_deserializer=interop_dot_mock_dot_v1_dot_mock__pb2.ListCallsResponse.FromString,
+                _registered_method=True)
+
+
+class MockControlServicer:
+    """Control of a mock for test teams. Every call may carry the metadata header
+    `x-test-session`: records, faults and the call log of a session are seen only by
+    calls with the same session; calls without it use the shared default session.
+    """
+
+    def Seed(self, request, context):
+        """Add records to the session.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Reset(self, request, context):
+        """Drop the session's records, faults, crossings and call log.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetFaults(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListCalls(self, request, context):
+        """What the mock was asked, newest last.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+
+def add_MockControlServicer_to_server(servicer, server):
+    rpc_method_handlers = {
+            'Seed': grpc.unary_unary_rpc_method_handler(
+                    servicer.Seed,
+                    request_deserializer=interop_dot_mock_dot_v1_dot_mock__pb2.SeedRequest.FromString,
+                    response_serializer=interop_dot_mock_dot_v1_dot_mock__pb2.SeedResponse.SerializeToString,
+            ),
+            'Reset': grpc.unary_unary_rpc_method_handler(
+                    servicer.Reset,
+                    request_deserializer=interop_dot_mock_dot_v1_dot_mock__pb2.ResetRequest.FromString,
+                    response_serializer=interop_dot_mock_dot_v1_dot_mock__pb2.ResetResponse.SerializeToString,
+            ),
+            'SetFaults': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetFaults,
+                    request_deserializer=interop_dot_mock_dot_v1_dot_mock__pb2.SetFaultsRequest.FromString,
+                    response_serializer=interop_dot_mock_dot_v1_dot_mock__pb2.SetFaultsResponse.SerializeToString,
+            ),
+            'ListCalls': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListCalls,
+                    request_deserializer=interop_dot_mock_dot_v1_dot_mock__pb2.ListCallsRequest.FromString,
+                    response_serializer=interop_dot_mock_dot_v1_dot_mock__pb2.ListCallsResponse.SerializeToString,
+            ),
+    }
+    generic_handler = grpc.method_handlers_generic_handler(
+            'interop.mock.v1.MockControl', rpc_method_handlers)
+    server.add_generic_rpc_handlers((generic_handler,))
+    server.add_registered_method_handlers('interop.mock.v1.MockControl', rpc_method_handlers)
+
+
+ # This class is part of an EXPERIMENTAL API.
+class MockControl:
+    """Control of a mock for test teams. Every call may carry the metadata header
+    `x-test-session`: records, faults and the call log of a session are seen only by
+    calls with the same session; calls without it use the shared default session.
+    """
+
+    @staticmethod
+    def Seed(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/interop.mock.v1.MockControl/Seed',
+            interop_dot_mock_dot_v1_dot_mock__pb2.SeedRequest.SerializeToString,
+            interop_dot_mock_dot_v1_dot_mock__pb2.SeedResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Reset(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/interop.mock.v1.MockControl/Reset',
+            interop_dot_mock_dot_v1_dot_mock__pb2.ResetRequest.SerializeToString,
+            interop_dot_mock_dot_v1_dot_mock__pb2.ResetResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetFaults(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/interop.mock.v1.MockControl/SetFaults',
+            interop_dot_mock_dot_v1_dot_mock__pb2.SetFaultsRequest.SerializeToString,
+            interop_dot_mock_dot_v1_dot_mock__pb2.SetFaultsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListCalls(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/interop.mock.v1.MockControl/ListCalls',
+            interop_dot_mock_dot_v1_dot_mock__pb2.ListCallsRequest.SerializeToString,
+            interop_dot_mock_dot_v1_dot_mock__pb2.ListCallsResponse.FromString,
             options,
             channel_credentials,
             insecure,

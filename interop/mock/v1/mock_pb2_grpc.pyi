@@ -91,11 +91,15 @@ class EesMockStub:
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> EesMockAsyncStub: ...
     Search: _grpc.UnaryUnaryMultiCallable[_mock_pb2.SearchRequest, _mock_pb2.SearchResponse]
+    RecordCrossing: _grpc.UnaryUnaryMultiCallable[_mock_pb2.RecordCrossingRequest, _mock_pb2.RecordMatch]
+    """Add an entry or exit to the traveller's file (a new file when there is none)."""
 
 @_typing.type_check_only
 class EesMockAsyncStub(EesMockStub):
     def __init__(self, channel: _aio.Channel) -> None: ...
     Search: _aio.UnaryUnaryMultiCallable[_mock_pb2.SearchRequest, _mock_pb2.SearchResponse]  # type: ignore[assignment]
+    RecordCrossing: _aio.UnaryUnaryMultiCallable[_mock_pb2.RecordCrossingRequest, _mock_pb2.RecordMatch]  # type: ignore[assignment]
+    """Add an entry or exit to the traveller's file (a new file when there is none)."""
 
 class EesMockServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
@@ -104,6 +108,14 @@ class EesMockServicer(metaclass=_abc_1.ABCMeta):
         request: _mock_pb2.SearchRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_mock_pb2.SearchResponse, _abc.Awaitable[_mock_pb2.SearchResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def RecordCrossing(
+        self,
+        request: _mock_pb2.RecordCrossingRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_mock_pb2.RecordMatch, _abc.Awaitable[_mock_pb2.RecordMatch]]:
+        """Add an entry or exit to the traveller's file (a new file when there is none)."""
 
 def add_EesMockServicer_to_server(servicer: EesMockServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
 
@@ -150,3 +162,76 @@ class EurodacMockServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_mock_pb2.SearchResponse, _abc.Awaitable[_mock_pb2.SearchResponse]]: ...
 
 def add_EurodacMockServicer_to_server(servicer: EurodacMockServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
+
+class MockControlStub:
+    """Control of a mock for test teams. Every call may carry the metadata header
+    `x-test-session`: records, faults and the call log of a session are seen only by
+    calls with the same session; calls without it use the shared default session.
+    """
+
+    @_typing.overload
+    def __new__(cls, channel: _grpc.Channel) -> _Self: ...
+    @_typing.overload
+    def __new__(cls, channel: _aio.Channel) -> MockControlAsyncStub: ...
+    Seed: _grpc.UnaryUnaryMultiCallable[_mock_pb2.SeedRequest, _mock_pb2.SeedResponse]
+    """Add records to the session."""
+    Reset: _grpc.UnaryUnaryMultiCallable[_mock_pb2.ResetRequest, _mock_pb2.ResetResponse]
+    """Drop the session's records, faults, crossings and call log."""
+    SetFaults: _grpc.UnaryUnaryMultiCallable[_mock_pb2.SetFaultsRequest, _mock_pb2.SetFaultsResponse]
+    ListCalls: _grpc.UnaryUnaryMultiCallable[_mock_pb2.ListCallsRequest, _mock_pb2.ListCallsResponse]
+    """What the mock was asked, newest last."""
+
+@_typing.type_check_only
+class MockControlAsyncStub(MockControlStub):
+    """Control of a mock for test teams. Every call may carry the metadata header
+    `x-test-session`: records, faults and the call log of a session are seen only by
+    calls with the same session; calls without it use the shared default session.
+    """
+
+    def __init__(self, channel: _aio.Channel) -> None: ...
+    Seed: _aio.UnaryUnaryMultiCallable[_mock_pb2.SeedRequest, _mock_pb2.SeedResponse]  # type: ignore[assignment]
+    """Add records to the session."""
+    Reset: _aio.UnaryUnaryMultiCallable[_mock_pb2.ResetRequest, _mock_pb2.ResetResponse]  # type: ignore[assignment]
+    """Drop the session's records, faults, crossings and call log."""
+    SetFaults: _aio.UnaryUnaryMultiCallable[_mock_pb2.SetFaultsRequest, _mock_pb2.SetFaultsResponse]  # type: ignore[assignment]
+    ListCalls: _aio.UnaryUnaryMultiCallable[_mock_pb2.ListCallsRequest, _mock_pb2.ListCallsResponse]  # type: ignore[assignment]
+    """What the mock was asked, newest last."""
+
+class MockControlServicer(metaclass=_abc_1.ABCMeta):
+    """Control of a mock for test teams. Every call may carry the metadata header
+    `x-test-session`: records, faults and the call log of a session are seen only by
+    calls with the same session; calls without it use the shared default session.
+    """
+
+    @_abc_1.abstractmethod
+    def Seed(
+        self,
+        request: _mock_pb2.SeedRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_mock_pb2.SeedResponse, _abc.Awaitable[_mock_pb2.SeedResponse]]:
+        """Add records to the session."""
+
+    @_abc_1.abstractmethod
+    def Reset(
+        self,
+        request: _mock_pb2.ResetRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_mock_pb2.ResetResponse, _abc.Awaitable[_mock_pb2.ResetResponse]]:
+        """Drop the session's records, faults, crossings and call log."""
+
+    @_abc_1.abstractmethod
+    def SetFaults(
+        self,
+        request: _mock_pb2.SetFaultsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_mock_pb2.SetFaultsResponse, _abc.Awaitable[_mock_pb2.SetFaultsResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def ListCalls(
+        self,
+        request: _mock_pb2.ListCallsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_mock_pb2.ListCallsResponse, _abc.Awaitable[_mock_pb2.ListCallsResponse]]:
+        """What the mock was asked, newest last."""
+
+def add_MockControlServicer_to_server(servicer: MockControlServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -1,0 +1,79 @@
+"""IdentityIndex over a small population: search, batch, candidates, persistence."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+from broker.matching import Identity, IdentityIndex, MatchClass, compare
+from mocks.population import VARIANTS, Population, labelled_queries
+
+
+def test_every_record_finds_itself(population: Population, index: IdentityIndex) -> None:
+    for position in range(0, len(population), 97):
+        matches = index.search(population.identity(position), limit=3)
+        assert matches[0].position == position
+        assert matches[0].match_class is MatchClass.SAME
+
+
+def test_labelled_variants_are_found(population: Population, index: IdentityIndex) -> None:
+    queries = [q for q in labelled_queries(population, 20, seed=5) if q.truth >= 0]
+    found = sum(any(m.position == q.truth for m in index.search(q.query)) for q in queries)
+    assert found / len(queries) > 0.9
+    assert {q.variant for q in queries} == set(VARIANTS)
+
+
+def test_document_number_alone_finds_the_record(
+    population: Population, index: IdentityIndex
+) -> None:
+    number = population.identity(42).document_number
+    matches = index.search(Identity(document_number=number))
+    assert [m.position for m in matches] == [42]
+
+
+def test_search_scores_as_compare(population: Population) -> None:
+    people = [population.identity(p) for p in range(50)]
+    small = IdentityIndex.build(people, population_weights=False)
+    query = replace(people[7], date_of_birth=people[7].date_of_birth[:4] + "-00-00")
+    best = small.search(query, limit=1, min_score=0.0)[0]
+    direct = compare(query, people[7])
+    assert best.position == 7
+    assert best.score == direct.score
+    assert best.explanation == direct.explanation
+
+
+def test_batch_equals_single(population: Population, index: IdentityIndex) -> None:
+    queries = [population.identity(p) for p in (1, 2, 3)]
+    assert index.search_batch(queries) == [index.search(q) for q in queries]
+
+
+def test_candidates_include_truth(population: Population, index: IdentityIndex) -> None:
+    person = population.identity(11)
+    query = replace(person, surname=person.surname[:-1], document_number="")
+    assert 11 in index.candidates(query)
+
+
+def test_save_and_load(tmp_path: Path, population: Population, index: IdentityIndex) -> None:
+    path = tmp_path / "identities.npz"
+    index.save(path)
+    loaded = IdentityIndex.load(path)
+    query = population.identity(5)
+    assert loaded.search(query) == index.search(query)
+    assert loaded.identity(5) == index.identity(5)
+
+
+def test_empty_query_and_limits(index: IdentityIndex) -> None:
+    assert index.search(Identity()) == []
+    assert len(index.search(Identity(surname="A"), limit=2, min_score=0.0)) <= 2
+
+
+def test_aliases_are_searched() -> None:
+    person = Identity(
+        "NOVAK", ("JANA",), "1990-01-01", "F", "CZE", aliases=(("DVORAK", ("JANA",)),)
+    )
+    other = Identity("SVOBODA", ("PETR",), "1985-05-05", "M", "CZE")
+    index = IdentityIndex.build([other, person])
+    matches = index.search(Identity("DVORAK", ("JANA",), "1990-01-01", "F", "CZE"))
+    assert matches[0].position == 1
+    assert index.identity(1).aliases == (("DVORAK", ("JANA",)),)
+    assert matches[0].match_class is MatchClass.SAME

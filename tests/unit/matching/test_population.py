@@ -1,0 +1,42 @@
+"""The synthetic population: reproducible, valid MRZs, planted namesakes."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from mocks.population import Population, check_digit, generate, td3
+
+
+def test_icao_specimen_mrz() -> None:
+    lines = td3("ERIKSSON", "ANNA MARIA", "L898902C3", "UTO", "1974-08-12", "F",
+                "2012-04-15", "ZE184226B")  # fmt: skip
+    assert lines == (
+        "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<",
+        "L898902C36UTO7408122F1204159ZE184226B<<<<<10",
+    )
+    assert check_digit("L898902C3") == "6"
+
+
+def test_generation_is_seeded(population: Population) -> None:
+    again = generate(len(population), seed=3)
+    assert again.identity(123) == population.identity(123)
+    assert generate(100, seed=4).identity(5) != population.identity(5)
+
+
+def test_mrz_check_digits_are_valid(population: Population) -> None:
+    for position in range(0, len(population), 501):
+        line2 = population.mrz(position)[1]
+        assert len(line2) == 44
+        assert check_digit(line2[:9]) == line2[9]
+        assert check_digit(line2[13:19]) == line2[19] or "<" in line2[13:19]
+
+
+def test_population_has_scripts_namesakes_and_aliases(population: Population) -> None:
+    originals = population.pool.original[population.surname]
+    assert any(any("\u0400" <= c <= "\u04ff" for c in name) for name in originals)
+    assert (population.namesake_of >= 0).sum() > 50
+    assert len(population.alias_record) > 100
+    assert (population.birth_day == 0).any()
+    columns = population.columns()
+    assert len(columns) == len(population)
+    assert np.all(columns.surname != "")

@@ -1,0 +1,148 @@
+"""Each field similarity on its own, then the classes and explanations of `compare`."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from broker.matching import FieldMatch, Identity, MatchClass, compare
+from broker.matching.scoring import (
+    DATE_HOW,
+    DIFFERENT,
+    EXACT,
+    MISSING,
+    ONE_OFF,
+    code_compare,
+    date_codes,
+    nationality_codes,
+    sex_codes,
+    token_similarity,
+)
+
+ANNA = Identity(
+    surname="ERIKSSON",
+    given_names=("ANNA", "MARIA"),
+    date_of_birth="1974-08-12",
+    sex="F",
+    nationality="UTO",
+    document_number="L898902C3",
+)
+
+
+def _date(query: tuple[int, int, int], record: tuple[int, int, int]) -> str:
+    y, m, d = (np.array([v]) for v in record)
+    return DATE_HOW[int(date_codes(query, y.astype(np.int32), m.astype(np.int8),
+                                   d.astype(np.int8))[0])]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("record", "how"),
+    [
+        ((1974, 8, 12), "exact"),
+        ((1974, 8, 0), "partial"),
+        ((1974, 0, 0), "year_only"),
+        ((1974, 12, 8), "day_month_swapped"),
+        ((1975, 8, 12), "year_off_by_one"),
+        ((1974, 8, 13), "one_digit_off"),
+        ((1973, 0, 0), "near_year"),
+        ((1974, 3, 25), "same_year"),
+        ((1980, 1, 1), "different"),
+        ((0, 0, 0), "missing"),
+    ],
+)
+def test_date_similarity(record: tuple[int, int, int], how: str) -> None:
+    assert _date((1974, 8, 12), record) == how
+
+
+def test_token_similarity_is_floored_and_folds() -> None:
+    sims = token_similarity(["SMITH"], ["SMIETH", "JOHNSSON", "SMITH"], ["SMIT"],
+                            ["SMIET", "JONSON", "SMIT"])  # fmt: skip
+    assert 0.9 < sims[0, 0] < 1.0
+    assert sims[0, 1] == 0.0
+    assert sims[0, 2] == pytest.approx(1.0)
+
+
+def test_code_similarities() -> None:
+    values = np.array([b"L898902C3", b"L898902C4", b"X0000000", b""])
+    assert code_compare(b"L898902C3", values, one_off=True).tolist() == [
+        EXACT, ONE_OFF, DIFFERENT, MISSING,
+    ]  # fmt: skip
+    assert code_compare(b"", values, one_off=True).tolist() == [MISSING] * 4
+    assert sex_codes(2, np.array([2, 1, 0, 3], dtype=np.int8)).tolist() == [
+        EXACT, DIFFERENT, MISSING, MISSING,
+    ]  # fmt: skip
+    assert nationality_codes(1, np.array([1, 2, 0], dtype=np.int16)).tolist() == [
+        EXACT, DIFFERENT, MISSING,
+    ]  # fmt: skip
+
+
+def _field(match_explanation: tuple[FieldMatch, ...], name: str) -> FieldMatch:
+    return next(f for f in match_explanation if f.field == name)
+
+
+def test_identical_identity_is_same() -> None:
+    match = compare(ANNA, ANNA)
+    assert match.match_class is MatchClass.SAME
+    assert match.score > 0.99
+    assert all(f.how in ("exact", "missing") for f in match.explanation)
+
+
+def test_transliterated_name_is_same() -> None:
+    german = Identity("MÜLLER", ("JÖRG",), "1980-01-02", "M", "DEU")
+    icao_short = Identity("MULLER", ("JORG",), "1980-01-02", "M", "DEU")
+    match = compare(icao_short, german)
+    assert match.match_class is MatchClass.SAME
+    assert _field(match.explanation, "surname").how == "transliteration"
+
+
+def test_original_script_is_same_as_icao_form() -> None:
+    latin = Identity("GORBACHEV", ("MIKHAIL",), "1931-03-02", "M", "RUS")
+    cyrillic = Identity("Горбачёв", ("Михаил",), "1931-03-02", "M", "RUS")
+    match = compare(cyrillic, latin)
+    assert match.match_class is MatchClass.SAME
+    assert _field(match.explanation, "surname").how == "transliteration"
+
+
+def test_smieth_is_similar_to_smith() -> None:
+    smith = Identity("SMITH", ("JOHN",), "1970-05-06", "M", "GBR")
+    match = compare(Identity("SMIETH", ("JOHN",), "1970-05-06", "M", "GBR"), smith)
+    assert match.match_class is MatchClass.SIMILAR
+    surname = _field(match.explanation, "surname")
+    assert surname.how == "jaro_winkler"
+    assert 0.9 < surname.similarity < 1.0
+
+
+def test_johnsson_is_different_from_smith() -> None:
+    smith = Identity("SMITH", ("JOHN",), "1970-05-06", "M", "GBR")
+    match = compare(Identity("JOHNSSON", ("PETER",), "1970-05-06", "M", "GBR"), smith)
+    assert match.match_class is MatchClass.DIFFERENT
+    assert _field(match.explanation, "surname").how == "different"
+
+
+def test_explanations_name_each_rule() -> None:
+    query = Identity("ERIKSSON", ("ANNA", "MARIA"), "1974-12-08", "F", "UTO", "L898902C4")
+    match = compare(query, ANNA)
+    assert match.match_class is MatchClass.SIMILAR
+    assert _field(match.explanation, "date_of_birth").how == "day_month_swapped"
+    document = _field(match.explanation, "document_number")
+    assert (document.how, document.query_value, document.record_value) == (
+        "document_one_char_off", "L898902C4", "L898902C3",
+    )  # fmt: skip
+    assert _field(match.explanation, "visa_sticker_number").how == "missing"
+
+
+def test_swapped_names_are_explained() -> None:
+    query = Identity("ANNA MARIA", ("ERIKSSON",), "1974-08-12", "F", "UTO")
+    match = compare(query, ANNA)
+    assert match.match_class is MatchClass.SIMILAR
+    assert _field(match.explanation, "surname").how == "swapped"
+
+
+def test_different_birth_date_outweighs_same_name() -> None:
+    match = compare(Identity("ERIKSSON", ("ANNA", "MARIA"), "1990-02-01", "F", "UTO"), ANNA)
+    assert match.match_class is MatchClass.DIFFERENT
+
+
+def test_score_is_in_unit_interval() -> None:
+    for other in (Identity(), Identity(surname="X"), ANNA):
+        assert 0.0 <= compare(other, ANNA).score <= 1.0
