@@ -98,6 +98,10 @@ class ProcessStack:
     def target(self) -> str:
         return f"127.0.0.1:{self.gateway_port}"
 
+    @property
+    def mock_addresses(self) -> dict[str, str]:
+        return {s: f"127.0.0.1:{p}" for s, p in self.mock_ports.items()}
+
     def env(self) -> dict[str, str]:
         env = dict(os.environ)
         env.update(
@@ -195,6 +199,10 @@ class InProcessStack:
     def audit_log(self) -> Path:
         return Path(self.settings.audit_path)
 
+    @property
+    def mock_addresses(self) -> dict[str, str]:
+        return dict(self.settings.mock_addresses)
+
     async def start(self) -> None:
         self.running = await self._exit.enter_async_context(stack.whole_stack(self.settings))
 
@@ -206,3 +214,6 @@ class InProcessStack:
 
     async def stop(self) -> None:
         await self._exit.aclose()
+
+
+Stack = InProcessStack | ProcessStack

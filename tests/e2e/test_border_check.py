@@ -4,47 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
 
 import grpc
 import pytest
-import pytest_asyncio
 
 from broker.audit import verify
 from broker.client import field_violations
 from interop.v1 import border_check_pb2 as pb
 from interop.v1 import border_check_pb2_grpc
 from interop.v1 import systems_pb2 as s
-from tests.e2e.stacks import SPECIMEN, InProcessStack, ProcessStack
+from tests.e2e.stacks import SPECIMEN, Stack
 
 SPECIMEN_MRZ = (
     "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<\nL898902C36UTO7408122F1204159ZE184226B<<<<<10"
 )
 ALL = [s.SYSTEM_SIS, s.SYSTEM_VIS, s.SYSTEM_EES, s.SYSTEM_ETIAS, s.SYSTEM_EURODAC]
-
-Stack = InProcessStack | ProcessStack
-
-
-@pytest_asyncio.fixture(
-    scope="module", params=["memory", pytest.param("kafka", marks=pytest.mark.kafka)]
-)
-async def stack(request: pytest.FixtureRequest) -> AsyncIterator[Stack]:
-    running: Stack
-    if request.param == "kafka":
-        running = ProcessStack(request.getfixturevalue("kafka_bootstrap"))
-    else:
-        running = InProcessStack()
-    try:
-        await running.start()
-        yield running
-    finally:
-        await running.stop()
-
-
-@pytest_asyncio.fixture
-async def client(stack: Stack) -> AsyncIterator[border_check_pb2_grpc.BorderCheckStub]:
-    async with grpc.aio.insecure_channel(stack.target) as channel:
-        yield border_check_pb2_grpc.BorderCheckStub(channel)
 
 
 def check_request(traveller: pb.Traveller, **kwargs: object) -> pb.CheckRequest:

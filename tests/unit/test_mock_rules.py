@@ -1,0 +1,142 @@
+"""The search rules of the mock systems, on seeded records without a server."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from interop.mock.v1 import mock_pb2
+from interop.v1 import border_check_pb2 as pb
+from interop.v1 import bus_pb2
+from interop.v1 import systems_pb2 as s
+from mocks.engine import Context, Probe, search
+from mocks.seeded import SeededSource
+from mocks.session import Session
+from mocks.systems import RULES
+
+TODAY = dt.date(2026, 11, 28)
+HOLDER = pb.Traveller(
+    surname="LINDQVIST",
+    given_names=["ERIK"],
+    date_of_birth="1975-05-05",
+    sex=pb.SEX_MALE,
+    nationality="SWE",
+    document=pb.Document(number="AB1234567"),
+)
+
+
+def _find(
+    system: str,
+    records: list[mock_pb2.MockRecord],
+    query: pb.Traveller,
+    session: Session | None = None,
+) -> list[mock_pb2.RecordMatch]:
+    session = session or Session()
+    session.seed(records)
+    return search(RULES[system], [SeededSource(session)], Context(Probe.of(query), TODAY, session))
+
+
+STOLEN = mock_pb2.MockRecord(
+    record_id="SIS-OBJ-1",
+    identity=pb.Traveller(document=pb.Document(number="AB1234567")),
+    sis=s.SisAlert(category=s.SIS_ALERT_CATEGORY_STOLEN_DOCUMENT, document_number="AB1234567"),
+)
+
+
+def test_sis_object_alert_hits_on_the_document_number_alone() -> None:
+    found = _find("sis", [STOLEN], pb.Traveller(document=pb.Document(number="AB1234567")))
+    assert [m.record_id for m in found] == ["SIS-OBJ-1"]
+    assert found[0].match_class == pb.MATCH_CLASS_SAME
+    assert [f.field for f in found[0].explanation] == ["document_number"]
+
+
+def test_sis_object_alert_ignores_names_and_other_numbers() -> None:
+    no_number = pb.Traveller(surname="LINDQVIST", date_of_birth="1975-05-05")
+    assert _find("sis", [STOLEN], no_number) == []
+    other = pb.Traveller(document=pb.Document(number="AB1234568"))
+    assert _find("sis", [STOLEN], other) == []
+
+
+def test_ees_finds_the_file_by_identity_with_another_document() -> None:
+    file = mock_pb2.MockRecord(record_id="EES-1", identity=HOLDER, ees=s.EesFile(file_id="EES-1"))
+    query = pb.Traveller()
+    query.CopyFrom(HOLDER)
+    query.document.number = "ZZ9999999"
+    assert [m.record_id for m in _find("ees", [file], query)] == ["EES-1"]
+
+
+def test_ees_needs_exact_date_of_birth_and_nationality() -> None:
+    file = mock_pb2.MockRecord(record_id="EES-1", identity=HOLDER, ees=s.EesFile(file_id="EES-1"))
+    for change in ({"date_of_birth": "1975-05-06"}, {"nationality": "NOR"}):
+        query = pb.Traveller()
+        query.CopyFrom(HOLDER)
+        query.document.number = ""
+        for key, value in change.items():
+            setattr(query, key, value)
+        assert _find("ees", [file], query) == [], change
+
+
+def test_ees_counts_crossings_recorded_in_the_session() -> None:
+    session = Session()
+    file = mock_pb2.MockRecord(
+        record_id="EES-1",
+        identity=HOLDER,
+        ees=s.EesFile(
+            file_id="EES-1", crossings=[s.EesCrossing(direction="ENTRY", date="2026-10-01")]
+        ),
+    )
+    before = _find("ees", [file], HOLDER, session)[0].ees
+    assert (before.days_remaining, before.overstay_days) == (31, 0)
+    session.crossings["EES-1"] = [
+        bus_pb2.Crossing(direction=pb.CROSSING_DIRECTION_EXIT, date="2026-10-10")
+    ]
+    after = _find("ees", [file], HOLDER, session)[0].ees
+    assert (after.days_remaining, [c.direction for c in after.crossings]) == (80, ["ENTRY", "EXIT"])
+
+
+def test_etias_is_found_by_document_not_by_names() -> None:
+    authorisation = mock_pb2.MockRecord(
+        record_id="E-1",
+        identity=HOLDER,
+        etias=s.EtiasAuthorisation(status=s.ETIAS_STATUS_ISSUED, valid_until="2027-01-15"),
+    )
+    found = _find("etias", [authorisation], pb.Traveller(document=pb.Document(number="AB1234567")))
+    assert found[0].etias.expires_within_90_days
+    names_only = pb.Traveller(surname="LINDQVIST", date_of_birth="1975-05-05", nationality="SWE")
+    assert _find("etias", [authorisation], names_only) == []
+    other_country = pb.Traveller(nationality="NOR", document=pb.Document(number="AB1234567"))
+    assert _find("etias", [authorisation], other_country) == []
+
+
+def test_expired_authorisation_is_reported_as_expired() -> None:
+    old = mock_pb2.MockRecord(
+        record_id="E-2",
+        identity=HOLDER,
+        etias=s.EtiasAuthorisation(status=s.ETIAS_STATUS_ISSUED, valid_until="2026-01-01"),
+    )
+    found = _find("etias", [old], HOLDER)
+    assert found[0].etias.status == s.ETIAS_STATUS_EXPIRED
+
+
+def test_vis_verifies_fingerprints() -> None:
+    enrolled = pb.Traveller()
+    enrolled.CopyFrom(HOLDER)
+    enrolled.biometrics.fingerprints.add(position=1, template=[1.0, 0.0, 0.2])
+    application = mock_pb2.MockRecord(
+        record_id="V-1", identity=enrolled, vis=s.VisApplication(status=s.VIS_STATUS_ISSUED)
+    )
+    same = pb.Traveller()
+    same.CopyFrom(HOLDER)
+    same.biometrics.fingerprints.add(position=1, template=[0.95, 0.05, 0.2])
+    other = pb.Traveller()
+    other.CopyFrom(HOLDER)
+    other.biometrics.fingerprints.add(position=1, template=[0.0, 1.0, 0.0])
+    verdicts = [
+        {f.field: f.method for f in _find("vis", [application], q)[0].explanation}[
+            "fingerprint_verification"
+        ]
+        for q in (same, other)
+    ]
+    assert verdicts == ["verified", "not_verified"]
+    assert not _find("vis", [application], same)[0].identity.biometrics.fingerprints, (
+        "templates are not sent back"
+    )
