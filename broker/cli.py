@@ -311,11 +311,17 @@ async def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
     if args.command == "up":
         async with stack.whole_stack(settings) as running:
+            more = "\n".join(stack.example_commands(settings))
             print(
                 f"interop: stack up on {settings.bus} bus; gateway on "
-                f"{settings.gateway_listen.rsplit(':', 1)[0]}:{running.gateway.server.port}\n"
-                "send a check with:\n  interop check --surname ERIKSSON --given-names "
+                f"{settings.gateway_listen.rsplit(':', 1)[0]}:{running.gateway.server.port}, "
+                f"{settings.population} synthetic people per system\n"
+                "send a check, for example:\n"
+                "  # the ICAO 9303 specimen traveller\n"
+                "  interop check --surname ERIKSSON --given-names "
                 '"ANNA MARIA" --dob 1974-08-12 --nationality UTO --document L898902C3\n'
+                f"{more}\n"
+                "  interop scenario run mocks/packs/*.yaml      # the shipped scenarios\n"
                 "stop with Ctrl-C",
                 flush=True,
             )

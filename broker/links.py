@@ -12,10 +12,17 @@ from collections.abc import Sequence
 from itertools import combinations
 
 from broker.identities import identity_of
-from broker.matching import MatchClass, compare
+from broker.matching import Identity, MatchClass, compare
 from interop.v1 import border_check_pb2 as pb
 
 _COLOUR = {MatchClass.SAME: pb.LINK_COLOUR_WHITE, MatchClass.SIMILAR: pb.LINK_COLOUR_YELLOW}
+
+
+def _person(traveller: pb.Traveller) -> Identity:
+    """The identity data the MID compares (names, date of birth, sex, nationality): two
+    systems legitimately hold different documents of one person."""
+    full = identity_of(traveller)
+    return Identity(full.surname, full.given_names, full.date_of_birth, full.sex, full.nationality)
 
 
 def link_hits(hits: Sequence[pb.Hit]) -> list[pb.IdentityLink]:
@@ -24,7 +31,7 @@ def link_hits(hits: Sequence[pb.Hit]) -> list[pb.IdentityLink]:
     for a, b in combinations(people, 2):
         if a.system == b.system:
             continue
-        match = compare(identity_of(a.identity), identity_of(b.identity))
+        match = compare(_person(a.identity), _person(b.identity))
         colour = _COLOUR.get(match.match_class)
         if colour is None:
             continue

@@ -88,6 +88,8 @@ def render_report(report: pb.HitReport) -> str:
         if hit.identity.ListFields():
             lines.append(f"      held as: {_traveller(hit.identity)}")
         for f in hit.explanation:
+            if f.method == "missing":
+                continue
             lines.append(
                 f"      {f.field}: {f.query_value!r} ~ {f.record_value!r} "
                 f"{f.similarity:.2f} ({f.method})"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import shlex
 import time
 from collections.abc import AsyncIterator, Coroutine, Sequence
 from dataclasses import dataclass
@@ -32,12 +33,23 @@ from interop.v1 import border_check_pb2, border_check_pb2_grpc, bus_pb2
 from mocks import scenarios
 from mocks.commands import control as mock_control
 from mocks.commands import run_scenarios
+from mocks.engine import RecordSource
 from mocks.faults import FaultPlan
+from mocks.population_source import PopulationSource
 from mocks.service import MockControl, MockSystem
 from mocks.session import DEFAULT_SESSION
 from mocks.systems import RULES
+from mocks.world import World, examples
 
-__all__ = ["adapter", "gateway", "mock", "mock_control", "run_scenarios", "whole_stack"]
+__all__ = [
+    "adapter",
+    "example_commands",
+    "gateway",
+    "mock",
+    "mock_control",
+    "run_scenarios",
+    "whole_stack",
+]
 
 log = logging.getLogger(__name__)
 
@@ -175,10 +187,38 @@ def load_packs(system: MockSystem, packs: Sequence[Path]) -> None:
         log.info("mock %s: loaded pack %s", system.name, scenario.name)
 
 
+def population(settings: Settings, name: str) -> list[RecordSource]:
+    """The synthetic world's records of system `name` (none when the population is 0)."""
+    if settings.population <= 0:
+        return []
+    started = time.monotonic()
+    world = World.build(settings.population, settings.population_seed)
+    source = PopulationSource(world, name, RULES[name])
+    log.info("mock %s: %d synthetic records from %d people (seed %d) in %.1f s", name,
+             len(source), settings.population, settings.population_seed,
+             time.monotonic() - started)  # fmt: skip
+    return [source]
+
+
+def example_commands(settings: Settings) -> list[str]:
+    """`interop check` lines for a few synthetic travellers with something to show."""
+    if settings.population <= 0:
+        return []
+    lines = []
+    for what, person in examples(World.build(settings.population, settings.population_seed)):
+        lines.append(
+            f"  # {what}\n  interop check --surname {shlex.quote(person.surname)} "
+            f"--given-names {shlex.quote(' '.join(person.given_names))} "
+            f"--dob {person.date_of_birth} --nationality {person.nationality} "
+            f"--document {person.document_number}"
+        )
+    return lines
+
+
 @contextlib.asynccontextmanager
 async def mock(settings: Settings, name: str) -> AsyncIterator[MockSystem]:
     """A mock system serving on its configured address, with MockControl beside it."""
-    system = MockSystem(name, RULES[name])
+    system = MockSystem(name, RULES[name], await asyncio.to_thread(population, settings, name))
     load_packs(system, [BASE_PACK, *(Path(p) for p in settings.scenarios)])
     server = GrpcServer(
         settings.mock_addresses[name], [system.service(), MockControl(system).service()]

@@ -9,6 +9,12 @@ catch typos, the phonetic key catches respellings that share few trigrams
 Token ids are assigned in order of length so that "tokens of length L-2..L+2" is
 one contiguous id range: each trigram posting list is sliced to that range with
 one binary search instead of being scanned.
+
+Only *words* are searched fuzzily. The joined form of a several-word name
+(ANNAMARIA for "ANNA MARIA", GARCIALOPEZ) is a token too, so that a compound
+written without spaces matches exactly, but it is never proposed as similar:
+at a million people such combinations are nine tokens in ten, and a typo in
+one of them is already caught by its words.
 """
 
 from __future__ import annotations
@@ -57,8 +63,9 @@ class SimilarTokens:
 class Vocabulary:
     """Distinct tokens with their folds and fuzzy-lookup indexes."""
 
-    def __init__(self, tokens: list[str]) -> None:
+    def __init__(self, tokens: list[str], words: npt.NDArray[np.bool_]) -> None:
         self.tokens = tokens
+        self.words = words
         self.ids = {t: i for i, t in enumerate(tokens)}
         self._array = np.array(tokens, dtype=object)
         self._icao = np.array([icao_key(t) for t in tokens], dtype=object)
@@ -80,8 +87,8 @@ class Vocabulary:
         grams: dict[str, int] = {}
         keys: list[int] = []
         values: list[int] = []
-        for token_id, token in enumerate(self.tokens):
-            for gram in set(_trigrams(token)):
+        for token_id in np.flatnonzero(self.words).tolist():
+            for gram in set(_trigrams(self.tokens[token_id])):
                 keys.append(grams.setdefault(gram, len(grams)))
                 values.append(token_id)
         self._gram_ids = grams
@@ -91,8 +98,8 @@ class Vocabulary:
 
     def _build_phonetic(self) -> None:
         groups: dict[str, list[int]] = {}
-        for token_id, token in enumerate(self.tokens):
-            groups.setdefault(phonetic_key(token), []).append(token_id)
+        for token_id in np.flatnonzero(self.words).tolist():
+            groups.setdefault(phonetic_key(self.tokens[token_id]), []).append(token_id)
         self._phonetic = {k: np.array(v, dtype=np.int32) for k, v in groups.items()}
 
     def __len__(self) -> int:
@@ -102,11 +109,14 @@ class Vocabulary:
         self._cache.clear()
 
     def similar(self, token: str) -> SimilarTokens:
-        """All tokens whose similarity to `token` reaches TOKEN_FLOOR (candidates)."""
+        """The token itself and the words whose similarity to it reaches TOKEN_FLOOR."""
         cached = self._cache.get(token)
         if cached is not None:
             return cached
+        own = self.ids.get(token)
         proposed = np.union1d(self._trigram_candidates(token), self._phonetic_candidates(token))
+        if own is not None:
+            proposed = np.union1d(proposed, np.array([own], dtype=np.int32))
         if len(proposed):
             sims = token_similarity(
                 [icao_key(token)],
