@@ -11,6 +11,7 @@ a few arrays, not a million objects.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -133,7 +134,9 @@ class World:
     eurodac: I8
 
     @classmethod
+    @functools.cache
     def build(cls, n: int, seed: int) -> World:
+        """The world of `n` people from `seed`; built once per process (mocks share it)."""
         population = generate(n, seed)
         rng = np.random.default_rng([seed, 99])
         u = rng.random((8, n))

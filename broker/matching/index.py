@@ -2,18 +2,20 @@
 
 A search is three steps, each a handful of numpy calls whatever the index size:
 1. the query's name tokens are looked up *in the vocabulary* (exact, trigram,
-   phonetic) giving similar tokens with their Jaro-Winkler similarity;
+   phonetic), giving the similar tokens;
 2. blocking keys (token id, birth year) for the similar tokens and birth year +-1
    (plus the exact document and visa sticker number) give candidate entries;
 3. every candidate is scored field by field at once (see `scoring`), the best
    entry per record wins (an entry is a record's name or one of its aliases).
+   Entries whose date, sex, nationality and documents leave no chance are dropped
+   first; for the rest the name similarities are computed exactly, pair by pair,
+   so a search scores as `compare` does whatever the vocabulary lookup proposed.
 
 Only the top results are turned into Python objects, with their explanation.
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
@@ -30,6 +32,7 @@ from broker.matching.normalise import (
     normalise_name,
     parse_date,
 )
+from broker.matching.postings import EMPTY, I64, gather, group, ranges
 from broker.matching.scoring import (
     CODE_HOW,
     CODE_SIMILARITY,
@@ -37,18 +40,15 @@ from broker.matching.scoring import (
     DATE_SIMILARITY,
     DATE_WEIGHT,
     DEFAULT_TOKEN_WEIGHT,
-    DIFFERENT,
     DOCUMENT_WEIGHT,
     EXACT,
     F32,
     GIVEN_WEIGHT_MAX,
     I8,
     I32,
-    NAME_DISAGREE,
-    NATIONALITY_MISMATCH,
+    NATIONALITY_WEIGHT,
     NATIONALITY_WEIGHT_MAX,
     NATIONALITY_WEIGHT_MIN,
-    SCORE_OFFSET,
     SEX_WEIGHT,
     SIMILAR_THRESHOLD,
     SURNAME_WEIGHT_MAX,
@@ -61,24 +61,22 @@ from broker.matching.scoring import (
     clamp_weight,
     classify,
     code_compare,
-    date_codes,
+    date_codes_packed,
     field_similarity,
+    month_day,
     name_evidence,
     nationality_codes,
+    required_evidence,
     sex_codes,
     token_similarity,
 )
-from broker.matching.vocabulary import I64, Vocabulary, _csr, icao_key
+from broker.matching.vocabulary import Vocabulary, icao_key
 
 SEX_CODES = {"M": 1, "F": 2, "X": 3}
 _SEX_LETTERS = ("", "M", "F", "X")
 _YEAR_BASE = 1880
 _CONTENT_SLOTS = 3
-_MAX_QUERY_TOKENS = 2 * (1 + _CONTENT_SLOTS)
 _DEFAULT_NATIONALITY_WEIGHT = 1.0
-_EMPTY = np.zeros(0, dtype=np.int32)
-_MISSED_SIMILARITY = 0.9
-_MAX_DOUBTFUL = 32
 
 
 def _year_code(year: npt.NDArray[np.integer] | int) -> npt.NDArray[np.int64]:
@@ -94,28 +92,6 @@ def _factorise(values: Objects) -> tuple[I32, list[str]]:
     return codes, list(seen)
 
 
-def _missed_gain(weight: F32) -> F32:
-    """Evidence gained if a name scored 0 had in fact similarity _MISSED_SIMILARITY."""
-    present = np.ones(len(weight), dtype=np.bool_)
-    similarity = np.full(len(weight), _MISSED_SIMILARITY, dtype=np.float32)
-    gain: F32 = name_evidence(similarity, weight, present) - np.float32(NAME_DISAGREE)
-    return gain
-
-
-def _ranges(starts: I64, ends: I64) -> I32:
-    """Concatenate arange(starts[i], ends[i]) for all i without a Python loop."""
-    lengths = ends - starts
-    total = int(lengths.sum())
-    if total == 0:
-        return _EMPTY
-    shift = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
-    return (shift + np.arange(total)).astype(np.int32)
-
-
-def _gather(starts: I64, ends: I64, values: I32) -> I32:
-    return values[_ranges(starts, ends)]
-
-
 def _codes(values: Objects) -> npt.NDArray[np.bytes_]:
     return np.array([normalise_document(v or "") for v in values], dtype=np.bytes_)
 
@@ -125,6 +101,7 @@ class _Tables:
     """Every array of an index; saved and loaded as one .npz file."""
 
     tokens: npt.NDArray[np.str_]
+    words: npt.NDArray[np.bool_]
     displays: npt.NDArray[np.str_]
     nationalities: npt.NDArray[np.str_]
     token_frequency: npt.NDArray[np.int64]
@@ -156,6 +133,10 @@ class _Tables:
 @dataclass(frozen=True, slots=True)
 class _Query:
     tokens: tuple[str, ...]
+    # The tokens searched fuzzily: words, not the joined form of a several-word name.
+    words: frozenset[str]
+    icao: list[str]
+    folded: list[str]
     surname: QueryName | None
     given: QueryName | None
     surname_text: str
@@ -172,6 +153,14 @@ class _Query:
 
 
 @dataclass(frozen=True, slots=True)
+class _NameScores:
+    evidence: F32
+    surname: F32
+    given: F32
+    swapped: npt.NDArray[np.bool_]
+
+
+@dataclass(frozen=True, slots=True)
 class _Scored:
     entries: I32
     records: I32
@@ -184,15 +173,30 @@ class _Scored:
     nationality: I8
     document: I8
     visa: I8
-    reachable: npt.NDArray[np.bool_]
 
-    def subset(self, keep: npt.NDArray[np.bool_]) -> _Scored:
-        return _Scored(*(getattr(self, f.name)[keep] for f in fields(_Scored)))
 
-    @staticmethod
-    def concat(a: _Scored, b: _Scored) -> _Scored:
-        return _Scored(
-            *(np.concatenate([getattr(a, f.name), getattr(b, f.name)]) for f in fields(_Scored))
+@dataclass(frozen=True, slots=True)
+class _EntryFacts:
+    """What the first scoring stage reads, per entry (not per record): one gather less."""
+
+    record: I32
+    name_bound: F32
+    year: npt.NDArray[np.int16]
+    month_day: npt.NDArray[np.int16]
+    nationality: npt.NDArray[np.int16]
+    sex: I8
+
+    @classmethod
+    def of(cls, t: _Tables) -> _EntryFacts:
+        records = t.entry_record
+        return cls(
+            record=records,
+            # Most evidence the names of an entry can give (full agreement on both).
+            name_bound=(t.sur_weight + t.giv_weight).astype(np.float32),
+            year=t.year[records],
+            month_day=month_day(t.month[records], t.day[records]),
+            nationality=t.nationality[records],
+            sex=t.sex[records],
         )
 
 
@@ -214,12 +218,12 @@ class IdentityIndex:
 
     def __init__(self, tables: _Tables) -> None:
         self._t = tables
-        self._vocab = Vocabulary(tables.tokens.tolist())
+        self._vocab = Vocabulary(tables.tokens.tolist(), tables.words)
         self._displays: list[str] = tables.displays.tolist()
         self._nationality_ids = {n: i for i, n in enumerate(tables.nationalities.tolist()) if n}
         self._sur = NameColumns(tables.sur_joined, tables.sur_content, tables.sur_weight)
         self._giv = NameColumns(tables.giv_joined, tables.giv_content, tables.giv_weight)
-        self._local = threading.local()
+        self._facts = _EntryFacts.of(tables)
         self._documents = tables.document[tables.document_order]
         self._visas = tables.visa[tables.visa_order]
 
@@ -300,55 +304,25 @@ class IdentityIndex:
     ) -> list[Match]:
         """Records like `query`, best first, at most `limit`, score >= `min_score`."""
         prepared = self._prepare(query)
-        table = self._scratch()
-        touched = self._fill(prepared, table)
-        try:
-            entries = self._candidates(prepared, touched)
-            scored = self._complete(prepared, self._score(prepared, entries, table), table, touched)
-            return self._rank(prepared, scored, limit, min_score)
-        finally:
-            for column, ids in enumerate(touched):
-                table[ids, column] = 0.0
+        entries = self._candidates(prepared)
+        return self._rank(prepared, self._score(prepared, entries, min_score), limit, min_score)
 
     def search_batch(
         self, queries: Sequence[Identity], limit: int = 10, min_score: float = SIMILAR_THRESHOLD
     ) -> list[list[Match]]:
-        """Many queries in one call; they share the token cache and scratch table."""
+        """Many queries in one call; they share the similar-token cache."""
         return [self.search(q, limit, min_score) for q in queries]
 
     def candidates(self, query: Identity) -> npt.NDArray[np.int32]:
         """Record positions proposed by candidate generation alone (to measure its recall)."""
-        prepared = self._prepare(query)
-        table = self._scratch()
-        touched = self._fill(prepared, table)
-        try:
-            return np.unique(self._t.entry_record[self._candidates(prepared, touched)])
-        finally:
-            for column, ids in enumerate(touched):
-                table[ids, column] = 0.0
+        entries = self._candidates(self._prepare(query))
+        return np.unique(self._t.entry_record[entries])
 
     def score_all(self, query: Identity) -> list[Match]:
         """Score every record without candidate generation (small indexes, `compare`)."""
         prepared = self._prepare(query)
-        tokens = self._vocab.tokens
-        table = np.zeros((len(tokens) + 1, _MAX_QUERY_TOKENS), dtype=np.float32)
-        if tokens and prepared.tokens:
-            sims = token_similarity(
-                [icao_key(t) for t in prepared.tokens],
-                [icao_key(t) for t in tokens],
-                [fold(t) for t in prepared.tokens],
-                [fold(t) for t in tokens],
-            )
-            table[: len(tokens), : len(prepared.tokens)] = sims.T
         entries = np.arange(len(self._t.entry_record), dtype=np.int32)
-        return self._rank(prepared, self._score(prepared, entries, table), len(self), 0.0)
-
-    def _scratch(self) -> F32:
-        table: F32 | None = getattr(self._local, "table", None)
-        if table is None:
-            table = np.zeros((len(self._vocab) + 1, _MAX_QUERY_TOKENS), dtype=np.float32)
-            self._local.table = table
-        return table
+        return self._rank(prepared, self._score(prepared, entries, 0.0), len(self), 0.0)
 
     def _prepare(self, query: Identity) -> _Query:
         tokens: list[str] = []
@@ -359,6 +333,9 @@ class IdentityIndex:
         nationality_id = self._nationality_ids.get(nationality, len(self._nationality_ids) + 1)
         return _Query(
             tokens=tuple(tokens),
+            words=frozenset(tokens[c] for name in (surname, given) if name for c in name.content),
+            icao=[icao_key(t) for t in tokens],
+            folded=[fold(t) for t in tokens],
             surname=surname,
             given=given,
             surname_text=normalise_name(query.surname),
@@ -374,140 +351,156 @@ class IdentityIndex:
             visa=normalise_document(query.visa_sticker_number).encode(),
         )
 
-    def _fill(self, query: _Query, table: F32) -> list[I32]:
-        touched = []
-        for column, token in enumerate(query.tokens):
-            similar = self._vocab.similar(token)
-            table[similar.ids, column] = similar.similarity
-            touched.append(similar.ids)
-        return touched
-
-    def _candidates(self, query: _Query, touched: list[I32]) -> I32:
+    def _candidates(self, query: _Query) -> I32:
         t = self._t
         found = [self._by_code(query.document, self._documents, t.document_order)]
         found.append(self._by_code(query.visa, self._visas, t.visa_order))
-        token_ids = np.unique(np.concatenate(touched)) if touched else _EMPTY
-        if len(token_ids):
+        similar = [self._vocab.similar(token) for token in query.words]
+        similar += [self._vocab.exact(token) for token in query.tokens if token not in query.words]
+        if similar:
+            token_ids = np.unique(np.concatenate(similar))
             found.append(self._by_name(token_ids, query.date[0]))
         return np.unique(np.concatenate(found))
 
     def _by_name(self, token_ids: I32, year: int) -> I32:
         t = self._t
         if not len(t.block_keys):
-            return _EMPTY
+            return EMPTY
         base = token_ids.astype(np.int64) << 8
         if year > 0:
+            # Keys sort by token then year: years 0 (unknown) and code-1..code+1 of one
+            # token are two runs of consecutive blocks, so two ranges of entries.
             code = int(_year_code(year))
-            years = np.array([0, max(code - 1, 1), code, min(code + 1, 255)], dtype=np.int64)
-            keys = np.unique(base[:, None] | years[None, :])
-            at = np.minimum(np.searchsorted(t.block_keys, keys), len(t.block_keys) - 1)
-            hit = at[t.block_keys[at] == keys]
-            return _gather(t.block_offsets[hit], t.block_offsets[hit + 1], t.block_entries)
-        lo = np.searchsorted(t.block_keys, base)
-        hi = np.searchsorted(t.block_keys, base + 256)
-        return _gather(t.block_offsets[lo], t.block_offsets[hi], t.block_entries)
+            bounds = np.array([0, 1, max(code - 1, 1), min(code + 2, 256)], dtype=np.int64)
+        else:
+            bounds = np.array([0, 256], dtype=np.int64)
+        at = np.searchsorted(t.block_keys, (base[:, None] + bounds[None, :]).ravel())
+        offsets = t.block_offsets[at].reshape(len(base), len(bounds) // 2, 2)
+        return gather(offsets[..., 0].ravel(), offsets[..., 1].ravel(), t.block_entries)
 
     def _by_code(self, code: bytes, sorted_values: npt.NDArray[np.bytes_], order: I32) -> I32:
         if not code or not len(order):
-            return _EMPTY
+            return EMPTY
         lo = int(np.searchsorted(sorted_values, code, side="left"))
         hi = int(np.searchsorted(sorted_values, code, side="right"))
         records = order[lo:hi]
         t = self._t
-        return _ranges(t.record_entries[records], t.record_entries[records + 1])
+        return ranges(t.record_entries[records], t.record_entries[records + 1])
 
-    def _score(self, query: _Query, entries: I32, table: F32) -> _Scored:
+    def _score(self, query: _Query, entries: I32, min_score: float) -> _Scored:
+        """Score entries; those that cannot reach `min_score` even with perfect names are dropped.
+
+        The fields other than the names are a few integer comparisons per row, the
+        names are the expensive part: scoring them only for rows whose date, sex,
+        nationality and documents leave a chance keeps a search cheap when a common
+        name proposes thousands of entries.
+        """
         t = self._t
-        sur, giv = self._sur.take(entries), self._giv.take(entries)
-        sur_present, giv_present = sur.joined >= 0, giv.joined >= 0
-        zeros = np.zeros(len(entries), dtype=np.float32)
-        ss = sg = gg = gs = zeros
-        if query.surname is not None:
-            ss = field_similarity(query.surname, sur, table)
-            sg = field_similarity(query.surname, giv, table)
-        if query.given is not None:
-            gg = field_similarity(query.given, giv, table)
-            gs = field_similarity(query.given, sur, table)
-        has_sur, has_giv = query.surname is not None, query.given is not None
-        straight = name_evidence(ss, sur.weight, sur_present & has_sur) + name_evidence(
-            gg, giv.weight, giv_present & has_giv
-        )
-        crossed = (
-            name_evidence(sg, giv.weight, giv_present & has_sur)
-            + name_evidence(gs, sur.weight, sur_present & has_giv)
-            - SWAP_PENALTY
-        )
-        # Names count as swapped only if both crossed pairs agree, not merely score higher.
-        swapped = (crossed > straight) & (sg >= TOKEN_FLOOR) & ((gs >= TOKEN_FLOOR) | (not has_giv))
-        # A name similarity of 0 may only mean the vocabulary search did not propose
-        # that token; such a row could pass if the name were close (a pair both
-        # trigrams and phonetic key miss is rarely above _MISSED_SIMILARITY).
-        gain = np.where(has_sur & sur_present & (ss == 0), _missed_gain(sur.weight), 0.0)
-        gain += np.where(has_giv & giv_present & (gg == 0), _missed_gain(giv.weight), 0.0)
-        records = t.entry_record[entries]
-        date = date_codes(query.date, t.year[records], t.month[records], t.day[records])
-        sex = sex_codes(query.sex, t.sex[records])
-        nationality = nationality_codes(query.nationality, t.nationality[records])
+        facts = self._facts
+        records = facts.record[entries]
+        date = date_codes_packed(query.date, facts.year[entries], facts.month_day[entries])
+        sex = sex_codes(query.sex, facts.sex[entries])
+        nationality = nationality_codes(query.nationality, facts.nationality[entries])
         document = code_compare(query.document, t.document[records], one_off=True)
         visa = code_compare(query.visa, t.visa[records], one_off=False)
-        nationality_weight = self._nationality_weight(query.nationality)
-        total = (
-            np.where(swapped, crossed, straight)
-            + DATE_WEIGHT[date]
+        other = (
+            DATE_WEIGHT[date]
             + SEX_WEIGHT[sex]
-            + np.where(nationality == EXACT, nationality_weight, 0.0)
-            + np.where(nationality == DIFFERENT, NATIONALITY_MISMATCH, 0.0)
+            + NATIONALITY_WEIGHT[nationality]
             + DOCUMENT_WEIGHT[document]
             + VISA_WEIGHT[visa]
-        ).astype(np.float32)
+        )
+        # The weight of agreeing on a nationality depends on how common it is.
+        other[nationality == EXACT] += np.float32(self._nationality_weight(query.nationality))
+        needed = required_evidence(min_score)
+        if needed is not None:
+            keep = np.flatnonzero(other + facts.name_bound[entries] >= needed)
+            if len(keep) < len(entries):
+                entries, records, other = entries[keep], records[keep], other[keep]
+                date, sex, nationality = date[keep], sex[keep], nationality[keep]
+                document, visa = document[keep], visa[keep]
+        names = self._names(query, entries)
+        total = (names.evidence + other).astype(np.float32)
         return _Scored(
             entries=entries,
             records=records,
             score=calibrate(total),
-            surname=np.where(swapped, sg, ss).astype(np.float32),
-            given=np.where(swapped, gs, gg).astype(np.float32),
-            swapped=swapped,
+            surname=names.surname,
+            given=names.given,
+            swapped=names.swapped,
             date=date,
             sex=sex,
             nationality=nationality,
             document=document,
             visa=visa,
-            reachable=(total < SCORE_OFFSET) & (total + gain >= SCORE_OFFSET),
         )
 
-    def _complete(self, query: _Query, scored: _Scored, table: F32, touched: list[I32]) -> _Scored:
-        """Rescore rows that only failed for lack of a token similarity, with exact ones.
+    def _names(self, query: _Query, entries: I32) -> _NameScores:
+        """Surname and given names compared straight and crossed (swapped fields).
 
-        The vocabulary search may miss a token pair whose Jaro-Winkler is above the
-        floor (few shared trigrams, another phonetic key); for the few rows that
-        the missing similarity could lift above the threshold it is computed here,
-        so a search scores exactly as `compare` does.
+        Both record fields are stacked, so each query name is compared with both
+        in one call: [surname; given] rows against the query surname give the
+        straight and the crossed similarity at once.
         """
-        if not scored.reachable.any() or not query.tokens:
-            return scored
-        rows = np.flatnonzero(scored.reachable)
-        if len(rows) > _MAX_DOUBTFUL:
-            rows = rows[np.argsort(-scored.score[rows])[:_MAX_DOUBTFUL]]
-        recheck = np.zeros(len(scored.entries), dtype=np.bool_)
-        recheck[rows] = True
-        doubtful = scored.entries[recheck]
-        t = self._t
-        ids = np.unique(
-            np.concatenate([t.sur_joined[doubtful], t.sur_content[doubtful].ravel(),
-                            t.giv_joined[doubtful], t.giv_content[doubtful].ravel()])
-        )  # fmt: skip
-        ids = ids[ids >= 0].astype(np.int32)
-        sims = token_similarity(
-            [icao_key(q) for q in query.tokens],
-            self._vocab.icao(ids),
-            [fold(q) for q in query.tokens],
-            self._vocab.folded(ids),
+        table, sur, giv = self._token_table(query, entries)
+        n = len(entries)
+        both = NameColumns(
+            np.concatenate([sur.joined, giv.joined]),
+            np.concatenate([sur.content, giv.content]),
+            np.concatenate([sur.weight, giv.weight]),
         )
-        for column in range(len(query.tokens)):
-            table[ids, column] = sims[column]
-            touched[column] = np.union1d(touched[column], ids).astype(np.int32)
-        rescored = self._score(query, doubtful, table)
-        return _Scored.concat(scored.subset(~recheck), rescored)
+        present = both.joined >= 0
+        zeros = np.zeros(2 * n, dtype=np.float32)
+        by_surname = (
+            zeros if query.surname is None else field_similarity(query.surname, both, table)
+        )
+        by_given = zeros if query.given is None else field_similarity(query.given, both, table)
+        # ss, gg straight; sg, gs crossed (query surname vs record given names, ...).
+        ss, sg, gs, gg = by_surname[:n], by_surname[n:], by_given[:n], by_given[n:]
+        has_sur, has_giv = query.surname is not None, query.given is not None
+        evidence = name_evidence(
+            np.concatenate([ss, gg, sg, gs]),
+            np.concatenate([sur.weight, giv.weight, giv.weight, sur.weight]),
+            np.concatenate([present[:n] & has_sur, present[n:] & has_giv,
+                            present[n:] & has_sur, present[:n] & has_giv]),
+        ).reshape(4, n)  # fmt: skip
+        straight = evidence[0] + evidence[1]
+        crossed = evidence[2] + evidence[3] - SWAP_PENALTY
+        # Names count as swapped only if both crossed pairs agree, not merely score higher.
+        swapped = (crossed > straight) & (sg >= TOKEN_FLOOR) & ((gs >= TOKEN_FLOOR) | (not has_giv))
+        return _NameScores(
+            evidence=np.where(swapped, crossed, straight).astype(np.float32),
+            surname=np.where(swapped, sg, ss).astype(np.float32),
+            given=np.where(swapped, gs, gg).astype(np.float32),
+            swapped=swapped,
+        )
+
+    def _token_table(self, query: _Query, entries: I32) -> tuple[F32, NameColumns, NameColumns]:
+        """Similarity of every token of these entries with every query token.
+
+        Returns the table and the entries' names renumbered into its rows; the
+        last row is all zeros, so padding (-1) scores 0.
+        """
+        sur, giv = self._sur.take(entries), self._giv.take(entries)
+        n = len(entries)
+        stacked = np.concatenate([sur.joined, sur.content.ravel(), giv.joined, giv.content.ravel()])
+        ids, local = np.unique(stacked, return_inverse=True)
+        padded = len(ids) > 0 and ids[0] < 0
+        if padded:
+            ids, local = ids[1:], local - 1
+        table = np.zeros((len(ids) + 1, max(len(query.tokens), 1)), dtype=np.float32)
+        if len(ids) and query.tokens:
+            table[: len(ids)] = token_similarity(
+                query.icao, self._vocab.icao(ids), query.folded, self._vocab.folded(ids)
+            ).T
+        rows: I32 = local.astype(np.int32)
+        words = n * _CONTENT_SLOTS
+        given = rows[n + words :]
+        return (
+            table,
+            NameColumns(rows[:n], rows[n : n + words].reshape(n, _CONTENT_SLOTS), sur.weight),
+            NameColumns(given[:n], given[n:].reshape(n, _CONTENT_SLOTS), giv.weight),
+        )
 
     def _nationality_weight(self, code: int) -> float:
         weights = self._t.nationality_weight
@@ -641,12 +634,15 @@ def _build_tables(columns: IdentityColumns) -> _Tables:
     frequency = np.bincount(stacked[stacked >= 0], minlength=len(tokens)).astype(np.int64)
     weight = np.log(max(len(entry_record), 1) / np.maximum(frequency, 1)).astype(np.float32)
     weight = np.append(weight, np.float32(0.0))
+    words = np.zeros(len(tokens), dtype=np.bool_)
+    for content in (sur_content, giv_content):
+        words[content[content >= 0]] = True
 
     year = columns.birth_year.astype(np.int16)
     keys = (stacked.astype(np.int64) << 8) | _year_code(year[entry_record])[:, None]
     rows = np.broadcast_to(np.arange(len(entry_record), dtype=np.int32)[:, None], stacked.shape)
     valid = stacked >= 0
-    block_keys, block_offsets, block_entries = _csr(keys[valid], rows[valid])
+    block_keys, block_offsets, block_entries = group(keys[valid], rows[valid])
 
     nationality_codes, nationalities = _factorise(columns.nationality)
     if "" not in nationalities:
@@ -666,6 +662,7 @@ def _build_tables(columns: IdentityColumns) -> _Tables:
     sexes = np.array([SEX_CODES.get((s or "").upper(), 0) for s in columns.sex], dtype=np.int8)
     return _Tables(
         tokens=np.array(tokens, dtype=np.str_),
+        words=words,
         displays=np.array(displays, dtype=np.str_),
         nationalities=np.array(nationalities, dtype=np.str_),
         token_frequency=frequency,

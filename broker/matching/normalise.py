@@ -158,9 +158,14 @@ def name_tokens(normalised: str) -> tuple[str, ...]:
     return (joined, *content)
 
 
+# French-style romanisation (of Arabic in particular) writes OU for W, DJ for J
+# and CH for SH: ABOU / ABW, DJAMEL / JAMAL, CHARIF / SHARIF.
 _FOLDS = (
     ("SHCH", "SC"),
     ("SCH", "SC"),
+    ("SH", "CH"),
+    ("OU", "W"),
+    ("DJ", "J"),
     ("KH", "H"),
     ("TS", "C"),
     ("TZ", "C"),

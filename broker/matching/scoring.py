@@ -11,8 +11,10 @@ a field the query leaves empty adds nothing instead of counting as a mismatch.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -61,7 +63,8 @@ DATE_WEIGHT = np.array([0.0, 7.0, 2.5, 0.0, 5.0, 4.5, -1.0, -6.0, -8.0, -10.0], 
 
 CODE_HOW = ("missing", "exact", "document_one_char_off", "different")
 SEX_WEIGHT = np.array([0.0, 0.5, 0.0, -4.0], dtype=np.float32)
-NATIONALITY_MISMATCH = -3.0
+# Agreement on nationality weighs by its share of the population (added by the index).
+NATIONALITY_WEIGHT = np.array([0.0, 0.0, 0.0, -3.0], dtype=np.float32)
 NATIONALITY_WEIGHT_MIN, NATIONALITY_WEIGHT_MAX = 0.3, 1.5
 DOCUMENT_WEIGHT = np.array([0.0, 10.0, 5.0, -0.5], dtype=np.float32)
 VISA_WEIGHT = np.array([0.0, 10.0, 0.0, 0.0], dtype=np.float32)
@@ -121,8 +124,8 @@ def field_similarity(query: QueryName, names: NameColumns, table: F32) -> F32:
     subset of the other ("ANNA" vs "ANNA MARIA") scores high but below 1.
     """
     joined = table[names.joined, query.joined]
-    words = table[names.content][:, :, list(query.content)]
-    forward = words.max(axis=1).mean(axis=1)
+    words = table[names.content[:, :, None], np.array(query.content)[None, None, :]]
+    forward = words.max(axis=1).sum(axis=1) / len(query.content)
     present = names.content >= 0
     best = words.max(axis=2)
     backward = (best * present).sum(axis=1) / np.maximum(present.sum(axis=1), 1)
@@ -178,6 +181,42 @@ def date_codes(query: tuple[int, int, int], year: Ints, month: Ints, day: Ints) 
     return np.select(conditions, choices, default=len(conditions)).astype(np.int8)
 
 
+_DAYS = 32
+MONTH_DAYS = 13 * _DAYS
+
+
+def month_day(month: Ints, day: Ints) -> npt.NDArray[np.int16]:
+    """Month and day packed into one small integer (0 = unknown part), for `date_codes_packed`."""
+    return (month.astype(np.int16) * _DAYS + day.astype(np.int16)).astype(np.int16)
+
+
+@cache
+def _date_table(month: int, day: int) -> I8:
+    """`date_codes` of a query (year, month, day) for each year relation and packed month-day.
+
+    Rows: same year, off by one, further apart, unknown year. The code depends on
+    the years only through that relation, so four rows of 416 cover every record.
+    """
+    year = 2000
+    years = np.repeat(np.array([year, year + 1, year + 5, 0]), MONTH_DAYS)
+    months = np.tile(np.repeat(np.arange(13), _DAYS), 4)
+    days = np.tile(np.arange(_DAYS), 13 * 4)
+    return date_codes((year, month, day), years, months, days).reshape(4, MONTH_DAYS)
+
+
+def date_codes_packed(
+    query: tuple[int, int, int], year: npt.NDArray[np.int16], packed: npt.NDArray[np.int16]
+) -> I8:
+    """`date_codes` by table lookup: a handful of numpy calls instead of dozens."""
+    qy, qm, qd = query
+    if qy == 0:
+        return np.zeros(len(year), dtype=np.int8)
+    relation = np.minimum(np.abs(year.astype(np.int32) - qy), 2)
+    relation[year <= 0] = 3
+    codes: I8 = _date_table(qm, qd)[relation, packed]
+    return codes
+
+
 def code_compare(query: bytes, values: npt.NDArray[np.bytes_], one_off: bool) -> I8:
     """Exact / one character off / different / missing for document-like codes."""
     n = len(values)
@@ -187,9 +226,15 @@ def code_compare(query: bytes, values: npt.NDArray[np.bytes_], one_off: bool) ->
     codes[values == b""] = MISSING
     if one_off:
         width = values.dtype.itemsize
+        if len(query) > width:
+            return codes
         padded = np.frombuffer(query.ljust(width, b"\0")[:width], dtype=np.uint8)
         chars = values.view(np.uint8).reshape(n, width)
-        same_length = np.char.str_len(values) == len(query)
+        length = len(query)
+        # Same length: the query's last position is filled and the next one is padding.
+        same_length = chars[:, length - 1] != 0
+        if length < width:
+            same_length &= chars[:, length] == 0
         off = (chars != padded).sum(axis=1) == 1
         codes[(codes == DIFFERENT) & same_length & off] = ONE_OFF
     return codes
@@ -215,6 +260,14 @@ def calibrate(total: F32) -> F32:
     """Summed evidence -> score in [0, 1]."""
     result: F32 = (1.0 / (1.0 + np.exp(-(total - SCORE_OFFSET) / SCORE_SCALE))).astype(np.float32)
     return result
+
+
+def required_evidence(min_score: float) -> float | None:
+    """The summed evidence below which a row cannot reach `min_score` (None: no bound)."""
+    if not 0.0 < min_score < 1.0:
+        return None
+    logit = math.log(min_score / (1.0 - min_score))
+    return SCORE_OFFSET + SCORE_SCALE * logit - 1e-3
 
 
 def classify(score: float, all_same: bool) -> MatchClass:

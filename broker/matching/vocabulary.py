@@ -20,15 +20,14 @@ one of them is already caught by its words.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
 from broker.matching.normalise import fold, phonetic_key
-from broker.matching.scoring import F32, I32, token_similarity
+from broker.matching.postings import EMPTY, ranges
+from broker.matching.scoring import I32, token_similarity
 
-I64 = npt.NDArray[np.int64]
 _LENGTH_SLACK = 2
 _CACHE_LIMIT = 1 << 16
 
@@ -41,23 +40,6 @@ def icao_key(token: str) -> str:
 def _trigrams(token: str) -> list[str]:
     padded = f"^{token}$"
     return [padded[i : i + 3] for i in range(len(padded) - 2)]
-
-
-def _csr(keys: I64, values: I32) -> tuple[I64, I64, I32]:
-    """Group values by key: (distinct keys, offsets, values sorted by key then value)."""
-    order = np.lexsort((values, keys))
-    keys, values = keys[order], values[order]
-    distinct, starts = np.unique(keys, return_index=True)
-    offsets = np.append(starts, len(keys)).astype(np.int64)
-    return distinct, offsets, values.astype(np.int32)
-
-
-@dataclass(frozen=True, slots=True)
-class SimilarTokens:
-    """Token ids similar to one query token and their similarity (>= TOKEN_FLOOR)."""
-
-    ids: I32
-    similarity: F32
 
 
 class Vocabulary:
@@ -76,7 +58,7 @@ class Vocabulary:
         )
         self._build_trigrams()
         self._build_phonetic()
-        self._cache: dict[str, SimilarTokens] = {}
+        self._cache: dict[str, I32] = {}
 
     @staticmethod
     def ordered(tokens: Iterable[str]) -> list[str]:
@@ -92,9 +74,11 @@ class Vocabulary:
                 keys.append(grams.setdefault(gram, len(grams)))
                 values.append(token_id)
         self._gram_ids = grams
-        _, self._gram_offsets, self._gram_tokens = _csr(
-            np.array(keys, dtype=np.int64), np.array(values, dtype=np.int32)
-        )
+        # gram * len(tokens) + token, sorted: one binary search finds the part of
+        # every posting list that lies in a range of token ids.
+        gram_keys = np.array(keys, dtype=np.int64) * len(self.tokens) + np.array(values)
+        self._gram_keys = np.sort(gram_keys)
+        self._gram_tokens = (self._gram_keys % max(len(self.tokens), 1)).astype(np.int32)
 
     def _build_phonetic(self) -> None:
         groups: dict[str, list[int]] = {}
@@ -108,15 +92,20 @@ class Vocabulary:
     def clear_cache(self) -> None:
         self._cache.clear()
 
-    def similar(self, token: str) -> SimilarTokens:
+    def similar(self, token: str) -> I32:
         """The token itself and the words whose similarity to it reaches TOKEN_FLOOR."""
         cached = self._cache.get(token)
         if cached is not None:
             return cached
-        own = self.ids.get(token)
-        proposed = np.union1d(self._trigram_candidates(token), self._phonetic_candidates(token))
-        if own is not None:
-            proposed = np.union1d(proposed, np.array([own], dtype=np.int32))
+        proposed = np.unique(
+            np.concatenate(
+                [
+                    self._trigram_candidates(token),
+                    self._phonetic_candidates(token),
+                    self.exact(token),
+                ]
+            )
+        )
         if len(proposed):
             sims = token_similarity(
                 [icao_key(token)],
@@ -124,35 +113,31 @@ class Vocabulary:
                 [fold(token)],
                 self._folded[proposed].tolist(),
             )[0]
-            keep = sims > 0
-            found = SimilarTokens(proposed[keep].astype(np.int32), sims[keep])
+            found: I32 = proposed[sims > 0].astype(np.int32)
         else:
-            found = SimilarTokens(np.zeros(0, np.int32), np.zeros(0, np.float32))
+            found = np.zeros(0, np.int32)
         if len(self._cache) >= _CACHE_LIMIT:
             self._cache.clear()
         self._cache[token] = found
         return found
+
+    def exact(self, token: str) -> I32:
+        """The token's own id, if the vocabulary holds it."""
+        own = self.ids.get(token)
+        return np.array([] if own is None else [own], dtype=np.int32)
 
     def _trigram_candidates(self, token: str) -> I32:
         length = len(token)
         top = len(self._length_start) - 1
         lo = int(self._length_start[min(max(length - _LENGTH_SLACK, 0), top)])
         hi = int(self._length_start[min(length + _LENGTH_SLACK + 1, top)])
-        if hi <= lo:
-            return np.zeros(0, np.int32)
-        slices = []
-        for gram in set(_trigrams(token)):
-            gram_id = self._gram_ids.get(gram)
-            if gram_id is None:
-                continue
-            posting = self._gram_tokens[
-                self._gram_offsets[gram_id] : self._gram_offsets[gram_id + 1]
-            ]
-            a, b = np.searchsorted(posting, (lo, hi))
-            slices.append(posting[a:b])
-        if not slices:
-            return np.zeros(0, np.int32)
-        counts = np.bincount(np.concatenate(slices) - lo, minlength=hi - lo)
+        grams = [g for g in map(self._gram_ids.get, set(_trigrams(token))) if g is not None]
+        if hi <= lo or not grams:
+            return EMPTY
+        base = np.array(grams, dtype=np.int64) * len(self.tokens)
+        at = np.searchsorted(self._gram_keys, np.concatenate([base + lo, base + hi]))
+        hits = self._gram_tokens[ranges(at[: len(grams)], at[len(grams) :])]
+        counts = np.bincount(hits - lo, minlength=hi - lo)
         needed = max(1, min(length - 3, -(-length // 3)))
         return (np.flatnonzero(counts >= needed) + lo).astype(np.int32)
 

@@ -1,0 +1,94 @@
+"""What operators rely on: health, reflection, clear start-up errors."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import sys
+
+import grpc
+import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+
+from tests.e2e.stacks import ROOT, Stack, free_port
+
+
+async def _services(target: str) -> set[str]:
+    async with grpc.aio.insecure_channel(target) as channel:
+        stub = reflection_pb2_grpc.ServerReflectionStub(channel)
+        request = reflection_pb2.ServerReflectionRequest(list_services="")
+        async for response in stub.ServerReflectionInfo(iter([request]), timeout=5):
+            return {s.name for s in response.list_services_response.service}
+    return set()
+
+
+async def test_reflection_lists_the_services(stack: Stack) -> None:
+    assert {"interop.v1.BorderCheck", "grpc.health.v1.Health"} <= await _services(stack.target)
+    assert {"interop.mock.v1.SisMock", "interop.mock.v1.MockControl"} <= await _services(
+        stack.mock_addresses["sis"]
+    )
+
+
+@pytest.mark.skipif(shutil.which("grpcurl") is None, reason="grpcurl is not installed")
+async def test_grpcurl_lists_the_services(stack: Stack) -> None:
+    process = await asyncio.create_subprocess_exec(
+        "grpcurl", "-plaintext", stack.target, "list", stdout=asyncio.subprocess.PIPE
+    )
+    output, _ = await process.communicate()
+    assert "interop.v1.BorderCheck" in output.decode().split()
+
+
+async def test_health_reports_serving_per_service(stack: Stack) -> None:
+    async with grpc.aio.insecure_channel(stack.target) as channel:
+        stub = health_pb2_grpc.HealthStub(channel)
+        for service in ("", "interop.v1.BorderCheck"):
+            response = await stub.Check(health_pb2.HealthCheckRequest(service=service), timeout=5)
+            assert response.status == health_pb2.HealthCheckResponse.SERVING
+        with pytest.raises(grpc.aio.AioRpcError) as caught:
+            await stub.Check(health_pb2.HealthCheckRequest(service="nope"), timeout=5)
+        assert caught.value.code() == grpc.StatusCode.NOT_FOUND
+
+
+async def _run(*args: str, timeout: float = 60) -> tuple[int, str]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "broker.cli",
+        *args,
+        cwd=ROOT,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    output, _ = await asyncio.wait_for(process.communicate(), timeout)
+    return process.returncode or 0, output.decode()
+
+
+async def test_unreachable_kafka_is_a_clear_error_and_a_non_zero_exit() -> None:
+    code, output = await _run(
+        "serve",
+        "gateway",
+        "--bus",
+        "kafka",
+        "--bootstrap",
+        f"127.0.0.1:{free_port()}",
+        "--listen",
+        f"127.0.0.1:{free_port()}",
+    )
+    assert code == 3
+    assert "interop: " in output and "Kafka" in output
+    assert "Traceback" not in output
+
+
+async def test_a_busy_port_is_a_clear_error(stack: Stack) -> None:
+    code, output = await _run("serve", "mock", "sis", "--listen", stack.target)
+    assert code == 3
+    assert "cannot listen" in output
+    assert "Traceback" not in output
+
+
+async def test_help_explains_the_commands() -> None:
+    code, output = await _run("--help")
+    assert code == 0
+    for command in ("up", "serve", "check", "scenario", "mock", "health", "audit"):
+        assert command in output
