@@ -78,7 +78,16 @@ class Adapter:
         return f"interop.adapter.{self._spec.name}"
 
     async def start(self) -> None:
-        self._channel = grpc.aio.insecure_channel(self._address)
+        # A system that comes back should be used again within a second or two, not after
+        # gRPC's default reconnect backoff of up to two minutes.
+        self._channel = grpc.aio.insecure_channel(
+            self._address,
+            options=[
+                ("grpc.initial_reconnect_backoff_ms", 100),
+                ("grpc.min_reconnect_backoff_ms", 100),
+                ("grpc.max_reconnect_backoff_ms", 2000),
+            ],
+        )
         self._stub = self._spec.stub(self._channel)
         topics = self._topics
         await self._bus.ensure_topics(

@@ -163,6 +163,15 @@ class ProcessStack:
     def thaw_mock(self, system: str) -> None:
         self.processes[f"mock-{system}"].send_signal(signal.SIGCONT)
 
+    async def take_down(self, system: str) -> None:
+        process = self.processes[f"mock-{system}"]
+        process.terminate()
+        process.wait(timeout=10)
+
+    async def bring_up(self, system: str) -> None:
+        self.spawn(f"mock-{system}", "serve", "mock", system)
+        await wait_serving(self.mock_addresses[system])
+
 
 def in_process_settings(**changes: object) -> Settings:
     """Settings for a stack in this process: free ports, its own topics, keys and audit file."""
@@ -211,6 +220,15 @@ class InProcessStack:
 
     def thaw_mock(self, system: str) -> None:
         self.running.mocks[system].sessions.get(DEFAULT_SESSION).faults = FaultPlan()
+
+    async def take_down(self, system: str) -> None:
+        """In one process the mock cannot die alone: it refuses every call instead."""
+        self.running.mocks[system].sessions.get(DEFAULT_SESSION).faults = FaultPlan(
+            outage_until=float("inf")
+        )
+
+    async def bring_up(self, system: str) -> None:
+        self.thaw_mock(system)
 
     async def stop(self) -> None:
         await self._exit.aclose()

@@ -211,3 +211,24 @@ async def test_every_check_is_audited_in_an_unbroken_chain(
     assert "face" in last["data_used"]
     assert len(last["outcomes"]) == 5
     assert "0.5" not in lines[-1], "no biometric data in the audit"
+
+
+async def test_a_system_that_is_down_is_unavailable_never_no_hit(
+    stack: Stack, client: border_check_pb2_grpc.BorderCheckStub
+) -> None:
+    await stack.take_down("sis")
+    try:
+        report = await client.Check(check_request(SPECIMEN), timeout=10)
+    finally:
+        await stack.bring_up("sis")
+    status = {o.system: o.status for o in report.outcomes}
+    assert status[s.SYSTEM_SIS] == pb.OUTCOME_STATUS_UNAVAILABLE
+    assert not [h for h in report.hits if h.system == s.SYSTEM_SIS]
+    assert any(a.startswith("SIS did not answer (unavailable)") for a in report.actions)
+    # Back up: within a few seconds the same check finds the SIS alert again.
+    for _ in range(50):
+        again = await client.Check(check_request(SPECIMEN), timeout=10)
+        if again.outcomes[0].status == pb.OUTCOME_STATUS_ANSWERED:
+            break
+        await asyncio.sleep(0.2)
+    assert again.hits[0].category == "SIS_REFUSAL_OF_ENTRY"

@@ -134,10 +134,11 @@ async def test_outage_until_reset(channel: grpc.aio.Channel) -> None:
 
 
 async def test_bad_faults_are_refused_naming_the_field(channel: grpc.aio.Channel) -> None:
-    for faults, field in [
+    cases: list[tuple[dict[str, object], str]] = [
         ({"error_probability": 1.5}, "faults.error_probability"),
         ({"error_code": "NOPE"}, "faults.error_code"),
-    ]:
+    ]
+    for faults, field in cases:
         with pytest.raises(grpc.aio.AioRpcError) as caught:
             await set_faults(channel, "x", **faults)
         assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT

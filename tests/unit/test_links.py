@@ -7,20 +7,20 @@ from interop.v1 import border_check_pb2 as pb
 from interop.v1 import systems_pb2 as s
 
 
-def _hit(hit_id: str, system: int, surname: str, **identity: str) -> pb.Hit:
+def _hit(hit_id: str, system: s.System.ValueType, surname: str, sticker: str = "") -> pb.Hit:
     person = pb.Traveller(
         surname=surname,
         given_names=["JAN"],
         date_of_birth="1985-03-04",
         nationality="UKR",
-        **identity,
-    )  # type: ignore[arg-type]
-    return pb.Hit(hit_id=hit_id, system=system, identity=person)  # type: ignore[arg-type]
+        visa_sticker_number=sticker,
+    )
+    return pb.Hit(hit_id=hit_id, system=system, identity=person)
 
 
 def test_same_identity_is_white_even_with_other_documents() -> None:
-    a = _hit("sis-1", s.SYSTEM_SIS, "NOWAK", visa_sticker_number="X1")
-    b = _hit("vis-1", s.SYSTEM_VIS, "NOWAK", visa_sticker_number="Y2")
+    a = _hit("sis-1", s.SYSTEM_SIS, "NOWAK", sticker="X1")
+    b = _hit("vis-1", s.SYSTEM_VIS, "NOWAK", sticker="Y2")
     [link] = link_hits([a, b])
     assert (list(link.hit_ids), link.colour) == (["sis-1", "vis-1"], pb.LINK_COLOUR_WHITE)
 
