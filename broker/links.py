@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from itertools import combinations
 
 from broker.identities import identity_of
-from broker.matching import Identity, MatchClass, compare
+from broker.matching import Identity, Match, MatchClass, compare
 from interop.v1 import border_check_pb2 as pb
 
 _COLOUR = {MatchClass.SAME: pb.LINK_COLOUR_WHITE, MatchClass.SIMILAR: pb.LINK_COLOUR_YELLOW}
@@ -26,12 +26,17 @@ def _person(traveller: pb.Traveller) -> Identity:
 
 
 def link_hits(hits: Sequence[pb.Hit]) -> list[pb.IdentityLink]:
-    people = [h for h in hits if h.identity.surname]
+    people = [(h, _person(h.identity)) for h in hits if h.identity.surname]
+    # Systems often hold one person with the very same data: compare each pair of
+    # distinct identities once.
+    compared: dict[tuple[Identity, Identity], Match] = {}
     links = []
-    for a, b in combinations(people, 2):
+    for (a, first), (b, second) in combinations(people, 2):
         if a.system == b.system:
             continue
-        match = compare(_person(a.identity), _person(b.identity))
+        if (first, second) not in compared:
+            compared[first, second] = compare(first, second)
+        match = compared[first, second]
         colour = _COLOUR.get(match.match_class)
         if colour is None:
             continue
