@@ -19,7 +19,7 @@ from broker.client import check, check_stream, field_violations
 from broker.config import Settings, load_settings
 from broker.envelope import DEV_SIGNERS
 from broker.render import render_report
-from broker.systems import SYSTEMS, system_from_name
+from broker.systems import SYSTEMS, system_from_name, system_name
 from interop.v1 import border_check_pb2 as pb
 
 EPILOG = """examples:
@@ -281,9 +281,11 @@ async def _check(args: argparse.Namespace) -> int:
             print(_json(event))
         elif event.HasField("system_result"):
             o = event.system_result.outcome
+            status = pb.OutcomeStatus.Name(o.status).removeprefix("OUTCOME_STATUS_")
             print(
-                f"-> {pb.OutcomeStatus.Name(o.status)} from {o.system} "
-                f"({o.hit_count} hits, {o.latency_ms} ms)"
+                f"-> {system_name(o.system).upper():<8} {status:<13} {o.hit_count} hit(s) "
+                f"{o.latency_ms:>5} ms",
+                flush=True,
             )
         else:
             print(render_report(event.report))
