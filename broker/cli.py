@@ -89,6 +89,11 @@ def build_parser() -> argparse.ArgumentParser:
     gw.add_argument("--gateway-id", help="names this instance's reply topic (default gw1)")
     ad = parts.add_parser("adapter", help="the adapter of one system (a consumer group member)")
     ad.add_argument("system", choices=list(SYSTEMS))
+    ad.add_argument(
+        "--health-listen",
+        metavar="HOST:PORT",
+        help="serve grpc.health.v1 here (for probes); off by default",
+    )
     _bus_options(ad)
     ad.add_argument(
         "--system-address", metavar="HOST:PORT", help="where the system (or its mock) answers"
@@ -333,7 +338,7 @@ async def _serve(args: argparse.Namespace, settings: Settings) -> int:
     if args.part == "gateway":
         part = stack.gateway(settings)
     elif args.part == "adapter":
-        part = stack.adapter(settings, args.system)
+        part = stack.adapter(settings, args.system, args.health_listen)
     else:
         part = stack.mock(settings, args.system)
     async with part:

@@ -153,8 +153,14 @@ async def gateway(settings: Settings) -> AsyncIterator[RunningGateway]:
 
 
 @contextlib.asynccontextmanager
-async def adapter(settings: Settings, name: str) -> AsyncIterator[Adapter]:
-    """A running adapter for system `name`, a member of that system's consumer group."""
+async def adapter(
+    settings: Settings, name: str, health_listen: str | None = None
+) -> AsyncIterator[Adapter]:
+    """A running adapter for system `name`, a member of that system's consumer group.
+
+    With `health_listen`, it answers grpc.health.v1 there (SERVING once it consumes), so
+    an orchestrator can probe an adapter like the gateway and the mocks.
+    """
     bus = _bus(settings, f"adapter-{name}")
     await bus.start()
     runner = Adapter(
@@ -164,11 +170,18 @@ async def adapter(settings: Settings, name: str) -> AsyncIterator[Adapter]:
         settings.mock_addresses[name],
         keyring(settings, f"adapter-{name}"),
     )
+    health = GrpcServer(health_listen, []) if health_listen else None
     try:
         await runner.start()
         async with _background(runner.run(), f"adapter-{name}"):
+            if health is not None:
+                await health.start()
+                await health.set_serving(True)
+                log.info("adapter %s: health on %s", name, health_listen)
             yield runner
     finally:
+        if health is not None:
+            await health.stop(0)
         await runner.stop()
         await bus.stop()
 

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from rapidfuzz.distance import JaroWinkler
+from rapidfuzz.distance import OSA, JaroWinkler, Levenshtein
 from rapidfuzz.process import cdist
 
 from broker.matching.identity import MatchClass
@@ -34,6 +34,9 @@ Ints = npt.NDArray[np.signedinteger[Any]]
 TOKEN_FLOOR = 0.8
 # A match found only through `fold` (a scheme-level respelling) is not identical.
 FOLD_DISCOUNT = 0.97
+# Two adjacent letters swapped, whatever the length of the name.
+TRANSPOSED = 0.9
+_SHORT = 4
 # Names: similarity -> agreement level in [0, 1], full agreement from 0.98; the
 # square root keeps a typo (0.85-0.9) much closer to agreement than to conflict.
 _AGREE_FROM, _AGREE_SPAN = 0.72, 0.26
@@ -59,7 +62,9 @@ DATE_HOW = (
     "different",
 )
 DATE_SIMILARITY = np.array([0.0, 1.0, 0.9, 0.7, 0.85, 0.8, 0.6, 0.4, 0.3, 0.0], dtype=np.float32)
-DATE_WEIGHT = np.array([0.0, 7.0, 2.5, 0.0, 5.0, 4.5, -1.0, -6.0, -8.0, -10.0], dtype=np.float32)
+# A year off by one is a common slip; where month or day is unknown on one side
+# ("near_year") it still weighs only a little against, as a bare year does for.
+DATE_WEIGHT = np.array([0.0, 7.0, 2.5, 1.0, 5.0, 4.5, -1.0, -1.5, -8.0, -10.0], dtype=np.float32)
 
 CODE_HOW = ("missing", "exact", "document_one_char_off", "different")
 SEX_WEIGHT = np.array([0.0, 0.5, 0.0, -4.0], dtype=np.float32)
@@ -80,13 +85,24 @@ def token_similarity(
 ) -> F32:
     """Jaro-Winkler of ICAO-form tokens, or of their folds (discounted); floored.
 
-    The ICAO form already equates MUELLER and MULLER (see `icao_key`).
+    The ICAO form already equates MUELLER and MULLER (see `icao_key`). Jaro only
+    matches letters within half the length of each other, so in a short name two
+    swapped letters (WEN / WNE) score below the floor; for query tokens of up to
+    _SHORT letters one adjacent transposition (OSA distance 1 where Levenshtein
+    counts 2) scores TRANSPOSED instead. Longer names fare well with Jaro.
     """
     raw = cdist(queries, choices, scorer=JaroWinkler.similarity, dtype=np.float32, workers=1)
     folded = cdist(
         folded_queries, folded_choices, scorer=JaroWinkler.similarity, dtype=np.float32, workers=1
     )
     sims: F32 = np.maximum(raw, folded * np.float32(FOLD_DISCOUNT))
+    short = [i for i, q in enumerate(queries) if len(q) <= _SHORT]
+    if short and len(choices):
+        few = [queries[i] for i in short]
+        osa = cdist(few, choices, scorer=OSA.distance, dtype=np.int32, workers=1)
+        edits = cdist(few, choices, scorer=Levenshtein.distance, dtype=np.int32, workers=1)
+        swapped = (osa == 1) & (edits == 2)
+        sims[short] = np.where(swapped, np.maximum(sims[short], TRANSPOSED), sims[short])
     sims[sims < TOKEN_FLOOR] = 0.0
     return sims
 

@@ -29,6 +29,10 @@ from broker.matching.postings import EMPTY, ranges
 from broker.matching.scoring import I32, token_similarity
 
 _LENGTH_SLACK = 2
+# Tokens proposed for blocking must be closer than the scoring floor: a common
+# name has dozens of neighbours at 0.8, each a block of records, and the records
+# of a true match are reached through its other name or its date anyway.
+BLOCK_FLOOR = 0.85
 _CACHE_LIMIT = 1 << 16
 
 
@@ -93,7 +97,7 @@ class Vocabulary:
         self._cache.clear()
 
     def similar(self, token: str) -> I32:
-        """The token itself and the words whose similarity to it reaches TOKEN_FLOOR."""
+        """The token itself and the words whose similarity to it reaches BLOCK_FLOOR."""
         cached = self._cache.get(token)
         if cached is not None:
             return cached
@@ -113,7 +117,7 @@ class Vocabulary:
                 [fold(token)],
                 self._folded[proposed].tolist(),
             )[0]
-            found: I32 = proposed[sims > 0].astype(np.int32)
+            found: I32 = proposed[sims >= BLOCK_FLOOR].astype(np.int32)
         else:
             found = np.zeros(0, np.int32)
         if len(self._cache) >= _CACHE_LIMIT:

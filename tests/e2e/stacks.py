@@ -86,6 +86,7 @@ class ProcessStack:
     prefix: str = field(default_factory=lambda: f"e2e{uuid.uuid4().hex[:8]}")
     gateway_port: int = field(default_factory=free_port)
     mock_ports: dict[str, int] = field(default_factory=lambda: {s: free_port() for s in SYSTEMS})
+    adapter_ports: dict[str, int] = field(default_factory=lambda: {s: free_port() for s in SYSTEMS})
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     logs: Path = field(default_factory=lambda: ROOT / "var" / "e2e-logs")
     state: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="interop-e2e-")))
@@ -137,11 +138,18 @@ class ProcessStack:
         for system in SYSTEMS:
             self.spawn(f"mock-{system}", "serve", "mock", system)
         for system in SYSTEMS:
-            self.spawn(f"adapter-{system}", "serve", "adapter", system)
+            self.spawn(
+                f"adapter-{system}",
+                "serve",
+                "adapter",
+                system,
+                f"--health-listen=127.0.0.1:{self.adapter_ports[system]}",
+            )
         self.spawn("gateway", "serve", "gateway")
         await asyncio.gather(
             wait_serving(self.target),
             *(wait_serving(f"127.0.0.1:{p}") for p in self.mock_ports.values()),
+            *(wait_serving(f"127.0.0.1:{p}") for p in self.adapter_ports.values()),
         )
         await wait_all_answering(self.target)
 
