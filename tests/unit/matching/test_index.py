@@ -5,7 +5,10 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
+
 from broker.matching import Identity, IdentityIndex, MatchClass, compare
+from broker.matching.vocabulary import Vocabulary
 from mocks.population import VARIANTS, Population, labelled_queries
 
 
@@ -77,3 +80,24 @@ def test_aliases_are_searched() -> None:
     assert matches[0].position == 1
     assert index.identity(1).aliases == (("DVORAK", ("JANA",)),)
     assert matches[0].match_class is MatchClass.SAME
+
+
+def test_search_returns_what_scoring_everything_returns(population: Population) -> None:
+    people = [population.identity(p) for p in range(0, 3000, 3)]
+    index = IdentityIndex.build(people)
+    for labelled in labelled_queries(population, 3, seed=9):
+        expected = [m for m in index.score_all(labelled.query) if m.score >= 0.5][:10]
+        assert index.search(labelled.query) == expected
+
+
+def test_joined_names_match_exactly_but_are_not_searched_fuzzily() -> None:
+    tokens = Vocabulary.ordered(["GARCIALOPEZ", "GARCIA", "LOPEZ", "GARCIALOPES"])
+    words = np.array([t != "GARCIALOPEZ" for t in tokens])
+    vocabulary = Vocabulary(tokens, words)
+    assert [tokens[i] for i in vocabulary.similar("GARCIALOPEZ")] == ["GARCIALOPES", "GARCIALOPEZ"]
+    assert [tokens[i] for i in vocabulary.similar("GARCIALOPEX")] == ["GARCIALOPES"]
+    person = Identity("GARCIA LOPEZ", ("ANA",), "1990-01-01", "F", "ESP")
+    index = IdentityIndex.build([person])
+    for surname in ("GARCIALOPEZ", "GARCIA LOPES", "LOPEZ"):
+        query = Identity(surname, ("ANA",), "1990-01-01", "F", "ESP")
+        assert [m.position for m in index.search(query)] == [0]

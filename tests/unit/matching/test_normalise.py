@@ -81,3 +81,9 @@ def test_dates_and_documents() -> None:
     assert parse_date("1974-00-00") == (1974, 0, 0)
     assert parse_date("") == (0, 0, 0)
     assert normalise_document("l898902c3<") == "L898902C3"
+
+
+def test_fold_equates_french_romanisation() -> None:
+    assert fold("NOUROUZY") == fold("NWRWZY")
+    assert fold("DJAMAL") == fold("JAMAL")
+    assert fold("CHARIF") == fold("SHARIF")

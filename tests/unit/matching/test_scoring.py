@@ -14,6 +14,8 @@ from broker.matching.scoring import (
     ONE_OFF,
     code_compare,
     date_codes,
+    date_codes_packed,
+    month_day,
     nationality_codes,
     sex_codes,
     token_similarity,
@@ -146,3 +148,22 @@ def test_different_birth_date_outweighs_same_name() -> None:
 def test_score_is_in_unit_interval() -> None:
     for other in (Identity(), Identity(surname="X"), ANNA):
         assert 0.0 <= compare(other, ANNA).score <= 1.0
+
+
+def test_packed_date_codes_agree_with_date_codes() -> None:
+    rng = np.random.default_rng(0)
+    year = rng.integers(1970, 1976, 2000).astype(np.int16)
+    year[::50] = 0
+    month = rng.integers(0, 13, 2000).astype(np.int8)
+    day = rng.integers(0, 32, 2000).astype(np.int8)
+    for query in [(1973, 4, 12), (1973, 12, 4), (1973, 0, 0), (1974, 4, 0), (0, 0, 0)]:
+        expected = date_codes(query, year, month, day)
+        packed = date_codes_packed(query, year, month_day(month, day))
+        assert packed.tolist() == expected.tolist()
+
+
+def test_swapped_letters_in_a_short_name_are_similar() -> None:
+    wen = Identity("WEN", ("JUN",), "1996-02-13", "F", "CHN")
+    match = compare(Identity("WNE", ("JUN",), "1996-02-13", "F", "CHN"), wen)
+    assert match.match_class is MatchClass.SIMILAR
+    assert _field(match.explanation, "surname").similarity == pytest.approx(0.9)
