@@ -20,8 +20,10 @@ One writer per file: two processes appending to one file would fork the chain.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
+import logging
 import os
 import threading
 from dataclasses import dataclass
@@ -31,7 +33,10 @@ from typing import Any
 
 from google.protobuf import json_format
 
+from broker.bus import Bus, BusError
 from interop.v1 import bus_pb2
+
+log = logging.getLogger(__name__)
 
 GENESIS = "0" * 64
 _FIELDS = frozenset({"seq", "record", "prev", "hash"})
@@ -229,3 +234,45 @@ def _last_line(path: Path) -> bytes:
             if cut != -1 or start == 0:
                 return tail[cut + 1 :]
             block *= 2
+
+
+class AuditSink:
+    """Where the gateway sends each check's record: the chained file, then the audit topic.
+
+    The file append completes before the check is answered, so no answered check goes
+    unrecorded; the copy to the audit topic is sent in the background, so the caller does
+    not wait for the bus to acknowledge it. `close` waits for copies still on their way.
+    """
+
+    def __init__(self, path: Path, bus: Bus, topic: str) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._trail = AuditTrail(path)
+        self._bus = bus
+        self._topic = topic
+        self._sending: set[asyncio.Task[None]] = set()
+
+    async def __call__(self, record: bus_pb2.AuditRecord) -> None:
+        chain_hash = await asyncio.to_thread(self._trail.append, record)
+        task = asyncio.create_task(self._publish(record, chain_hash))
+        self._sending.add(task)
+        task.add_done_callback(self._sending.discard)
+
+    async def _publish(self, record: bus_pb2.AuditRecord, chain_hash: str) -> None:
+        try:
+            await self._bus.publish(
+                self._topic,
+                record.correlation_id.encode(),
+                record.SerializeToString(),
+                {"chain-hash": chain_hash.encode()},
+            )
+        except BusError as error:
+            log.error(
+                "audit record %s not copied to %s (it is in the file): %s",
+                record.correlation_id,
+                self._topic,
+                error,
+            )
+
+    async def close(self) -> None:
+        await asyncio.gather(*self._sending, return_exceptions=True)
+        self._trail.close()

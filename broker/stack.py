@@ -18,7 +18,7 @@ from pathlib import Path
 from adapters.registry import ADAPTERS
 from adapters.runtime import Adapter
 from broker.access import AccessPolicy, parse_profile_map
-from broker.audit import AuditTrail
+from broker.audit import AuditSink
 from broker.bus import Bus
 from broker.bus.factory import make_bus
 from broker.config import Settings
@@ -29,7 +29,7 @@ from broker.links import link_hits
 from broker.serving import GrpcServer, Service
 from broker.systems import SYSTEMS
 from broker.tls import server_credentials
-from interop.v1 import border_check_pb2, border_check_pb2_grpc, bus_pb2
+from interop.v1 import border_check_pb2, border_check_pb2_grpc
 from mocks import scenarios
 from mocks.commands import control as mock_control
 from mocks.commands import run_scenarios
@@ -78,29 +78,6 @@ def access_policy(settings: Settings) -> AccessPolicy:
     return AccessPolicy(parse_profile_map(settings.clients), settings.insecure_profile)
 
 
-class AuditSink:
-    """Each audit record goes to the hash-chained file and to the audit topic."""
-
-    def __init__(self, settings: Settings, bus: Bus) -> None:
-        path = Path(settings.audit_path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._trail = AuditTrail(path)
-        self._bus = bus
-        self._topic = settings.topics.audit
-
-    async def __call__(self, record: bus_pb2.AuditRecord) -> None:
-        chain_hash = await asyncio.to_thread(self._trail.append, record)
-        await self._bus.publish(
-            self._topic,
-            record.correlation_id.encode(),
-            record.SerializeToString(),
-            {"chain-hash": chain_hash.encode()},
-        )
-
-    def close(self) -> None:
-        self._trail.close()
-
-
 @contextlib.asynccontextmanager
 async def gateway(settings: Settings) -> AsyncIterator[RunningGateway]:
     """A serving gateway; health turns SERVING only once its reply topic is being read."""
@@ -113,7 +90,7 @@ async def gateway(settings: Settings) -> AsyncIterator[RunningGateway]:
         )
     bus = _bus(settings, f"gateway-{settings.gateway_id}")
     await bus.start()
-    audit = AuditSink(settings, bus)
+    audit = AuditSink(Path(settings.audit_path), bus, settings.topics.audit)
     try:
         dispatcher = Dispatcher(
             bus, settings.topics, settings.gateway_id, keyring(settings, "gateway")
@@ -148,7 +125,7 @@ async def gateway(settings: Settings) -> AsyncIterator[RunningGateway]:
             await server.stop()
             await dispatcher.stop()
     finally:
-        audit.close()
+        await audit.close()
         await bus.stop()
 
 

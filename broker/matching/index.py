@@ -128,6 +128,9 @@ class _Tables:
     block_entries: I32
     document_order: I32
     visa_order: I32
+    # The similar words of each word (see `Vocabulary.find_neighbours`); empty if not computed.
+    neighbour_offsets: I64
+    neighbour_ids: I32
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,7 +221,11 @@ class IdentityIndex:
 
     def __init__(self, tables: _Tables) -> None:
         self._t = tables
-        self._vocab = Vocabulary(tables.tokens.tolist(), tables.words)
+        self._vocab = Vocabulary(
+            tables.tokens.tolist(),
+            tables.words,
+            (tables.neighbour_offsets, tables.neighbour_ids),
+        )
         self._displays: list[str] = tables.displays.tolist()
         self._nationality_ids = {n: i for i, n in enumerate(tables.nationalities.tolist()) if n}
         self._sur = NameColumns(tables.sur_joined, tables.sur_content, tables.sur_weight)
@@ -237,7 +244,8 @@ class IdentityIndex:
 
         Term-frequency weights need a population: for a handful of records (the
         merge step comparing two hits) they would be noise, so `compare` turns
-        them off.
+        them off. Such an index also skips finding the similar words of each
+        word up front, which pays off over many searches, not over one.
         """
         columns = (
             identities
@@ -254,7 +262,11 @@ class IdentityIndex:
                     tables.nationality_weight, _DEFAULT_NATIONALITY_WEIGHT
                 ),
             )
-        return cls(tables)
+            return cls(tables)
+        index = cls(tables)
+        offsets, ids = index._vocab.find_neighbours()
+        index._t = replace(tables, neighbour_offsets=offsets, neighbour_ids=ids)
+        return index
 
     def __len__(self) -> int:
         return len(self._t.year)
@@ -689,6 +701,8 @@ def _build_tables(columns: IdentityColumns) -> _Tables:
         block_entries=block_entries,
         document_order=_sorted_nonempty(document),
         visa_order=_sorted_nonempty(visa),
+        neighbour_offsets=np.zeros(0, dtype=np.int64),
+        neighbour_ids=np.zeros(0, dtype=np.int32),
     )
 
 

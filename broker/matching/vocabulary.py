@@ -15,6 +15,11 @@ Only *words* are searched fuzzily. The joined form of a several-word name
 written without spaces matches exactly, but it is never proposed as similar:
 at a million people such combinations are nine tokens in ten, and a typo in
 one of them is already caught by its words.
+
+The similar words of every word in the vocabulary are found once, when a
+population index is built (about a second per million people), and kept with
+it: a query then pays for a fuzzy lookup only for a token nobody in the index
+carries, which is mostly a typo.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ import numpy as np
 import numpy.typing as npt
 
 from broker.matching.normalise import fold, phonetic_key
-from broker.matching.postings import EMPTY, ranges
+from broker.matching.postings import EMPTY, I64, ranges
 from broker.matching.scoring import I32, token_similarity
 
 _LENGTH_SLACK = 2
@@ -49,7 +54,13 @@ def _trigrams(token: str) -> list[str]:
 class Vocabulary:
     """Distinct tokens with their folds and fuzzy-lookup indexes."""
 
-    def __init__(self, tokens: list[str], words: npt.NDArray[np.bool_]) -> None:
+    def __init__(
+        self,
+        tokens: list[str],
+        words: npt.NDArray[np.bool_],
+        neighbours: tuple[I64, I32] = (np.zeros(0, np.int64), EMPTY),
+    ) -> None:
+        """`neighbours`: the `similar` lists of the words as CSR by token id, if computed."""
         self.tokens = tokens
         self.words = words
         self.ids = {t: i for i, t in enumerate(tokens)}
@@ -63,6 +74,7 @@ class Vocabulary:
         self._build_trigrams()
         self._build_phonetic()
         self._cache: dict[str, I32] = {}
+        self._neighbour_offsets, self._neighbour_ids = neighbours
 
     @staticmethod
     def ordered(tokens: Iterable[str]) -> list[str]:
@@ -96,11 +108,33 @@ class Vocabulary:
     def clear_cache(self) -> None:
         self._cache.clear()
 
+    def find_neighbours(self) -> tuple[I64, I32]:
+        """Find and keep `similar` of every word, as CSR by token id (empty for other tokens)."""
+        found = [EMPTY] * len(self.tokens)
+        for token_id in np.flatnonzero(self.words).tolist():
+            found[token_id] = self._lookup(self.tokens[token_id])
+        offsets = np.zeros(len(found) + 1, dtype=np.int64)
+        np.cumsum([len(f) for f in found], out=offsets[1:])
+        ids = np.concatenate([EMPTY, *found]).astype(np.int32)
+        self._neighbour_offsets, self._neighbour_ids = offsets, ids
+        return offsets, ids
+
     def similar(self, token: str) -> I32:
         """The token itself and the words whose similarity to it reaches BLOCK_FLOOR."""
+        own = self.ids.get(token)
+        if own is not None and len(self._neighbour_offsets) and self.words[own]:
+            start, end = self._neighbour_offsets[own : own + 2].tolist()
+            found: I32 = self._neighbour_ids[start:end]
+            return found
         cached = self._cache.get(token)
-        if cached is not None:
-            return cached
+        if cached is None:
+            cached = self._lookup(token)
+            if len(self._cache) >= _CACHE_LIMIT:
+                self._cache.clear()
+            self._cache[token] = cached
+        return cached
+
+    def _lookup(self, token: str) -> I32:
         proposed = np.unique(
             np.concatenate(
                 [
@@ -118,12 +152,8 @@ class Vocabulary:
                 self._folded[proposed].tolist(),
             )[0]
             found: I32 = proposed[sims >= BLOCK_FLOOR].astype(np.int32)
-        else:
-            found = np.zeros(0, np.int32)
-        if len(self._cache) >= _CACHE_LIMIT:
-            self._cache.clear()
-        self._cache[token] = found
-        return found
+            return found
+        return EMPTY
 
     def exact(self, token: str) -> I32:
         """The token's own id, if the vocabulary holds it."""

@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 
 from broker import audit
-from broker.audit import GENESIS, AuditError, AuditTrail, verify
+from broker.audit import GENESIS, AuditError, AuditSink, AuditTrail, verify
+from broker.bus import TopicSpec
+from broker.bus.memory import MemoryBroker, MemoryBus
 from interop.v1 import border_check_pb2, bus_pb2, systems_pb2
 
 
@@ -215,3 +217,19 @@ def test_resume_reads_a_last_line_longer_than_one_block(tmp_path: Path) -> None:
     with AuditTrail(path) as trail:
         trail.append(_record(2))
     assert verify(path).records == 3
+
+
+async def test_sink_writes_the_file_then_copies_to_the_audit_topic(tmp_path: Path) -> None:
+    bus = MemoryBus(MemoryBroker())
+    await bus.start()
+    await bus.ensure_topics([TopicSpec("audit")])
+    reader = await bus.subscribe(["audit"], group="ops")
+    await reader.ready()
+    sink = AuditSink(tmp_path / "a" / "audit.jsonl", bus, "audit")
+    await sink(bus_pb2.AuditRecord(correlation_id="c-1", hit_count=2))
+    await sink.close()
+    assert verify(tmp_path / "a" / "audit.jsonl").records == 1
+    message = await anext(aiter(reader))
+    assert message.key == b"c-1" and message.headers["chain-hash"]
+    assert bus_pb2.AuditRecord.FromString(message.value).hit_count == 2
+    await bus.stop()
