@@ -83,7 +83,7 @@ def render_report(report: pb.HitReport) -> str:
         match_class = _enum(pb.MatchClass.Name(hit.match_class), "MATCH_CLASS_")
         lines.append(
             f"  [{hit.hit_id}] {hit.category}  action: {action}  "
-            f"score {hit.score:.2f} ({match_class})  record {hit.record_id}"
+            f"score {hit.score:.3f} ({match_class})  record {hit.record_id}"
         )
         if hit.identity.ListFields():
             lines.append(f"      held as: {_traveller(hit.identity)}")
@@ -101,7 +101,7 @@ def render_report(report: pb.HitReport) -> str:
         lines += ["", "Identity links:"]
     for link in report.links:
         colour = _enum(pb.LinkColour.Name(link.colour), "LINK_COLOUR_")
-        lines.append(f"  {colour}: {' <-> '.join(link.hit_ids)} (score {link.score:.2f})")
+        lines.append(f"  {colour}: {' <-> '.join(link.hit_ids)} (score {link.score:.3f})")
     if report.actions:
         lines += ["", "Actions:"]
         lines += [f"  {n}. {a}" for n, a in enumerate(report.actions, start=1)]
