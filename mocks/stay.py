@@ -54,8 +54,30 @@ class StayStatus:
     days_used: int
     days_remaining: int
     overstay_days: int
+    # How many days in a row, from `on`, the person may be (or stay) in the territory.
+    stay_allowed: int
+
+
+def stay_allowed(stays: Sequence[Stay], on: dt.date) -> int:
+    """Look ahead day by day, as the EU short-stay calculator does.
+
+    Days of earlier stays drop out of the moving window, so a traveller with few days
+    left today may still stay longer than that; we extend the stay one day at a time
+    while every day of it keeps the window at 90 days or less.
+    """
+    planned = [s for s in stays if s.exit is not None or s.entry > on]
+    start = min((s.entry for s in stays if s.exit is None and s.entry <= on), default=on)
+    allowed = 0
+    while allowed <= MAX_STAY_DAYS:
+        day = on + dt.timedelta(days=allowed)
+        if days_used([*planned, Stay(start, day)], day) > MAX_STAY_DAYS:
+            break
+        allowed += 1
+    return allowed
 
 
 def stay_status(stays: Sequence[Stay], on: dt.date) -> StayStatus:
     used = days_used(stays, on)
-    return StayStatus(used, max(0, MAX_STAY_DAYS - used), max(0, used - MAX_STAY_DAYS))
+    return StayStatus(
+        used, max(0, MAX_STAY_DAYS - used), max(0, used - MAX_STAY_DAYS), stay_allowed(stays, on)
+    )

@@ -106,6 +106,17 @@ WARNINGS = (
 )
 
 
+# Annex V, Part B of the Schengen Borders Code: the standard reasons for refusing entry.
+REFUSAL_REASONS = (
+    "B: false, counterfeit or forged travel document",
+    "C: no valid visa or residence permit",
+    "E: no documents justifying the purpose and conditions of stay",
+    "F: has already stayed 90 days during the 180-day period",
+    "G: insufficient means of subsistence",
+    "H: alert for refusal of entry in SIS",
+)
+
+
 def visa_sticker(position: int) -> tuple[str, str]:
     """(issuing state, sticker number) of person `position`'s visa: derived, never stored."""
     state = MEMBER_STATES[position % len(MEMBER_STATES)]
@@ -245,6 +256,8 @@ class World:
                 ).isoformat(),
                 duration_of_stay_days=int(rng.choice([15, 30, 90])),
                 issuing_state=state,
+                # Some visas have limited territorial validity (LTV): one State only.
+                territory=[state] if rng.random() < 0.05 else [],
             )
         )
 
@@ -268,7 +281,13 @@ class World:
         point = f"{rng.choice(MEMBER_STATES)}-BCP-{int(rng.integers(1, 40)):02d}"
         for crossing in crossings:
             crossing.border_crossing_point = point
-        record.ees.CopyFrom(s.EesFile(file_id=record.record_id, crossings=crossings))
+        refusals = []
+        if rng.random() < 0.05:
+            day = today - dt.timedelta(days=int(rng.integers(30, 700)))
+            refusals.append(f"{day.isoformat()} at {point}: {rng.choice(REFUSAL_REASONS)}")
+        record.ees.CopyFrom(
+            s.EesFile(file_id=record.record_id, crossings=crossings, refusals=refusals)
+        )
 
     def _etias(
         self, record: mock_pb2.MockRecord, position: int, rng: np.random.Generator, today: dt.date
@@ -283,6 +302,7 @@ class World:
                 valid_until=until.isoformat(),
                 second_line_flag=flagged,
                 flag_reason="Art. 36(4) of Regulation (EU) 2018/1240" if flagged else "",
+                territorial_limits=[str(rng.choice(MEMBER_STATES))] if rng.random() < 0.02 else [],
             )
         )
 

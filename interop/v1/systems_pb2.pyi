@@ -364,6 +364,7 @@ class EesFile(_message.Message):
     DAYS_REMAINING_FIELD_NUMBER: _builtins.int
     OVERSTAY_DAYS_FIELD_NUMBER: _builtins.int
     CALCULATED_FOR_FIELD_NUMBER: _builtins.int
+    STAY_ALLOWED_DAYS_FIELD_NUMBER: _builtins.int
     file_id: _builtins.str
     days_remaining: _builtins.int
     """Days of authorised stay left under the 90/180-day rule (0 when overstaying)."""
@@ -371,6 +372,10 @@ class EesFile(_message.Message):
     """Days of overstay (0 when within the rule)."""
     calculated_for: _builtins.str
     """The day the calculation was made for (YYYY-MM-DD)."""
+    stay_allowed_days: _builtins.int
+    """Days in a row, from that day, the traveller may stay (looking ahead day by day as
+    the EU short-stay calculator does: earlier days leave the 180-day window).
+    """
     @_builtins.property
     def crossings(self) -> _containers.RepeatedCompositeFieldContainer[Global___EesCrossing]: ...
     @_builtins.property
@@ -384,10 +389,11 @@ class EesFile(_message.Message):
         days_remaining: _builtins.int = ...,
         overstay_days: _builtins.int = ...,
         calculated_for: _builtins.str = ...,
+        stay_allowed_days: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["calculated_for", b"calculated_for", "crossings", b"crossings", "days_remaining", b"days_remaining", "file_id", b"file_id", "overstay_days", b"overstay_days", "refusals", b"refusals"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["calculated_for", b"calculated_for", "crossings", b"crossings", "days_remaining", b"days_remaining", "file_id", b"file_id", "overstay_days", b"overstay_days", "refusals", b"refusals", "stay_allowed_days", b"stay_allowed_days"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

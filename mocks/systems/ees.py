@@ -50,6 +50,7 @@ def calculate(file: s.EesFile, all_crossings: list[s.EesCrossing], today: dt.dat
     file.crossings.extend(all_crossings)
     file.days_remaining = status.days_remaining
     file.overstay_days = status.overstay_days
+    file.stay_allowed_days = status.stay_allowed
     file.calculated_for = today.isoformat()
 
 

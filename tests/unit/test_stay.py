@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from mocks.stay import Stay, days_used, stay_status, stays_from_crossings
+from mocks.stay import Stay, days_used, stay_allowed, stay_status, stays_from_crossings
 
 D = dt.date
 
@@ -36,3 +36,22 @@ def test_crossings_pair_into_stays() -> None:
         Stay(D(2026, 2, 1), D(2026, 2, 10)),
         Stay(D(2026, 5, 1)),
     ]
+
+
+def test_looking_ahead_old_days_leave_the_window() -> None:
+    on = D(2026, 6, 1)
+    # 80 days used 100 to 179 days ago: 10 days left today, yet a 90-day stay fits,
+    # because each day of the new stay pushes one old day out of the window.
+    long_ago = [Stay(on - dt.timedelta(days=179), on - dt.timedelta(days=100))]
+    assert stay_status(long_ago, on).days_remaining == 10
+    assert stay_allowed(long_ago, on) == 90
+    # 80 days used just before: the old days stay in the window, 10 days it is.
+    recent = [Stay(on - dt.timedelta(days=90), on - dt.timedelta(days=11))]
+    assert stay_allowed(recent, on) == 10
+
+
+def test_looking_ahead_from_inside_the_territory() -> None:
+    on = D(2026, 6, 1)
+    assert stay_allowed([Stay(on - dt.timedelta(days=89))], on) == 1, "today is the last day"
+    assert stay_allowed([Stay(on - dt.timedelta(days=95))], on) == 0
+    assert stay_allowed([], on) == 90
