@@ -30,6 +30,8 @@ EPILOG = """examples:
   interop serve gateway --bus kafka           one part per process
   interop serve adapter sis --bus kafka
   interop serve mock sis
+  interop scenario run mocks/packs/*.yaml     run scenario packs, PASS/FAIL per check
+  interop mock faults vis --latency-ms 3000   make a mock slow (see interop mock --help)
 
 Every setting can also come from the environment (INTEROP_BUS, INTEROP_KAFKA_BOOTSTRAP,
 INTEROP_GATEWAY_LISTEN, ...; see README)."""
@@ -436,8 +438,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"interop: {error}", file=sys.stderr)
         return 3
     except grpc.aio.AioRpcError as error:
-        print(f"interop: {error.code().name}: {error.details()}", file=sys.stderr)
-        for field, description in field_violations(error):
+        violations = field_violations(error)
+        if violations:
+            print(f"interop: {error.code().name}:", file=sys.stderr)
+        else:
+            print(f"interop: {error.code().name}: {error.details()}", file=sys.stderr)
+        for field, description in violations:
             print(f"  {field}: {description}", file=sys.stderr)
         return 2 if error.code() == grpc.StatusCode.INVALID_ARGUMENT else 1
     except KeyboardInterrupt:
