@@ -4,7 +4,9 @@
 
 Search is measured on one thread (BLAS and faiss limited to one core); the
 build may use both. Figures are per query, from a mix of labelled queries (all
-variants and near-namesakes), with the token cache cleared before timing.
+variants and near-namesakes), with the cache of fuzzy lookups cleared before
+timing: a query token outside the vocabulary (a typo) pays its lookup, one
+the index holds uses the similar words found when the index was built.
 """
 
 from __future__ import annotations

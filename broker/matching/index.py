@@ -2,9 +2,11 @@
 
 A search is three steps, each a handful of numpy calls whatever the index size:
 1. the query's name tokens are looked up *in the vocabulary* (exact, trigram,
-   phonetic), giving the similar tokens;
-2. blocking keys (token id, birth year) for the similar tokens and birth year +-1
-   (plus the exact document and visa sticker number) give candidate entries;
+   phonetic; for the index's own words found once at build time), giving the
+   similar tokens;
+2. blocking keys (token id, birth year, birth month) for the similar tokens, the
+   birth year, and years +-1 in the same month (plus the exact document and visa
+   sticker number) give candidate entries;
 3. every candidate is scored field by field at once (see `scoring`), the best
    entry per record wins (an entry is a record's name or one of its aliases).
    Entries whose date, sex, nationality and documents leave no chance are dropped
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields, replace
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -32,7 +35,7 @@ from broker.matching.normalise import (
     normalise_name,
     parse_date,
 )
-from broker.matching.postings import EMPTY, I64, gather, group, ranges
+from broker.matching.postings import EMPTY, I64, distinct, gather, group, ranges
 from broker.matching.scoring import (
     CODE_HOW,
     CODE_SIMILARITY,
@@ -55,33 +58,72 @@ from broker.matching.scoring import (
     SWAP_PENALTY,
     TOKEN_FLOOR,
     VISA_WEIGHT,
-    NameColumns,
-    QueryName,
+    QueryNames,
+    Spellings,
     calibrate,
     clamp_weight,
     classify,
     code_compare,
     date_codes_packed,
-    field_similarity,
     month_day,
     name_evidence,
+    name_similarity,
     nationality_codes,
     required_evidence,
     sex_codes,
     token_similarity,
 )
-from broker.matching.vocabulary import Vocabulary, icao_key
+from broker.matching.vocabulary import Vocabulary, icao_key, spell
 
 SEX_CODES = {"M": 1, "F": 2, "X": 3}
 _SEX_LETTERS = ("", "M", "F", "X")
 _YEAR_BASE = 1880
 _CONTENT_SLOTS = 3
 _DEFAULT_NATIONALITY_WEIGHT = 1.0
+_WEIGHT_MAX = np.array([SURNAME_WEIGHT_MAX, GIVEN_WEIGHT_MAX], dtype=np.float32)
+
+
+# Blocking keys: token, then year code (0 unknown), then month (0 unknown).
+_MONTH_BITS = 4
+_TOKEN_SHIFT = 8 + _MONTH_BITS
 
 
 def _year_code(year: npt.NDArray[np.integer] | int) -> npt.NDArray[np.int64]:
     y = np.asarray(year, dtype=np.int64)
     return np.where(y > 0, np.clip(y - _YEAR_BASE, 1, 255), 0)
+
+
+@cache
+def _block_keys(year: int, month: int) -> tuple[I64, I64]:
+    """The blocks a query date reaches, as keys relative to a token's first key.
+
+    Returns [start, end) pairs of key ranges, and single keys (one block each).
+    An unknown year reaches every block. Otherwise: the unknown year (whose
+    blocks ignore the month), the same year (any month), and years +-1 only in
+    the same or an unknown month, since a year off by one *and* another month
+    scores a date conflict that no name agreement outweighs (the document keys
+    still find such a record).
+    """
+    if year <= 0:
+        return _frozen([0, 1 << _TOKEN_SHIFT]), _frozen([])
+    code = int(_year_code(year))
+    before, after = max(code - 1, 1), min(code + 1, 255)
+    if month <= 0:
+        return _frozen([before << _MONTH_BITS, (after + 1) << _MONTH_BITS]), _frozen([0])
+    singles = [0, (code - 1) << _MONTH_BITS, ((code - 1) << _MONTH_BITS) + month]
+    singles = singles[:1] if before == code else singles
+    # The same year's blocks run straight into the next year's unknown month.
+    end = (code + 1) << _MONTH_BITS
+    if after > code:
+        singles.append(end + month)
+        end += 1
+    return _frozen([code << _MONTH_BITS, end]), _frozen(singles)
+
+
+def _frozen(values: list[int]) -> I64:
+    array = np.array(values, dtype=np.int64)
+    array.flags.writeable = False
+    return array
 
 
 def _factorise(values: Objects) -> tuple[I32, list[str]]:
@@ -108,13 +150,11 @@ class _Tables:
     nationality_weight: F32
     entry_record: I32
     record_entries: I64
-    sur_joined: I32
-    sur_content: I32
-    sur_weight: F32
+    # Per entry, [surname, given names]: joined token, content tokens (-1 pads), weight.
+    name_joined: I32
+    name_content: I32
+    name_weight: F32
     sur_display: I32
-    giv_joined: I32
-    giv_content: I32
-    giv_weight: F32
     giv_display: I32
     year: npt.NDArray[np.int16]
     month: I8
@@ -138,10 +178,8 @@ class _Query:
     tokens: tuple[str, ...]
     # The tokens searched fuzzily: words, not the joined form of a several-word name.
     words: frozenset[str]
-    icao: list[str]
-    folded: list[str]
-    surname: QueryName | None
-    given: QueryName | None
+    spellings: Spellings
+    names: QueryNames
     surname_text: str
     given_text: str
     surname_raw: str
@@ -184,6 +222,8 @@ class _EntryFacts:
 
     record: I32
     name_bound: F32
+    # Content words per name field (at least 1): the denominator of `name_similarity`.
+    name_words: npt.NDArray[np.int8]
     year: npt.NDArray[np.int16]
     month_day: npt.NDArray[np.int16]
     nationality: npt.NDArray[np.int16]
@@ -195,7 +235,8 @@ class _EntryFacts:
         return cls(
             record=records,
             # Most evidence the names of an entry can give (full agreement on both).
-            name_bound=(t.sur_weight + t.giv_weight).astype(np.float32),
+            name_bound=t.name_weight.sum(axis=1, dtype=np.float32),
+            name_words=np.maximum((t.name_content >= 0).sum(axis=2), 1).astype(np.int8),
             year=t.year[records],
             month_day=month_day(t.month[records], t.day[records]),
             nationality=t.nationality[records],
@@ -203,17 +244,26 @@ class _EntryFacts:
         )
 
 
-def _query_name(raw: str, tokens: list[str]) -> QueryName | None:
-    parts = name_tokens(normalise_name(raw))
-    if not parts:
-        return None
-    columns = []
-    for token in parts[: 1 + _CONTENT_SLOTS]:
-        if token not in tokens:
-            tokens.append(token)
-        columns.append(tokens.index(token))
-    content = tuple(columns[1:]) or (columns[0],)
-    return QueryName(columns[0], content)
+def _query_names(surname: str, given: str) -> tuple[list[str], QueryNames]:
+    """The distinct query tokens, and both name fields as their columns (-1 pads)."""
+    tokens: list[str] = []
+    joined, content = [-1, -1], [[-1] * _CONTENT_SLOTS for _ in range(2)]
+    for field, raw in enumerate((surname, given)):
+        parts = name_tokens(normalise_name(raw))[: 1 + _CONTENT_SLOTS]
+        for token in parts:
+            if token not in tokens:
+                tokens.append(token)
+        if parts:
+            joined[field] = tokens.index(parts[0])
+            words = parts[1:] or parts[:1]
+            content[field][: len(words)] = [tokens.index(w) for w in words]
+    names = QueryNames(
+        joined=np.array(joined, dtype=np.int32),
+        content=np.array(content, dtype=np.int32),
+        words=np.array([max(len(row) - row.count(-1), 1) for row in content], dtype=np.float32),
+        present=np.array([j >= 0 for j in joined]),
+    )
+    return tokens, names
 
 
 class IdentityIndex:
@@ -227,9 +277,9 @@ class IdentityIndex:
             (tables.neighbour_offsets, tables.neighbour_ids),
         )
         self._displays: list[str] = tables.displays.tolist()
-        self._nationality_ids = {n: i for i, n in enumerate(tables.nationalities.tolist()) if n}
-        self._sur = NameColumns(tables.sur_joined, tables.sur_content, tables.sur_weight)
-        self._giv = NameColumns(tables.giv_joined, tables.giv_content, tables.giv_weight)
+        self._nationality_names: list[str] = tables.nationalities.tolist()
+        self._nationality_ids = {n: i for i, n in enumerate(self._nationality_names) if n}
+        self._nationality_cache: dict[int, tuple[I8, F32]] = {}
         self._facts = _EntryFacts.of(tables)
         self._documents = tables.document[tables.document_order]
         self._visas = tables.visa[tables.visa_order]
@@ -256,8 +306,7 @@ class IdentityIndex:
         if not population_weights:
             tables = replace(
                 tables,
-                sur_weight=_uniform_weight(tables.sur_content, SURNAME_WEIGHT_MAX),
-                giv_weight=_uniform_weight(tables.giv_content, GIVEN_WEIGHT_MAX),
+                name_weight=_uniform_weight(tables.name_content),
                 nationality_weight=np.full_like(
                     tables.nationality_weight, _DEFAULT_NATIONALITY_WEIGHT
                 ),
@@ -272,7 +321,11 @@ class IdentityIndex:
         return len(self._t.year)
 
     def clear_cache(self) -> None:
-        """Forget the similar-token lookups of earlier queries (for cold measurements)."""
+        """Forget the similar-token lookups of earlier queries (for cold measurements).
+
+        Only tokens outside the vocabulary are looked up per query (mostly typos);
+        the similar words of the index's own words are part of the index.
+        """
         self._vocab.clear_cache()
 
     @property
@@ -337,19 +390,15 @@ class IdentityIndex:
         return self._rank(prepared, self._score(prepared, entries, 0.0), len(self), 0.0)
 
     def _prepare(self, query: Identity) -> _Query:
-        tokens: list[str] = []
         given_raw = " ".join(query.given_names)
-        surname = _query_name(query.surname, tokens)
-        given = _query_name(given_raw, tokens)
+        tokens, names = _query_names(query.surname, given_raw)
         nationality = query.nationality.upper()
         nationality_id = self._nationality_ids.get(nationality, len(self._nationality_ids) + 1)
         return _Query(
             tokens=tuple(tokens),
-            words=frozenset(tokens[c] for name in (surname, given) if name for c in name.content),
-            icao=[icao_key(t) for t in tokens],
-            folded=[fold(t) for t in tokens],
-            surname=surname,
-            given=given,
+            words=frozenset(tokens[c] for c in names.content.ravel().tolist() if c >= 0),
+            spellings=spell(tokens),
+            names=names,
             surname_text=normalise_name(query.surname),
             given_text=normalise_name(given_raw),
             surname_raw=query.surname,
@@ -370,25 +419,25 @@ class IdentityIndex:
         similar = [self._vocab.similar(token) for token in query.words]
         similar += [self._vocab.exact(token) for token in query.tokens if token not in query.words]
         if similar:
-            token_ids = np.unique(np.concatenate(similar))
-            found.append(self._by_name(token_ids, query.date[0]))
-        return np.unique(np.concatenate(found))
+            token_ids = distinct(np.concatenate(similar))
+            found.append(self._by_name(token_ids, query.date))
+        return distinct(np.concatenate(found))
 
-    def _by_name(self, token_ids: I32, year: int) -> I32:
+    def _by_name(self, token_ids: I32, date: tuple[int, int, int]) -> I32:
         t = self._t
         if not len(t.block_keys):
             return EMPTY
-        base = token_ids.astype(np.int64) << 8
-        if year > 0:
-            # Keys sort by token then year: years 0 (unknown) and code-1..code+1 of one
-            # token are two runs of consecutive blocks, so two ranges of entries.
-            code = int(_year_code(year))
-            bounds = np.array([0, 1, max(code - 1, 1), min(code + 2, 256)], dtype=np.int64)
-        else:
-            bounds = np.array([0, 256], dtype=np.int64)
-        at = np.searchsorted(t.block_keys, (base[:, None] + bounds[None, :]).ravel())
-        offsets = t.block_offsets[at].reshape(len(base), len(bounds) // 2, 2)
-        return gather(offsets[..., 0].ravel(), offsets[..., 1].ravel(), t.block_entries)
+        spans, singles = _block_keys(date[0], date[1])
+        base = (token_ids.astype(np.int64) << _TOKEN_SHIFT)[:, None]
+        span_keys, single_keys = (base + spans).ravel(), (base + singles).ravel()
+        at = np.searchsorted(t.block_keys, np.concatenate([span_keys, single_keys]))
+        span_at, single_at = at[: len(span_keys)], at[len(span_keys) :]
+        # A single key is one block or none: there if it sits where it would go.
+        found = t.block_keys[np.minimum(single_at, len(t.block_keys) - 1)] == single_keys
+        single_at = single_at[found]
+        first = np.concatenate([span_at[0::2], single_at])
+        last = np.concatenate([span_at[1::2], single_at + 1])
+        return gather(t.block_offsets[first], t.block_offsets[last], t.block_entries)
 
     def _by_code(self, code: bytes, sorted_values: npt.NDArray[np.bytes_], order: I32) -> I32:
         if not code or not len(order):
@@ -412,18 +461,18 @@ class IdentityIndex:
         records = facts.record[entries]
         date = date_codes_packed(query.date, facts.year[entries], facts.month_day[entries])
         sex = sex_codes(query.sex, facts.sex[entries])
-        nationality = nationality_codes(query.nationality, facts.nationality[entries])
+        record_nationality = facts.nationality[entries]
+        code_of, weight_of = self._nationality_tables(query.nationality)
+        nationality = code_of[record_nationality]
         document = code_compare(query.document, t.document[records], one_off=True)
         visa = code_compare(query.visa, t.visa[records], one_off=False)
         other = (
             DATE_WEIGHT[date]
             + SEX_WEIGHT[sex]
-            + NATIONALITY_WEIGHT[nationality]
+            + weight_of[record_nationality]
             + DOCUMENT_WEIGHT[document]
             + VISA_WEIGHT[visa]
         )
-        # The weight of agreeing on a nationality depends on how common it is.
-        other[nationality == EXACT] += np.float32(self._nationality_weight(query.nationality))
         needed = required_evidence(min_score)
         if needed is not None:
             keep = np.flatnonzero(other + facts.name_bound[entries] >= needed)
@@ -432,7 +481,7 @@ class IdentityIndex:
                 date, sex, nationality = date[keep], sex[keep], nationality[keep]
                 document, visa = document[keep], visa[keep]
         names = self._names(query, entries)
-        total = (names.evidence + other).astype(np.float32)
+        total = names.evidence + other
         return _Scored(
             entries=entries,
             records=records,
@@ -448,71 +497,60 @@ class IdentityIndex:
         )
 
     def _names(self, query: _Query, entries: I32) -> _NameScores:
-        """Surname and given names compared straight and crossed (swapped fields).
-
-        Both record fields are stacked, so each query name is compared with both
-        in one call: [surname; given] rows against the query surname give the
-        straight and the crossed similarity at once.
-        """
-        table, sur, giv = self._token_table(query, entries)
-        n = len(entries)
-        both = NameColumns(
-            np.concatenate([sur.joined, giv.joined]),
-            np.concatenate([sur.content, giv.content]),
-            np.concatenate([sur.weight, giv.weight]),
-        )
-        present = both.joined >= 0
-        zeros = np.zeros(2 * n, dtype=np.float32)
-        by_surname = (
-            zeros if query.surname is None else field_similarity(query.surname, both, table)
-        )
-        by_given = zeros if query.given is None else field_similarity(query.given, both, table)
-        # ss, gg straight; sg, gs crossed (query surname vs record given names, ...).
-        ss, sg, gs, gg = by_surname[:n], by_surname[n:], by_given[:n], by_given[n:]
-        has_sur, has_giv = query.surname is not None, query.given is not None
-        evidence = name_evidence(
-            np.concatenate([ss, gg, sg, gs]),
-            np.concatenate([sur.weight, giv.weight, giv.weight, sur.weight]),
-            np.concatenate([present[:n] & has_sur, present[n:] & has_giv,
-                            present[n:] & has_sur, present[:n] & has_giv]),
-        ).reshape(4, n)  # fmt: skip
-        straight = evidence[0] + evidence[1]
-        crossed = evidence[2] + evidence[3] - SWAP_PENALTY
+        """Surname and given names compared straight and crossed (swapped fields)."""
+        t = self._t
+        table, joined, content = self._token_table(query, entries)
+        sims = name_similarity(query.names, joined, content, self._facts.name_words[entries], table)
+        present = (joined >= 0)[:, :, None] & query.names.present
+        evidence = name_evidence(sims, t.name_weight[entries][:, :, None], present)
+        # [entry, record field, query field]: ss, gg straight; sg, gs crossed.
+        ss, gg, sg, gs = sims[:, 0, 0], sims[:, 1, 1], sims[:, 1, 0], sims[:, 0, 1]
+        straight = evidence[:, 0, 0] + evidence[:, 1, 1]
+        crossed = evidence[:, 1, 0] + evidence[:, 0, 1] - SWAP_PENALTY
+        has_giv = bool(query.names.present[1])
         # Names count as swapped only if both crossed pairs agree, not merely score higher.
         swapped = (crossed > straight) & (sg >= TOKEN_FLOOR) & ((gs >= TOKEN_FLOOR) | (not has_giv))
         return _NameScores(
-            evidence=np.where(swapped, crossed, straight).astype(np.float32),
-            surname=np.where(swapped, sg, ss).astype(np.float32),
-            given=np.where(swapped, gs, gg).astype(np.float32),
+            evidence=np.where(swapped, crossed, straight),
+            surname=np.where(swapped, sg, ss),
+            given=np.where(swapped, gs, gg),
             swapped=swapped,
         )
 
-    def _token_table(self, query: _Query, entries: I32) -> tuple[F32, NameColumns, NameColumns]:
+    def _token_table(self, query: _Query, entries: I32) -> tuple[F32, I32, I32]:
         """Similarity of every token of these entries with every query token.
 
-        Returns the table and the entries' names renumbered into its rows; the
-        last row is all zeros, so padding (-1) scores 0.
+        Returns the table and the entries' joined and content tokens renumbered
+        into its rows; padding stays -1, and the last row and column are zeros.
         """
-        sur, giv = self._sur.take(entries), self._giv.take(entries)
-        n = len(entries)
-        stacked = np.concatenate([sur.joined, sur.content.ravel(), giv.joined, giv.content.ravel()])
-        ids, local = np.unique(stacked, return_inverse=True)
-        padded = len(ids) > 0 and ids[0] < 0
-        if padded:
-            ids, local = ids[1:], local - 1
-        table = np.zeros((len(ids) + 1, max(len(query.tokens), 1)), dtype=np.float32)
-        if len(ids) and query.tokens:
-            table[: len(ids)] = token_similarity(
-                query.icao, self._vocab.icao(ids), query.folded, self._vocab.folded(ids)
-            ).T
-        rows: I32 = local.astype(np.int32)
-        words = n * _CONTENT_SLOTS
-        given = rows[n + words :]
-        return (
-            table,
-            NameColumns(rows[:n], rows[n : n + words].reshape(n, _CONTENT_SLOTS), sur.weight),
-            NameColumns(given[:n], given[n:].reshape(n, _CONTENT_SLOTS), giv.weight),
+        t = self._t
+        joined, content = t.name_joined[entries], t.name_content[entries]
+        ids, local = np.unique(
+            np.concatenate([joined.ravel(), content.ravel()]), return_inverse=True
         )
+        if len(ids) and ids[0] < 0:
+            ids, local = ids[1:], local - 1
+        table = np.zeros((len(ids) + 1, len(query.tokens) + 1), dtype=np.float32)
+        if len(ids) and query.tokens:
+            table[:-1, :-1] = token_similarity(query.spellings, self._vocab.spellings(ids)).T
+        rows = local.astype(np.int32)
+        split = joined.size
+        return table, rows[:split].reshape(joined.shape), rows[split:].reshape(content.shape)
+
+    def _nationality_tables(self, code: int) -> tuple[I8, F32]:
+        """Code and weight of each record nationality against the query's (`code`).
+
+        The weight of agreeing on a nationality depends on how common it is. A
+        query has one nationality, so both are one lookup per record, kept per
+        nationality.
+        """
+        tables = self._nationality_cache.get(code)
+        if tables is None:
+            codes = nationality_codes(code, np.arange(len(self._nationality_names), dtype=np.int16))
+            weights = NATIONALITY_WEIGHT[codes]
+            weights[codes == EXACT] = self._nationality_weight(code)
+            tables = self._nationality_cache[code] = (codes, weights)
+        return tables
 
     def _nationality_weight(self, code: int) -> float:
         weights = self._t.nationality_weight
@@ -521,9 +559,13 @@ class IdentityIndex:
     def _rank(self, query: _Query, scored: _Scored, limit: int, min_score: float) -> list[Match]:
         keep = np.flatnonzero(scored.score >= min_score)
         order = keep[np.argsort(-scored.score[keep], kind="stable")]
-        _, first = np.unique(scored.records[order], return_index=True)
-        best = order[np.sort(first)][:limit]
-        return [self._match(query, scored, int(i)) for i in best]
+        # The best entry of each record; a handful of rows, so plain Python.
+        best: dict[int, int] = {}
+        for i, record in zip(order.tolist(), scored.records[order].tolist(), strict=True):
+            if len(best) == limit:
+                break
+            best.setdefault(record, i)
+        return [self._match(query, scored, i) for i in best.values()]
 
     def _match(self, query: _Query, scored: _Scored, i: int) -> Match:
         t = self._t
@@ -542,7 +584,7 @@ class IdentityIndex:
             _code_field("sex", _SEX_LETTERS[query.sex], _SEX_LETTERS[int(t.sex[record])],
                         int(scored.sex[i])),
             _code_field("nationality", query.nationality_text,
-                        str(t.nationalities[t.nationality[record]]), int(scored.nationality[i])),
+                        self._nationality_names[t.nationality[record]], int(scored.nationality[i])),
             _code_field("document_number", query.document.decode(),
                         t.document[record].decode(), int(scored.document[i])),
             _code_field("visa_sticker_number", query.visa.decode(), t.visa[record].decode(),
@@ -637,6 +679,7 @@ def _build_tables(columns: IdentityColumns) -> _Tables:
     ids = {token: i for i, token in enumerate(tokens)}
     sur_joined, sur_content, sur_codes, sur_displays = _name_table(surnames, ids)
     giv_joined, giv_content, giv_codes, giv_displays = _name_table(givens, ids)
+    name_content = np.stack([sur_content, giv_content], axis=1)
     displays = sur_displays + giv_displays
     giv_codes = giv_codes + len(sur_displays)
 
@@ -651,7 +694,10 @@ def _build_tables(columns: IdentityColumns) -> _Tables:
         words[content[content >= 0]] = True
 
     year = columns.birth_year.astype(np.int16)
-    keys = (stacked.astype(np.int64) << 8) | _year_code(year[entry_record])[:, None]
+    month = columns.birth_month.astype(np.int8)
+    entry_year = _year_code(year[entry_record])
+    date_key = (entry_year << _MONTH_BITS) | np.where(entry_year > 0, month[entry_record], 0)
+    keys = (stacked.astype(np.int64) << _TOKEN_SHIFT) | date_key[:, None]
     rows = np.broadcast_to(np.arange(len(entry_record), dtype=np.int32)[:, None], stacked.shape)
     valid = stacked >= 0
     block_keys, block_offsets, block_entries = group(keys[valid], rows[valid])
@@ -681,16 +727,13 @@ def _build_tables(columns: IdentityColumns) -> _Tables:
         nationality_weight=nationality_weight.astype(np.float32),
         entry_record=entry_record,
         record_entries=np.searchsorted(entry_record, np.arange(n + 1)).astype(np.int64),
-        sur_joined=sur_joined,
-        sur_content=sur_content,
-        sur_weight=_field_weight(weight, sur_content, SURNAME_WEIGHT_MAX),
+        name_joined=np.stack([sur_joined, giv_joined], axis=1),
+        name_content=name_content,
+        name_weight=clamp_weight(weight[name_content].sum(axis=2, dtype=np.float32), _WEIGHT_MAX),
         sur_display=sur_codes,
-        giv_joined=giv_joined,
-        giv_content=giv_content,
-        giv_weight=_field_weight(weight, giv_content, GIVEN_WEIGHT_MAX),
         giv_display=giv_codes,
         year=year,
-        month=columns.birth_month.astype(np.int8),
+        month=month,
         day=columns.birth_day.astype(np.int8),
         sex=sexes,
         nationality=nationality,
@@ -711,13 +754,9 @@ def _extra_words(joined: I32, content: I32) -> list[I32]:
     return [np.where(content[:, k] != joined, content[:, k], -1) for k in range(_CONTENT_SLOTS)]
 
 
-def _field_weight(token_weight: F32, content: I32, most: float) -> F32:
-    return clamp_weight(token_weight[content].sum(axis=1).astype(np.float32), most)
-
-
-def _uniform_weight(content: I32, most: float) -> F32:
-    weight = ((content >= 0).sum(axis=1) * DEFAULT_TOKEN_WEIGHT).astype(np.float32)
-    return clamp_weight(weight, most)
+def _uniform_weight(content: I32) -> F32:
+    weight = ((content >= 0).sum(axis=2) * DEFAULT_TOKEN_WEIGHT).astype(np.float32)
+    return clamp_weight(weight, _WEIGHT_MAX)
 
 
 def _sorted_nonempty(values: npt.NDArray[np.bytes_]) -> I32:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 import numpy as np
@@ -77,88 +77,96 @@ CODE_SIMILARITY = np.array([0.0, 1.0, 0.8, 0.0], dtype=np.float32)
 MISSING, EXACT, ONE_OFF, DIFFERENT = 0, 1, 2, 3
 
 
-def token_similarity(
-    queries: Sequence[str],
-    choices: Sequence[str],
-    folded_queries: Sequence[str],
-    folded_choices: Sequence[str],
-) -> F32:
-    """Jaro-Winkler of ICAO-form tokens, or of their folds (discounted); floored.
+@dataclass(frozen=True, slots=True)
+class Spellings:
+    """Tokens in the forms that are compared: as written, ICAO form (see `icao_key`), folded."""
 
-    The ICAO form already equates MUELLER and MULLER (see `icao_key`). Jaro only
+    plain: Sequence[str]
+    icao: Sequence[str]
+    folded: Sequence[str]
+
+
+def token_similarity(queries: Spellings, choices: Spellings) -> F32:
+    """Jaro-Winkler of tokens as written or in ICAO form, or of their folds (discounted); floored.
+
+    The ICAO form equates MUELLER and MULLER (see `icao_key`), but a slip can
+    make a pair it rewrites (MAREK typed MAEK reads MAK): the spelling as
+    written then still counts, which costs a third comparison only when some
+    token has such a pair. Jaro only
     matches letters within half the length of each other, so in a short name two
     swapped letters (WEN / WNE) score below the floor; for query tokens of up to
     _SHORT letters one adjacent transposition (OSA distance 1 where Levenshtein
     counts 2) scores TRANSPOSED instead. Longer names fare well with Jaro.
     """
-    raw = cdist(queries, choices, scorer=JaroWinkler.similarity, dtype=np.float32, workers=1)
-    folded = cdist(
-        folded_queries, folded_choices, scorer=JaroWinkler.similarity, dtype=np.float32, workers=1
+    sims: F32 = np.maximum(
+        _jaro_winkler(queries.icao, choices.icao),
+        _jaro_winkler(queries.folded, choices.folded) * np.float32(FOLD_DISCOUNT),
     )
-    sims: F32 = np.maximum(raw, folded * np.float32(FOLD_DISCOUNT))
-    short = [i for i, q in enumerate(queries) if len(q) <= _SHORT]
-    if short and len(choices):
-        few = [queries[i] for i in short]
-        osa = cdist(few, choices, scorer=OSA.distance, dtype=np.int32, workers=1)
-        edits = cdist(few, choices, scorer=Levenshtein.distance, dtype=np.int32, workers=1)
+    if queries.plain != queries.icao or choices.plain != choices.icao:
+        np.maximum(sims, _jaro_winkler(queries.plain, choices.plain), out=sims)
+    icao = queries.icao
+    short = [i for i, q in enumerate(icao) if len(q) <= _SHORT]
+    if short and len(choices.icao):
+        few = [icao[i] for i in short]
+        osa = cdist(few, choices.icao, scorer=OSA.distance, dtype=np.int32, workers=1)
+        edits = cdist(few, choices.icao, scorer=Levenshtein.distance, dtype=np.int32, workers=1)
         swapped = (osa == 1) & (edits == 2)
         sims[short] = np.where(swapped, np.maximum(sims[short], TRANSPOSED), sims[short])
     sims[sims < TOKEN_FLOOR] = 0.0
     return sims
 
 
-@dataclass(frozen=True, slots=True)
-class NameColumns:
-    """One name field (surname or given names) of n entries, as vocabulary ids.
+def _jaro_winkler(queries: Sequence[str], choices: Sequence[str]) -> F32:
+    sims: F32 = cdist(queries, choices, scorer=JaroWinkler.similarity, dtype=np.float32, workers=1)
+    return sims
 
-    `joined` is the whole name without spaces; `content` its words (the joined
-    form again for a one-word name); -1 pads. `weight` is the agreement weight:
-    the summed inverse frequency of the words.
+
+@dataclass(frozen=True, slots=True)
+class QueryNames:
+    """The query's surname (row 0) and given names (row 1) as columns of a token table.
+
+    `joined` is the whole name without spaces, `content` its words (the joined
+    form again for a one-word name); -1, the table's last column (all zeros),
+    pads missing words and a missing field. `words` counts the words (at least 1).
     """
 
     joined: I32
     content: I32
-    weight: F32
-
-    def take(self, rows: I32) -> NameColumns:
-        return NameColumns(self.joined[rows], self.content[rows], self.weight[rows])
+    words: F32
+    present: Bools
 
 
-@dataclass(frozen=True, slots=True)
-class QueryName:
-    """A query name field as column numbers into the token-similarity table."""
+def name_similarity(
+    query: QueryNames, joined: I32, content: I32, words: npt.NDArray[np.int8], table: F32
+) -> F32:
+    """Similarity in [0, 1] of each record name field with each query name field.
 
-    joined: int
-    content: tuple[int, ...]
-
-
-def field_similarity(query: QueryName, names: NameColumns, table: F32) -> F32:
-    """Similarity of a query name field with each row, in [0, 1].
-
-    `table[token_id, j]` is the similarity of vocabulary token `token_id` with
-    query token j; row -1 is all zeros so padding scores 0. A name that is a
+    `joined` (n, 2) and `content` (n, 2, slots) are the rows' surname and given
+    names as rows of `table`, whose entry [row, column] is the similarity of a
+    record token with a query token; -1 pads, and the last row and column are
+    zeros, so a missing field scores 0. `words` (n, 2) counts the content words
+    (at least 1). The result is [row, record field, query field]: both fields of
+    the record against both of the query at once, so straight and crossed
+    (swapped) names cost one pass, a dozen numpy calls in all. A name that is a
     subset of the other ("ANNA" vs "ANNA MARIA") scores high but below 1.
     """
-    joined = table[names.joined, query.joined]
-    words = table[names.content[:, :, None], np.array(query.content)[None, None, :]]
-    forward = words.max(axis=1).sum(axis=1) / len(query.content)
-    present = names.content >= 0
-    best = words.max(axis=2)
-    backward = (best * present).sum(axis=1) / np.maximum(present.sum(axis=1), 1)
+    same_joined = table[:, query.joined][joined]
+    pairs = table[:, query.content][content]
+    forward = pairs.max(axis=2).sum(axis=3) / query.words
+    backward = pairs.max(axis=4).sum(axis=2) / words[:, :, None]
     tokens = 0.9 * np.maximum(forward, backward) + 0.1 * np.minimum(forward, backward)
-    result: F32 = np.maximum(joined, tokens).astype(np.float32)
-    result[names.joined < 0] = 0.0
+    result: F32 = np.maximum(same_joined, tokens)
     return result
 
 
 def name_evidence(similarity: F32, weight: F32, present: Bools) -> F32:
     """Log-likelihood contribution of one name field; 0 where it was not compared."""
-    agreement = np.sqrt(np.clip((similarity - _AGREE_FROM) / _AGREE_SPAN, 0.0, 1.0))
-    evidence = agreement * weight + (1.0 - agreement) * NAME_DISAGREE
-    return np.where(present, evidence, 0.0).astype(np.float32)
+    agreement = np.sqrt(np.minimum(np.maximum(similarity - _AGREE_FROM, 0.0) / _AGREE_SPAN, 1.0))
+    evidence: F32 = (agreement * (weight - NAME_DISAGREE) + NAME_DISAGREE) * present
+    return evidence
 
 
-def clamp_weight(weight: F32, most: float) -> F32:
+def clamp_weight(weight: F32, most: float | F32) -> F32:
     return np.clip(weight, FIELD_WEIGHT_MIN, most).astype(np.float32)
 
 
@@ -207,17 +215,40 @@ def month_day(month: Ints, day: Ints) -> npt.NDArray[np.int16]:
 
 
 @cache
-def _date_table(month: int, day: int) -> I8:
-    """`date_codes` of a query (year, month, day) for each year relation and packed month-day.
+def _date_tables() -> I8:
+    """`date_codes` of every query month and day, by year relation and packed month-day.
 
-    Rows: same year, off by one, further apart, unknown year. The code depends on
-    the years only through that relation, so four rows of 416 cover every record.
+    Indexed [query month, query day, relation, record month-day]; relations: same
+    year, off by one, further apart, unknown year. The code depends on the years
+    only through that relation, so 13 * 32 * 4 * 416 codes (0.7 MB, computed
+    once) cover every query and record.
     """
     year = 2000
     years = np.repeat(np.array([year, year + 1, year + 5, 0]), MONTH_DAYS)
     months = np.tile(np.repeat(np.arange(13), _DAYS), 4)
     days = np.tile(np.arange(_DAYS), 13 * 4)
-    return date_codes((year, month, day), years, months, days).reshape(4, MONTH_DAYS)
+    tables = [
+        date_codes((year, month, day), years, months, days).reshape(4, MONTH_DAYS)
+        for month in range(13)
+        for day in range(_DAYS)
+    ]
+    return np.stack(tables).reshape(13, _DAYS, 4, MONTH_DAYS)
+
+
+# The relation of each int16 year (read as uint16) to a query year far from it:
+# further apart (2), or unknown (3) for 0 and below.
+_SIGNED_YEARS = np.arange(1 << 16).astype(np.uint16).view(np.int16)
+_FAR_OR_UNKNOWN = np.where(_SIGNED_YEARS > 0, 2, 3).astype(np.int8)
+
+
+@lru_cache(maxsize=512)
+def _year_relation(year: int) -> I8:
+    """The relation row of `_date_tables` for every record year, given the query year."""
+    relation = _FAR_OR_UNKNOWN.copy()
+    for near in (year - 1, year, year + 1):
+        if 0 < near < 1 << 15:
+            relation[near] = abs(near - year)
+    return relation
 
 
 def date_codes_packed(
@@ -227,9 +258,8 @@ def date_codes_packed(
     qy, qm, qd = query
     if qy == 0:
         return np.zeros(len(year), dtype=np.int8)
-    relation = np.minimum(np.abs(year.astype(np.int32) - qy), 2)
-    relation[year <= 0] = 3
-    codes: I8 = _date_table(qm, qd)[relation, packed]
+    relation = _year_relation(qy)[year.view(np.uint16)]
+    codes: I8 = _date_tables()[qm, qd][relation, packed]
     return codes
 
 
@@ -256,12 +286,22 @@ def code_compare(query: bytes, values: npt.NDArray[np.bytes_], one_off: bool) ->
     return codes
 
 
+# [query, record] for sex codes 1 M, 2 F, 3 X, 0 unknown: only M and F disagree.
+_SEX_CODES = np.array(
+    [
+        [MISSING, MISSING, MISSING, MISSING],
+        [MISSING, EXACT, DIFFERENT, MISSING],
+        [MISSING, DIFFERENT, EXACT, MISSING],
+        [MISSING, MISSING, MISSING, MISSING],
+    ],
+    dtype=np.int8,
+)
+
+
 def sex_codes(query: int, values: I8) -> I8:
     """Sex codes: 1 M, 2 F, 3 X, 0 unknown; only M/F disagree."""
-    if query not in (1, 2):
-        return np.zeros(len(values), dtype=np.int8)
-    known = (values == 1) | (values == 2)
-    return np.where(known, np.where(values == query, EXACT, DIFFERENT), MISSING).astype(np.int8)
+    codes: I8 = _SEX_CODES[query if 0 <= query < 4 else 0][values]
+    return codes
 
 
 def nationality_codes(query: int, values: npt.NDArray[np.int16]) -> I8:
@@ -274,7 +314,7 @@ def nationality_codes(query: int, values: npt.NDArray[np.int16]) -> I8:
 
 def calibrate(total: F32) -> F32:
     """Summed evidence -> score in [0, 1]."""
-    result: F32 = (1.0 / (1.0 + np.exp(-(total - SCORE_OFFSET) / SCORE_SCALE))).astype(np.float32)
+    result: F32 = 1.0 / (1.0 + np.exp((SCORE_OFFSET - total) / SCORE_SCALE))
     return result
 
 

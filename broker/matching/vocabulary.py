@@ -30,8 +30,8 @@ import numpy as np
 import numpy.typing as npt
 
 from broker.matching.normalise import fold, phonetic_key
-from broker.matching.postings import EMPTY, I64, ranges
-from broker.matching.scoring import I32, token_similarity
+from broker.matching.postings import EMPTY, I64, distinct, ranges
+from broker.matching.scoring import I32, Spellings, token_similarity
 
 _LENGTH_SLACK = 2
 # Tokens proposed for blocking must be closer than the scoring floor: a common
@@ -64,13 +64,12 @@ class Vocabulary:
         self.tokens = tokens
         self.words = words
         self.ids = {t: i for i, t in enumerate(tokens)}
-        self._array = np.array(tokens, dtype=object)
+        self._plain = np.array(tokens, dtype=object)
         self._icao = np.array([icao_key(t) for t in tokens], dtype=object)
         self._folded = np.array([fold(t) for t in tokens], dtype=object)
-        self.lengths = np.array([len(t) for t in tokens], dtype=np.int32)
-        self._length_start = np.searchsorted(
-            self.lengths, np.arange(self.lengths.max(initial=0) + 2)
-        )
+        self._word_ids = np.flatnonzero(words).astype(np.int32)
+        lengths = np.array([len(tokens[i]) for i in self._word_ids.tolist()], dtype=np.int32)
+        self._length_start = np.searchsorted(lengths, np.arange(lengths.max(initial=0) + 2))
         self._build_trigrams()
         self._build_phonetic()
         self._cache: dict[str, I32] = {}
@@ -82,19 +81,21 @@ class Vocabulary:
         return sorted(set(tokens), key=lambda t: (len(t), t))
 
     def _build_trigrams(self) -> None:
+        """Posting lists of word numbers (the rank of a word among the words, by id)."""
         grams: dict[str, int] = {}
         keys: list[int] = []
         values: list[int] = []
-        for token_id in np.flatnonzero(self.words).tolist():
+        for number, token_id in enumerate(self._word_ids.tolist()):
             for gram in set(_trigrams(self.tokens[token_id])):
                 keys.append(grams.setdefault(gram, len(grams)))
-                values.append(token_id)
+                values.append(number)
         self._gram_ids = grams
-        # gram * len(tokens) + token, sorted: one binary search finds the part of
-        # every posting list that lies in a range of token ids.
-        gram_keys = np.array(keys, dtype=np.int64) * len(self.tokens) + np.array(values)
+        # gram * words + number, sorted: one binary search finds the part of
+        # every posting list that lies in a range of word numbers (of lengths).
+        count = max(len(self._word_ids), 1)
+        gram_keys = np.array(keys, dtype=np.int64) * count + np.array(values, dtype=np.int64)
         self._gram_keys = np.sort(gram_keys)
-        self._gram_tokens = (self._gram_keys % max(len(self.tokens), 1)).astype(np.int32)
+        self._gram_words = (self._gram_keys % count).astype(np.int32)
 
     def _build_phonetic(self) -> None:
         groups: dict[str, list[int]] = {}
@@ -135,7 +136,7 @@ class Vocabulary:
         return cached
 
     def _lookup(self, token: str) -> I32:
-        proposed = np.unique(
+        proposed = distinct(
             np.concatenate(
                 [
                     self._trigram_candidates(token),
@@ -145,12 +146,7 @@ class Vocabulary:
             )
         )
         if len(proposed):
-            sims = token_similarity(
-                [icao_key(token)],
-                self._icao[proposed].tolist(),
-                [fold(token)],
-                self._folded[proposed].tolist(),
-            )[0]
+            sims = token_similarity(spell([token]), self.spellings(proposed))[0]
             found: I32 = proposed[sims >= BLOCK_FLOOR].astype(np.int32)
             return found
         return EMPTY
@@ -168,21 +164,22 @@ class Vocabulary:
         grams = [g for g in map(self._gram_ids.get, set(_trigrams(token))) if g is not None]
         if hi <= lo or not grams:
             return EMPTY
-        base = np.array(grams, dtype=np.int64) * len(self.tokens)
+        base = np.array(grams, dtype=np.int64) * max(len(self._word_ids), 1)
         at = np.searchsorted(self._gram_keys, np.concatenate([base + lo, base + hi]))
-        hits = self._gram_tokens[ranges(at[: len(grams)], at[len(grams) :])]
+        hits = self._gram_words[ranges(at[: len(grams)], at[len(grams) :])]
         counts = np.bincount(hits - lo, minlength=hi - lo)
         needed = max(1, min(length - 3, -(-length // 3)))
-        return (np.flatnonzero(counts >= needed) + lo).astype(np.int32)
+        return self._word_ids[np.flatnonzero(counts >= needed) + lo]
 
     def _phonetic_candidates(self, token: str) -> I32:
         return self._phonetic.get(phonetic_key(token), np.zeros(0, np.int32))
 
-    def folded(self, ids: I32) -> list[str]:
-        return list(self._folded[ids])
+    def spellings(self, ids: I32) -> Spellings:
+        return Spellings(
+            self._plain[ids].tolist(), self._icao[ids].tolist(), self._folded[ids].tolist()
+        )
 
-    def icao(self, ids: I32) -> list[str]:
-        return list(self._icao[ids])
 
-    def strings(self, ids: I32) -> list[str]:
-        return list(self._array[ids])
+def spell(tokens: list[str]) -> Spellings:
+    """The compared forms of a few tokens (the vocabulary holds those of its own)."""
+    return Spellings(tokens, [icao_key(t) for t in tokens], [fold(t) for t in tokens])

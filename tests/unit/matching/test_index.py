@@ -101,3 +101,27 @@ def test_joined_names_match_exactly_but_are_not_searched_fuzzily() -> None:
     for surname in ("GARCIALOPEZ", "GARCIA LOPES", "LOPEZ"):
         query = Identity(surname, ("ANA",), "1990-01-01", "F", "ESP")
         assert [m.position for m in index.search(query)] == [0]
+
+
+def test_a_year_off_is_a_candidate_only_in_the_same_or_an_unknown_month() -> None:
+    born = ("1990-04-10", "1989-04-22", "1991-00-00", "1989-05-10", "1992-04-10", "1990-11-03")
+    people = [Identity("KOWALSKA", ("ANNA",), d, "F", "POL", f"D{i}") for i, d in enumerate(born)]
+    index = IdentityIndex.build(people)
+    query = Identity("KOWALSKA", ("ANNA",), "1990-04-10", "F", "POL")
+    assert index.candidates(query).tolist() == [0, 1, 2, 5]
+    # Another month a year off scores a date conflict; its document still finds it.
+    assert 3 in index.candidates(replace(query, document_number="D3"))
+
+
+def test_similar_words_found_at_build_equal_the_lookup_at_search() -> None:
+    tokens = Vocabulary.ordered(["NOWAK", "NOVAK", "NOWACKI", "MEIER", "MAIER", "MEYER", "ANNA"])
+    words = np.ones(len(tokens), dtype=np.bool_)
+    prepared = Vocabulary(tokens, words)
+    offsets, ids = prepared.find_neighbours()
+    assert len(offsets) == len(tokens) + 1
+    fresh = Vocabulary(tokens, words)
+    for token in tokens:
+        assert prepared.similar(token).tolist() == fresh.similar(token).tolist()
+    assert Vocabulary(tokens, words, (offsets, ids)).similar("NOWAK").tolist() == (
+        fresh.similar("NOWAK").tolist()
+    )

@@ -6,12 +6,14 @@ import numpy as np
 import pytest
 
 from broker.matching import FieldMatch, Identity, MatchClass, compare
+from broker.matching.postings import distinct
 from broker.matching.scoring import (
     DATE_HOW,
     DIFFERENT,
     EXACT,
     MISSING,
     ONE_OFF,
+    Spellings,
     code_compare,
     date_codes,
     date_codes_packed,
@@ -20,6 +22,7 @@ from broker.matching.scoring import (
     sex_codes,
     token_similarity,
 )
+from broker.matching.vocabulary import spell
 
 ANNA = Identity(
     surname="ERIKSSON",
@@ -57,11 +60,18 @@ def test_date_similarity(record: tuple[int, int, int], how: str) -> None:
 
 
 def test_token_similarity_is_floored_and_folds() -> None:
-    sims = token_similarity(["SMITH"], ["SMIETH", "JOHNSSON", "SMITH"], ["SMIT"],
-                            ["SMIET", "JONSON", "SMIT"])  # fmt: skip
+    choices = ["SMIETH", "JOHNSSON", "SMITH"]
+    sims = token_similarity(Spellings(["SMITH"], ["SMITH"], ["SMIT"]),
+                            Spellings(choices, choices, ["SMIET", "JONSON", "SMIT"]))  # fmt: skip
     assert 0.9 < sims[0, 0] < 1.0
     assert sims[0, 1] == 0.0
     assert sims[0, 2] == pytest.approx(1.0)
+
+
+def test_a_slip_that_makes_an_icao_pair_still_compares_as_written() -> None:
+    sims = token_similarity(spell(["MAEK", "MUELLER"]), spell(["MAREK", "MULLER"]))
+    assert sims[0, 0] > 0.9
+    assert sims[1, 1] == pytest.approx(1.0)
 
 
 def test_code_similarities() -> None:
@@ -167,3 +177,9 @@ def test_swapped_letters_in_a_short_name_are_similar() -> None:
     match = compare(Identity("WNE", ("JUN",), "1996-02-13", "F", "CHN"), wen)
     assert match.match_class is MatchClass.SIMILAR
     assert _field(match.explanation, "surname").similarity == pytest.approx(0.9)
+
+
+def test_distinct_is_sorted_unique() -> None:
+    values = np.array([5, -1, 3, 5, 3, 0], dtype=np.int32)
+    assert distinct(values).tolist() == [-1, 0, 3, 5]
+    assert distinct(values[:1]).tolist() == [5]
