@@ -1,4 +1,4 @@
-"""Matching-core benchmark: every target of issue 3 with its baseline, in one run.
+"""Matching-core benchmark: every speed and size target with its baseline, in one run.
 
     python -m loadtest.matching --records 1000000 [--json var/matching.json]
 

@@ -9,8 +9,8 @@ near-namesake of someone, who is not in the population):
   best-ranked record if that scores >= the threshold (0.5 = SIMILAR_THRESHOLD,
   what the mock systems use), else "nobody". recall@1 = right answers / positive
   queries; precision@1 = right answers / answers given (a negative query's
-  answer is always wrong). This is the "recall >= 0.99 at precision >= 0.99" of
-  issue 3, and it is also printed for other thresholds.
+  answer is always wrong). This is the "recall >= 0.99 at precision >= 0.99"
+  target, and it is also printed for other thresholds.
 * **list**: every SAME/SIMILAR record returned (at most 10), as a border guard
   sees it: recall@10 = the true record is in the list; list precision = true
   records / all listed records. This view counts every other listed record as a
