@@ -22,6 +22,7 @@ from broker.config import Settings
 from broker.dispatch import Answer, Dispatcher
 from broker.errors import InvalidRequest
 from broker.merge import Linker, build_report, outcome
+from broker.systems import system_name
 from broker.validation import ValidCheck, validate_check, validate_crossing
 from broker.wire import TEST_SESSION_HEADER
 from interop.v1 import border_check_pb2 as pb
@@ -120,7 +121,11 @@ class Gateway(border_check_pb2_grpc.BorderCheckServicer):
             caller.profile.name,
             pb.Verdict.Name(report.verdict),
             len(report.hits),
-            " ".join(f"{o.system}:{o.status}" for o in report.outcomes),
+            " ".join(
+                f"{system_name(o.system)}:"
+                f"{pb.OutcomeStatus.Name(o.status).removeprefix('OUTCOME_STATUS_').lower()}"
+                for o in report.outcomes
+            ),
             (time.monotonic() - started) * 1000,
         )
         yield pb.CheckEvent(report=report)
