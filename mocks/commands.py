@@ -87,7 +87,8 @@ async def control(args: argparse.Namespace, address: str) -> int:
             await stub.SetFaults(
                 mock_pb2.SetFaultsRequest(faults=faults), metadata=metadata, timeout=10
             )
-            print(f"{args.system}: faults set: {json_format.MessageToJson(faults, indent=None)}")
+            shown = json_format.MessageToJson(faults, indent=None, preserving_proto_field_name=True)
+            print(f"{args.system}: faults set: {shown}")
         else:
             calls = await stub.ListCalls(
                 mock_pb2.ListCallsRequest(limit=args.limit), metadata=metadata, timeout=10
