@@ -11,36 +11,17 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass
-from typing import Any
 
-import grpc
-
-from adapters.registry import AdapterSpec
-from broker.bus import Bus, BusError, Message, Subscription
-from broker.config import Topics
-from broker.envelope import Keyring
-from broker.wire import (
-    TEST_SESSION_HEADER,
-    UnreadableMessage,
-    deadline_of,
-    pack_reply,
-    unpack_query,
-)
-from interop.mock.v1 import mock_pb2
+from adapters.port import BorderSystemClient, SystemCallFailed
+from broker.domain.systems import SystemSpec
+from broker.transport.bus import Bus, BusError, Message, Subscription
+from broker.transport.envelope import Keyring
+from broker.transport.topics import Topics
+from broker.transport.wire import UnreadableMessage, deadline_of, pack_reply, unpack_query
 from interop.v1 import border_check_pb2 as pb
 from interop.v1 import bus_pb2
 
 log = logging.getLogger(__name__)
-
-_STATUS = {
-    grpc.StatusCode.UNAVAILABLE: pb.OUTCOME_STATUS_UNAVAILABLE,
-    grpc.StatusCode.DEADLINE_EXCEEDED: pb.OUTCOME_STATUS_TIMEOUT,
-    grpc.StatusCode.PERMISSION_DENIED: pb.OUTCOME_STATUS_NOT_PERMITTED,
-}
-
-
-class _NotSupported(Exception):
-    """The query asks the system for something it does not do."""
 
 
 @dataclass
@@ -56,8 +37,8 @@ class Adapter:
         self,
         bus: Bus,
         topics: Topics,
-        spec: AdapterSpec,
-        address: str,
+        spec: SystemSpec,
+        client: BorderSystemClient,
         keyring: Keyring,
         concurrency: int = 64,
     ) -> None:
@@ -65,11 +46,9 @@ class Adapter:
         self._keyring = keyring
         self._topics = topics
         self._spec = spec
-        self._address = address
+        self._client = client
         self._slots = asyncio.Semaphore(concurrency)
         self._tasks: set[asyncio.Task[None]] = set()
-        self._channel: grpc.aio.Channel | None = None
-        self._stub: object = None
         self.subscription: Subscription | None = None
         self.stats = AdapterStats()
 
@@ -78,28 +57,14 @@ class Adapter:
         return f"interop.adapter.{self._spec.name}"
 
     async def start(self) -> None:
-        # A system that comes back should be used again within a second or two, not after
-        # gRPC's default reconnect backoff of up to two minutes.
-        self._channel = grpc.aio.insecure_channel(
-            self._address,
-            options=[
-                ("grpc.initial_reconnect_backoff_ms", 100),
-                ("grpc.min_reconnect_backoff_ms", 100),
-                ("grpc.max_reconnect_backoff_ms", 2000),
-            ],
-        )
-        self._stub = self._spec.stub(self._channel)
         topics = self._topics
+        request_topic = topics.request(self._spec.name)
         await self._bus.ensure_topics(
-            [topics.spec(topics.request(self._spec.name)), topics.spec(topics.dead_letter, False)]
+            [topics.spec(request_topic), topics.spec(topics.dead_letter, False)]
         )
-        self.subscription = await self._bus.subscribe(
-            [self._topics.request(self._spec.name)], group=self.group
-        )
+        self.subscription = await self._bus.subscribe([request_topic], group=self.group)
         await self.subscription.ready()
-        log.info(
-            "adapter %s ready: group %s, system at %s", self._spec.name, self.group, self._address
-        )
+        log.info("adapter %s ready: group %s", self._spec.name, self.group)
 
     async def run(self) -> None:
         """Serve until cancelled. Call start() first."""
@@ -122,8 +87,7 @@ class Adapter:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         if self.subscription is not None:
             await self.subscription.close()
-        if self._channel is not None:
-            await self._channel.close()
+        await self._client.close()
 
     async def _handle(self, message: Message) -> None:
         deadline_ms = deadline_of(message)
@@ -145,35 +109,25 @@ class Adapter:
 
     async def _ask(self, query: bus_pb2.SystemQuery) -> bus_pb2.SystemReply:
         timeout = max(0.001, query.deadline_unix_ms / 1000 - time.time())
-        metadata = ((TEST_SESSION_HEADER, query.test_session),) if query.test_session else None
         started = time.monotonic()
-        reply = bus_pb2.SystemReply(correlation_id=query.correlation_id, system=self._spec.system)
-        stub: Any = self._stub
+        reply = bus_pb2.SystemReply(correlation_id=query.correlation_id, system=self._spec.value)
         try:
-            if query.HasField("crossing"):
-                if not hasattr(stub, "RecordCrossing"):
-                    raise _NotSupported(f"{self._spec.name} does not record crossings")
-                request = mock_pb2.RecordCrossingRequest(
-                    traveller=query.traveller, crossing=query.crossing
-                )
-                matches = [await stub.RecordCrossing(request, timeout=timeout, metadata=metadata)]
+            if not query.HasField("crossing"):
+                hits = list(await self._client.search(query, timeout))
+            elif self._spec.records_crossings:
+                hits = [await self._client.record_crossing(query, timeout)]
             else:
-                search = mock_pb2.SearchRequest(
-                    traveller=query.traveller, purpose=query.purpose, authority=query.authority
+                raise SystemCallFailed(
+                    pb.OUTCOME_STATUS_ERROR, f"{self._spec.name} does not record crossings"
                 )
-                response = await stub.Search(search, timeout=timeout, metadata=metadata)
-                matches = list(response.matches)
-        except grpc.aio.AioRpcError as error:
+        except SystemCallFailed as failure:
             self.stats.failed += 1
-            reply.status = _STATUS.get(error.code(), pb.OUTCOME_STATUS_ERROR)
-            reply.detail = f"{error.code().name}: {error.details()}"
-        except _NotSupported as error:
-            reply.status = pb.OUTCOME_STATUS_ERROR
-            reply.detail = str(error)
+            reply.status = failure.status
+            reply.detail = failure.detail
         else:
             self.stats.answered += 1
             reply.status = pb.OUTCOME_STATUS_ANSWERED
-            reply.hits.extend(self._spec.translate(m) for m in matches)
+            reply.hits.extend(hits)
         reply.system_latency_ms = int((time.monotonic() - started) * 1000)
         return reply
 

@@ -21,9 +21,9 @@ import sys
 import time
 import uuid
 
-from broker.bus.base import Bus, Subscription, TopicSpec
-from broker.bus.factory import make_bus
-from broker.bus.kafka import KafkaBus
+from broker.transport.bus.base import Bus, Subscription, TopicSpec
+from broker.transport.bus.factory import make_bus
+from broker.transport.bus.kafka import KafkaBus
 
 
 def percentile(sorted_values: list[float], fraction: float) -> float:

@@ -13,7 +13,7 @@ import timeit
 from collections.abc import Callable
 from pathlib import Path
 
-from broker.envelope import Keyring, open_sealed, seal
+from broker.transport.envelope import Keyring, open_sealed, seal
 
 SIZES = (1024, 16 * 1024)
 REPEAT = 7

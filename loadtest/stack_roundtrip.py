@@ -56,7 +56,7 @@ async def _serving(target: str, timeout: float) -> None:
 def _spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     with open(log, "ab") as out:
         return subprocess.Popen(
-            [sys.executable, "-m", "broker.cli", *args],
+            [sys.executable, "-m", "stack.cli", *args],
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,

@@ -15,9 +15,10 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 
-from broker.identities import identity_of
-from broker.matching import FieldMatch as CoreField
+from broker.domain.systems import Criterion
+from broker.domain.traveller import explanation, identity_of
 from broker.matching import Identity, Match, MatchClass
+from broker.matching.vectors import as_unit_float32
 from interop.mock.v1 import mock_pb2
 from interop.v1 import border_check_pb2 as pb
 from mocks.session import Session
@@ -63,9 +64,8 @@ class Probe:
 
 
 def unit(values: Sequence[float]) -> npt.NDArray[np.float32]:
-    vector = np.asarray(values, dtype=np.float32)
-    norm = float(np.linalg.norm(vector))
-    return vector / norm if norm else vector
+    vector: npt.NDArray[np.float32] = as_unit_float32(values)[0]
+    return vector
 
 
 @dataclass
@@ -94,35 +94,36 @@ class RecordSource(Protocol):
     def record(self, i: int, today: dt.date) -> mock_pb2.MockRecord: ...
 
 
+def accept_any(match: Match, record: mock_pb2.MockRecord) -> bool:
+    return True
+
+
 @dataclass(frozen=True)
 class Rules:
     """What finds a record in one system, and how its detail is completed."""
 
-    name: str
-    identity: Callable[[Match, mock_pb2.MockRecord], bool]
-    document: bool = True
-    sticker: bool = False
-    face: bool = False
-    fingerprints: bool = False
+    searched_by: frozenset[Criterion]
+    # Whether an identity match (same or similar) counts for this record.
+    identity: Callable[[Match, mock_pb2.MockRecord], bool] = accept_any
     # A last check on a record found any way (ETIAS: the nationality must agree).
     confirm: Callable[[mock_pb2.MockRecord, Probe], bool] = lambda record, probe: True
     # Records that only a document number finds (SIS object alerts).
     document_only: Callable[[mock_pb2.MockRecord], bool] = lambda record: False
     # Completes the record's detail for the search (EES days left, ...).
-    finish: Callable[[mock_pb2.RecordMatch, mock_pb2.MockRecord, Context], None] = (
+    finish: Callable[[mock_pb2.RecordMatch, mock_pb2.MockRecord, SearchContext], None] = (
         lambda match, record, context: None
     )
 
 
 @dataclass(frozen=True)
-class Context:
+class SearchContext:
     probe: Probe
     today: dt.date
     session: Session
 
 
 def search(
-    rules: Rules, sources: Sequence[RecordSource], context: Context, limit: int = 20
+    rules: Rules, sources: Sequence[RecordSource], context: SearchContext, limit: int = 20
 ) -> list[mock_pb2.RecordMatch]:
     probe, today = context.probe, context.today
     found: dict[tuple[str, int], Found] = {}
@@ -135,21 +136,22 @@ def search(
             records[key] = source.record(i, today)
         return found[key]
 
+    by = rules.searched_by
     for source in sources:
-        if probe.identity.surname or probe.identity.given_names:
+        if Criterion.IDENTITY in by and (probe.identity.surname or probe.identity.given_names):
             for i, match in source.by_identity(probe, MIN_IDENTITY_SCORE):
                 if match.match_class != MatchClass.DIFFERENT:
                     get(source, i).identity = match
-        if rules.document and probe.document_number:
+        if Criterion.DOCUMENT in by and probe.document_number:
             for i in source.by_document(probe.document_number):
                 get(source, i).document = True
-        if rules.sticker and probe.visa_sticker_number:
+        if Criterion.VISA_STICKER in by and probe.visa_sticker_number:
             for i in source.by_sticker(probe.visa_sticker_number):
                 get(source, i).sticker = True
-        if rules.face and probe.face is not None:
+        if Criterion.FACE in by and probe.face is not None:
             for i, similarity in source.by_face(probe.face, FACE_THRESHOLD):
                 get(source, i).biometrics.append(_bio("face", similarity))
-        if rules.fingerprints:
+        if Criterion.FINGERPRINTS in by:
             for position, template in probe.fingerprints.items():
                 for i, similarity in source.by_fingerprint(
                     position, template, FINGERPRINT_THRESHOLD
@@ -190,40 +192,40 @@ def _accept(
     identity = hit.identity if hit.identity and rules.identity(hit.identity, record) else None
     if identity is None and not (hit.document or hit.sticker or hit.biometrics):
         return None
-    explanation = [_field(f) for f in identity.explanation] if identity else []
-    fields = {f.field for f in explanation}
+    fields_matched = explanation(identity.explanation) if identity else []
+    fields = {f.field for f in fields_matched}
     if hit.document and "document_number" not in fields:
-        explanation.append(
+        fields_matched.append(
             _exact("document_number", probe.document_number, record.identity.document.number)
         )
     if hit.sticker and "visa_sticker_number" not in fields:
-        explanation.append(
+        fields_matched.append(
             _exact(
                 "visa_sticker_number",
                 probe.visa_sticker_number,
                 record.identity.visa_sticker_number,
             )
         )
-    explanation.extend(hit.biometrics)
+    fields_matched.extend(hit.biometrics)
     scores = [identity.score] if identity else []
     scores += [1.0] * (hit.document + hit.sticker) + [f.similarity for f in hit.biometrics]
     match_class = _CLASS[identity.match_class] if identity else pb.MATCH_CLASS_SIMILAR
     if identity is None and (hit.document or hit.sticker):
         match_class = pb.MATCH_CLASS_SAME
-    return _record_match(record, max(scores), match_class, explanation)
+    return _record_match(record, max(scores), match_class, fields_matched)
 
 
 def _record_match(
     record: mock_pb2.MockRecord,
     score: float,
     match_class: pb.MatchClass.ValueType,
-    explanation: list[pb.FieldMatch],
+    fields: list[pb.FieldMatch],
 ) -> mock_pb2.RecordMatch:
     match = mock_pb2.RecordMatch(
         record_id=record.record_id,
         score=round(min(1.0, score), 4),
         match_class=match_class,
-        explanation=explanation,
+        explanation=fields,
         identity=record.identity,
     )
     detail = record.WhichOneof("detail")
@@ -237,14 +239,4 @@ def _record_match(
 def _exact(name: str, query: str, record: str) -> pb.FieldMatch:
     return pb.FieldMatch(
         field=name, query_value=query, record_value=record, similarity=1.0, method="exact"
-    )
-
-
-def _field(f: CoreField) -> pb.FieldMatch:
-    return pb.FieldMatch(
-        field=f.field,
-        query_value=f.query_value,
-        record_value=f.record_value,
-        similarity=f.similarity,
-        method=f.how,
     )

@@ -13,10 +13,11 @@ from collections.abc import Callable
 import numpy as np
 import numpy.typing as npt
 
+from broker.domain.systems import Criterion
 from broker.matching import IdentityColumns, IdentityIndex, Match, VectorIndex
 from interop.mock.v1 import mock_pb2
 from mocks.engine import Probe, Rules
-from mocks.world import MEMBER_STATES, World, visa_sticker
+from mocks.world import World, WorldShare
 
 I64 = npt.NDArray[np.int64]
 F32 = npt.NDArray[np.float32]
@@ -66,22 +67,27 @@ class _Lookup:
 class PopulationSource:
     name = "population"
 
-    def __init__(self, world: World, system: str, rules: Rules) -> None:
+    def __init__(self, world: World, share: WorldShare, rules: Rules) -> None:
         self._world = world
-        self._system = system
-        self._people = world.members(system)
-        self._objects = world.document_alerts() if system == "sis" else np.empty(0, np.int64)
+        self._share = share
+        self._people = share.members(world)
+        self._objects = share.object_owners(world)
         population = world.population
+        sticker = share.sticker
         stickers = np.array(
-            [visa_sticker(int(p))[1] if system == "vis" else "" for p in self._people], dtype=object
+            [sticker(int(p)) if sticker else "" for p in self._people], dtype=object
         )
         self._index = IdentityIndex.build(subset(population.columns(), self._people, stickers))
         documents = np.concatenate(
             [population.document_number[self._people], population.document_number[self._objects]]
         )
         self._documents = _Lookup(documents)
-        self._faces = self._vectors(population.faces) if rules.face else None
-        self._prints = self._vectors(population.fingerprints) if rules.fingerprints else None
+        self._stickers = _Lookup(stickers.astype(np.bytes_)) if sticker else None
+        by = rules.searched_by
+        self._faces = self._vectors(population.faces) if Criterion.FACE in by else None
+        self._prints = (
+            self._vectors(population.fingerprints) if Criterion.FINGERPRINTS in by else None
+        )
 
     def __len__(self) -> int:
         return len(self._people) + len(self._objects)
@@ -105,13 +111,7 @@ class PopulationSource:
         return self._documents.find(number)
 
     def by_sticker(self, number: str) -> list[int]:
-        state, digits = number[:3], number[3:]
-        if state not in MEMBER_STATES or not digits.isdigit():
-            return []
-        position = int(digits)
-        i = int(np.searchsorted(self._people, position))
-        found = i < len(self._people) and self._people[i] == position
-        return [i] if found and visa_sticker(position)[1] == number else []
+        return self._stickers.find(number) if self._stickers is not None else []
 
     def by_face(self, face: F32, threshold: float) -> list[tuple[int, float]]:
         return _above(self._faces, face, threshold)
@@ -124,9 +124,10 @@ class PopulationSource:
         return _above(self._prints, template, threshold)
 
     def record(self, i: int, today: dt.date) -> mock_pb2.MockRecord:
-        if i >= len(self._people):
-            return self._world.document_record(int(self._objects[i - len(self._people)]))
-        return self._world.record(self._system, int(self._people[i]), today)
+        if i < len(self._people):
+            return self._share.record(self._world, int(self._people[i]), today)
+        assert self._share.object_record is not None, "objects come with their records"
+        return self._share.object_record(self._world, int(self._objects[i - len(self._people)]))
 
 
 def _above(

@@ -14,11 +14,12 @@ from dataclasses import dataclass
 
 import grpc
 
+from broker.domain.labels import label, short_name
+from broker.transport.metadata import session_metadata
 from interop.mock.v1 import mock_pb2, mock_pb2_grpc
 from interop.v1 import border_check_pb2 as pb
 from interop.v1 import border_check_pb2_grpc
 from mocks.scenarios import Scenario, as_dict, check_report, mismatches
-from mocks.session import SESSION_HEADER
 
 
 @dataclass(frozen=True)
@@ -30,16 +31,12 @@ class CheckResult:
     summary: str
 
 
-def _metadata(session: str) -> tuple[tuple[str, str], ...]:
-    return ((SESSION_HEADER, session),) if session else ()
-
-
 async def seed(scenario: Scenario, mocks: Mapping[str, str], session: str) -> None:
     """Seed records and set faults on each mock the scenario names."""
     for system in {*scenario.records, *scenario.faults}:
         async with grpc.aio.insecure_channel(mocks[system]) as channel:
             control = mock_pb2_grpc.MockControlStub(channel)
-            metadata = _metadata(session)
+            metadata = session_metadata(session)
             await control.Reset(mock_pb2.ResetRequest(), metadata=metadata, timeout=10)
             if scenario.records.get(system):
                 await control.Seed(
@@ -59,7 +56,9 @@ async def reset(mocks: Mapping[str, str], systems: Sequence[str], session: str) 
     for system in systems:
         async with grpc.aio.insecure_channel(mocks[system]) as channel:
             control = mock_pb2_grpc.MockControlStub(channel)
-            await control.Reset(mock_pb2.ResetRequest(), metadata=_metadata(session), timeout=10)
+            await control.Reset(
+                mock_pb2.ResetRequest(), metadata=session_metadata(session), timeout=10
+            )
 
 
 async def run(scenario: Scenario, channel: grpc.aio.Channel, session: str) -> list[CheckResult]:
@@ -69,16 +68,18 @@ async def run(scenario: Scenario, channel: grpc.aio.Channel, session: str) -> li
         started = time.perf_counter()
         try:
             if check.request is not None:
-                report = await stub.Check(check.request, metadata=_metadata(session), timeout=30)
+                report = await stub.Check(
+                    check.request, metadata=session_metadata(session), timeout=30
+                )
                 problems = check_report(check.expect, report)
                 summary = _summary(report)
             else:
                 assert check.crossing is not None
                 response = await stub.RecordCrossing(
-                    check.crossing, metadata=_metadata(session), timeout=30
+                    check.crossing, metadata=session_metadata(session), timeout=30
                 )
                 problems = mismatches(check.expect, as_dict(response))
-                summary = f"EES {pb.OutcomeStatus.Name(response.outcome.status)}"
+                summary = f"EES {label(pb.OutcomeStatus, response.outcome.status)}"
         except grpc.aio.AioRpcError as error:
             problems = mismatches(check.expect, {"error": error.code().name})
             summary = f"error {error.code().name}: {error.details()}"
@@ -93,4 +94,4 @@ def new_session() -> str:
 
 def _summary(report: pb.HitReport) -> str:
     hits = ", ".join(h.category for h in report.hits[:4]) or "no hits"
-    return f"{pb.Verdict.Name(report.verdict).removeprefix('VERDICT_')}: {hits}"
+    return f"{short_name(pb.Verdict, report.verdict)}: {hits}"

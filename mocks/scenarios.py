@@ -45,7 +45,6 @@ from interop.mock.v1 import mock_pb2
 from interop.v1 import border_check_pb2 as pb
 from interop.v1 import systems_pb2
 
-SYSTEMS = ("sis", "vis", "ees", "etias", "eurodac")
 _TODAY = re.compile(r"^today(?:([+-])(\d+))?$")
 
 
@@ -98,7 +97,8 @@ def _parse(message: M, data: Any, where: str) -> M:
         raise ScenarioError(f"{where}: {error}") from error
 
 
-def load(path: Path, today: dt.date | None = None) -> Scenario:
+def load(path: Path, systems: Sequence[str], today: dt.date | None = None) -> Scenario:
+    """The pack at `path`; `systems` are the names its records and faults may use."""
     try:
         raw = yaml.safe_load(path.read_text())
     except (OSError, yaml.YAMLError) as error:
@@ -114,11 +114,11 @@ def load(path: Path, today: dt.date | None = None) -> Scenario:
             _parse(mock_pb2.MockRecord(), r, f"{path}: records.{system}[{i}]")
             for i, r in enumerate(items or [])
         ]
-        for system, items in _per_system(data.get("records"), path, "records").items()
+        for system, items in _per_system(data.get("records"), path, "records", systems).items()
     }
     faults = {
         system: _parse(mock_pb2.Faults(), f or {}, f"{path}: faults.{system}")
-        for system, f in _per_system(data.get("faults"), path, "faults").items()
+        for system, f in _per_system(data.get("faults"), path, "faults", systems).items()
     }
     checks = [_check(c, f"{path}: checks[{i}]") for i, c in enumerate(data.get("checks") or [])]
     return Scenario(
@@ -130,11 +130,11 @@ def load(path: Path, today: dt.date | None = None) -> Scenario:
     )
 
 
-def _per_system(value: Any, path: Path, key: str) -> dict[str, Any]:
+def _per_system(value: Any, path: Path, key: str, systems: Sequence[str]) -> dict[str, Any]:
     if value is None:
         return {}
-    if not isinstance(value, Mapping) or set(value) - set(SYSTEMS):
-        raise ScenarioError(f"{path}: {key} must map systems ({', '.join(SYSTEMS)}) to values")
+    if not isinstance(value, Mapping) or set(value) - set(systems):
+        raise ScenarioError(f"{path}: {key} must map systems ({', '.join(systems)}) to values")
     return dict(value)
 
 

@@ -1,7 +1,8 @@
 """A mock system as a gRPC service: its own service name, MockControl, sessions, faults.
 
-The same class stands behind all five search services; what differs per system is
-its rules (mocks/systems/) and its data.
+The same class stands behind every mock's search service; what differs per system is
+its rules and its data (the `systems` package). Methods are registered by the service's
+name (`interop.mock.v1.SisMock/Search`, ...), so a new system needs no generated code.
 """
 
 from __future__ import annotations
@@ -11,53 +12,49 @@ import datetime as dt
 import logging
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any, TypeAlias
 
 import grpc
 
-from broker.serving import Service
+from broker.transport.grpc_server import Service
+from broker.transport.metadata import test_session
 from interop.mock.v1 import mock_pb2, mock_pb2_grpc
-from mocks.engine import Context, Probe, RecordSource, Rules, search
+from mocks.engine import Probe, RecordSource, Rules, SearchContext, search
 from mocks.faults import FaultError, FaultPlan
 from mocks.seeded import SeededSource
-from mocks.session import DEFAULT_SESSION, SESSION_HEADER, Session, Sessions
+from mocks.session import Session, Sessions
 
 log = logging.getLogger(__name__)
 
-Context_: TypeAlias = grpc.aio.ServicerContext[Any, Any]
-
-_REGISTER: dict[str, tuple[str, Callable[[Any, grpc.aio.Server], None]]] = {
-    "sis": ("SisMock", mock_pb2_grpc.add_SisMockServicer_to_server),
-    "vis": ("VisMock", mock_pb2_grpc.add_VisMockServicer_to_server),
-    "ees": ("EesMock", mock_pb2_grpc.add_EesMockServicer_to_server),
-    "etias": ("EtiasMock", mock_pb2_grpc.add_EtiasMockServicer_to_server),
-    "eurodac": ("EurodacMock", mock_pb2_grpc.add_EurodacMockServicer_to_server),
-}
-
-
-def session_of(context: Context_) -> str:
-    for key, value in context.invocation_metadata() or ():
-        if key == SESSION_HEADER:
-            return str(value)
-    return DEFAULT_SESSION
+ServicerContext: TypeAlias = grpc.aio.ServicerContext[Any, Any]
 
 
 class MockSystem:
-    """Search (and, for EES, RecordCrossing) over the base data and the caller's session."""
+    """Search (and, where the system records them, crossings) over the base data and the
+    caller's session."""
 
-    def __init__(self, name: str, rules: Rules, base: Sequence[RecordSource] = ()) -> None:
+    def __init__(
+        self,
+        name: str,
+        service: str,
+        rules: Rules,
+        base: Sequence[RecordSource] = (),
+        records_crossings: bool = False,
+    ) -> None:
         self.name = name
+        self.service_name = service
         self.rules = rules
         self.base = list(base)
+        self.records_crossings = records_crossings
         self.sessions = Sessions()
 
     def _sources(self, session: Session) -> list[RecordSource]:
         return [*self.base, SeededSource(session)]
 
-    async def _enter(self, method: str, request: Any, context: Context_) -> Session:
+    async def _enter(self, method: str, request: Any, context: ServicerContext) -> Session:
         """Apply the session's faults to this call; aborts the call when a fault says so."""
-        session, number, now = self.sessions.next_call(session_of(context))
+        session, number, now = self.sessions.next_call(test_session(context.invocation_metadata()))
         fate = session.faults.decide(number, now, session.rng)
         if fate.delay_s:
             await asyncio.sleep(fate.delay_s)
@@ -67,40 +64,56 @@ class MockSystem:
         return session
 
     async def Search(
-        self, request: mock_pb2.SearchRequest, context: Context_
+        self, request: mock_pb2.SearchRequest, context: ServicerContext
     ) -> mock_pb2.SearchResponse:
         session = await self._enter("Search", request, context)
         today = dt.date.fromisoformat(request.date) if request.date else dt.date.today()
         found = search(
-            self.rules, self._sources(session), Context(Probe.of(request.traveller), today, session)
+            self.rules,
+            self._sources(session),
+            SearchContext(Probe.of(request.traveller), today, session),
         )
         session.record_call("Search", request, "OK", len(found))
         return mock_pb2.SearchResponse(matches=found)
 
     async def RecordCrossing(
-        self, request: mock_pb2.RecordCrossingRequest, context: Context_
+        self, request: mock_pb2.RecordCrossingRequest, context: ServicerContext
     ) -> mock_pb2.RecordMatch:
         search_request = mock_pb2.SearchRequest(traveller=request.traveller)
         session = await self._enter("RecordCrossing", search_request, context)
         day = dt.date.fromisoformat(request.crossing.date)
         probe = Probe.of(request.traveller)
-        found = search(self.rules, self._sources(session), Context(probe, day, session))
+        found = search(self.rules, self._sources(session), SearchContext(probe, day, session))
         if found:
             record_id = found[0].record_id
         else:
-            record_id = f"EES-{uuid.uuid4().hex[:12].upper()}"
+            record_id = f"{self.name.upper()}-{uuid.uuid4().hex[:12].upper()}"
             identity = mock_pb2.MockRecord(record_id=record_id, identity=request.traveller)
             identity.ees.file_id = record_id
             session.seed([identity])
         session.crossings.setdefault(record_id, []).append(request.crossing)
-        after = search(self.rules, self._sources(session), Context(probe, day, session))
+        after = search(self.rules, self._sources(session), SearchContext(probe, day, session))
         session.record_call("RecordCrossing", search_request, "OK", 1)
         return next(m for m in after if m.record_id == record_id)
 
     def service(self) -> Service:
-        short, add = _REGISTER[self.name]
-        full_name = mock_pb2.DESCRIPTOR.services_by_name[short].full_name
-        return Service(full_name, lambda server: add(self, server))
+        methods = {
+            "Search": grpc.unary_unary_rpc_method_handler(
+                self.Search,
+                request_deserializer=mock_pb2.SearchRequest.FromString,
+                response_serializer=mock_pb2.SearchResponse.SerializeToString,
+            )
+        }
+        if self.records_crossings:
+            methods["RecordCrossing"] = grpc.unary_unary_rpc_method_handler(
+                self.RecordCrossing,
+                request_deserializer=mock_pb2.RecordCrossingRequest.FromString,
+                response_serializer=mock_pb2.RecordMatch.SerializeToString,
+            )
+        handler = grpc.method_handlers_generic_handler(self.service_name, methods)
+        return Service(
+            self.service_name, lambda server: server.add_generic_rpc_handlers((handler,))
+        )
 
 
 class MockControl(mock_pb2_grpc.MockControlServicer):
@@ -109,39 +122,45 @@ class MockControl(mock_pb2_grpc.MockControlServicer):
     def __init__(self, system: MockSystem) -> None:
         self._system = system
 
-    async def Seed(self, request: mock_pb2.SeedRequest, context: Context_) -> mock_pb2.SeedResponse:
+    def _session(self, context: ServicerContext) -> Session:
+        return self._system.sessions.get(test_session(context.invocation_metadata()))
+
+    async def Seed(
+        self, request: mock_pb2.SeedRequest, context: ServicerContext
+    ) -> mock_pb2.SeedResponse:
         for i, record in enumerate(request.records):
             if not record.record_id:
                 await context.abort(
                     grpc.StatusCode.INVALID_ARGUMENT, f"records[{i}].record_id: required"
                 )
-        session = self._system.sessions.get(session_of(context))
+        session = self._session(context)
         added = session.seed(request.records)
         return mock_pb2.SeedResponse(added=added, session_records=len(session.records))
 
     async def Reset(
-        self, request: mock_pb2.ResetRequest, context: Context_
+        self, request: mock_pb2.ResetRequest, context: ServicerContext
     ) -> mock_pb2.ResetResponse:
-        self._system.sessions.reset(session_of(context))
+        self._system.sessions.reset(test_session(context.invocation_metadata()))
         return mock_pb2.ResetResponse()
 
     async def SetFaults(
-        self, request: mock_pb2.SetFaultsRequest, context: Context_
+        self, request: mock_pb2.SetFaultsRequest, context: ServicerContext
     ) -> mock_pb2.SetFaultsResponse:
         try:
             plan = FaultPlan.from_message(request.faults, time.time())
         except FaultError as error:
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(error))
             raise
-        self._system.sessions.get(session_of(context)).faults = plan
-        log.info("mock %s: faults for session %r: %s", self._system.name, session_of(context), plan)
+        session_name = test_session(context.invocation_metadata())
+        self._system.sessions.get(session_name).faults = plan
+        log.info("mock %s: faults for session %r: %s", self._system.name, session_name, plan)
         return mock_pb2.SetFaultsResponse()
 
     async def ListCalls(
-        self, request: mock_pb2.ListCallsRequest, context: Context_
+        self, request: mock_pb2.ListCallsRequest, context: ServicerContext
     ) -> mock_pb2.ListCallsResponse:
-        session = self._system.sessions.get(session_of(context))
-        return mock_pb2.ListCallsResponse(calls=session.recent_calls(request.limit))
+        calls = self._session(context).recent_calls(request.limit)
+        return mock_pb2.ListCallsResponse(calls=calls)
 
     def service(self) -> Service:
         full_name = mock_pb2.DESCRIPTOR.services_by_name["MockControl"].full_name

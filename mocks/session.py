@@ -15,14 +15,12 @@ from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from broker.identities import identity_of
+from broker.domain.traveller import identity_of
 from broker.matching import IdentityIndex
-from broker.wire import TEST_SESSION_HEADER
 from interop.mock.v1 import mock_pb2
 from interop.v1 import bus_pb2
 from mocks.faults import FaultPlan
 
-SESSION_HEADER = TEST_SESSION_HEADER
 DEFAULT_SESSION = ""
 MAX_CALLS_KEPT = 10_000
 

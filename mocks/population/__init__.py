@@ -4,8 +4,9 @@
 queries with known truth (variants and near-namesake negatives).
 """
 
+from broker.domain.mrz import check_digit
 from mocks.population.biometrics import FACE, FINGERPRINT, Modality
-from mocks.population.documents import check_digit, td3
+from mocks.population.documents import td3
 from mocks.population.names import COUNTRIES, Country
 from mocks.population.people import Population, generate
 from mocks.population.queries import NEGATIVE, VARIANTS, LabelledQuery, labelled_queries

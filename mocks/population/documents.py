@@ -1,30 +1,17 @@
-"""Travel document and visa sticker numbers, and ICAO 9303 TD3 machine readable zones."""
+"""Travel document and visa sticker numbers, and ICAO 9303 TD3 machine readable zones
+(written by the broker's own MRZ builder)."""
 
 from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
 
+from broker.domain.mrz import MrzFields, build_td3
 from broker.matching.normalise import normalise_name
 
 _ALPHABET = np.frombuffer(b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ", dtype=np.uint8)
 _LETTERS = _ALPHABET[10:]
 _DIGITS = _ALPHABET[:10]
-_WEIGHTS = (7, 3, 1)
-
-
-def check_digit(field: str) -> str:
-    """ICAO 9303 check digit: weights 7, 3, 1; digits as value, A-Z as 10-35, '<' as 0."""
-    total = 0
-    for i, char in enumerate(field):
-        if char.isdigit():
-            value = int(char)
-        elif "A" <= char <= "Z":
-            value = ord(char) - 55
-        else:
-            value = 0
-        total += value * _WEIGHTS[i % 3]
-    return str(total % 10)
 
 
 def _random_codes(
@@ -58,26 +45,17 @@ def td3(
 
     Dates are 'YYYY-MM-DD'; unknown parts ('00') are written as '<' in the MRZ.
     """
-    primary, secondary = (normalise_name(n).replace(" ", "<") for n in (surname, given_names))
-    name = f"{primary}<<{secondary}"
-    line1 = f"P<{nationality}{name}".ljust(44, "<")[:44]
-    number = document_number.ljust(9, "<")[:9]
-    birth = _mrz_date(date_of_birth)
-    expires = _mrz_date(expiry)
-    personal = personal_number.ljust(14, "<")[:14]
-    parts = [
-        number + check_digit(number),
-        nationality,
-        birth + check_digit(birth),
-        sex if sex in ("M", "F") else "<",
-        expires + check_digit(expires),
-        personal + check_digit(personal),
-    ]
-    composite = parts[0] + parts[2] + parts[4] + parts[5]
-    line2 = "".join(parts) + check_digit(composite)
+    fields = MrzFields(
+        document_code="P",
+        issuing_state=nationality,
+        surname=normalise_name(surname),
+        given_names=tuple(normalise_name(given_names).split()),
+        document_number=document_number,
+        nationality=nationality,
+        date_of_birth=date_of_birth,
+        sex=sex if sex in ("M", "F") else "X",
+        expiry_date=expiry,
+        optional_data=personal_number,
+    )
+    line1, line2 = build_td3(fields).split("\n")
     return line1, line2
-
-
-def _mrz_date(value: str) -> str:
-    year, month, day = [*value.split("-"), "00", "00"][:3]
-    return "".join(p[-2:] if p.strip("0") else "<<" for p in (year, month, day))

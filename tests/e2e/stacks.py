@@ -23,13 +23,16 @@ from pathlib import Path
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from broker import stack
-from broker.config import Settings, Topics
-from broker.systems import SYSTEMS
+from broker.transport.topics import Topics
 from interop.v1 import border_check_pb2 as pb
 from interop.v1 import border_check_pb2_grpc
 from mocks.faults import FaultPlan
 from mocks.session import DEFAULT_SESSION
+from stack import bootstrap as stack
+from stack.settings import Settings
+from systems import REGISTRY
+
+SYSTEMS = REGISTRY.names
 
 ROOT = Path(__file__).resolve().parents[2]
 SPECIMEN = pb.Traveller(
@@ -125,7 +128,7 @@ class ProcessStack:
         self.logs.mkdir(parents=True, exist_ok=True)
         log = open(self.logs / f"{self.prefix}-{name}.log", "ab")
         process = subprocess.Popen(
-            [sys.executable, "-m", "broker.cli", *args],
+            [sys.executable, "-m", "stack.cli", *args],
             cwd=ROOT,
             env=self.env(),
             stdout=log,

@@ -8,11 +8,11 @@ import json
 import grpc
 import pytest
 
-from broker.audit import verify
-from broker.client import field_violations
+from broker.audit.trail import verify
 from interop.v1 import border_check_pb2 as pb
 from interop.v1 import border_check_pb2_grpc
 from interop.v1 import systems_pb2 as s
+from stack.client import field_violations
 from tests.e2e.stacks import SPECIMEN, Stack
 
 SPECIMEN_MRZ = (

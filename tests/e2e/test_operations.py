@@ -54,7 +54,7 @@ async def _run(*args: str, timeout: float = 60) -> tuple[int, str]:
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "broker.cli",
+        "stack.cli",
         *args,
         cwd=ROOT,
         stdout=asyncio.subprocess.PIPE,

@@ -11,10 +11,11 @@ import pytest
 
 from mocks import scenario_run
 from mocks.scenarios import load
+from systems import REGISTRY
 from tests.e2e.stacks import ROOT, Stack
 
 PACKS = sorted((ROOT / "mocks" / "packs").glob("*.yaml"))
-WITH_CHECKS = [p for p in PACKS if load(p).checks]
+WITH_CHECKS = [p for p in PACKS if load(p, REGISTRY.names).checks]
 
 
 def test_every_required_scenario_is_shipped() -> None:
@@ -36,7 +37,7 @@ def test_every_required_scenario_is_shipped() -> None:
 
 @pytest.mark.parametrize("pack", WITH_CHECKS, ids=[p.stem for p in WITH_CHECKS])
 async def test_scenario_pack(stack: Stack, pack: Path) -> None:
-    scenario = load(pack)
+    scenario = load(pack, REGISTRY.names)
     session = scenario_run.new_session()
     await scenario_run.seed(scenario, stack.mock_addresses, session)
     try:
@@ -55,7 +56,7 @@ async def _cli(stack: Stack, *args: str) -> tuple[int, str]:
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "broker.cli",
+        "stack.cli",
         "scenario",
         "run",
         *args,
@@ -73,7 +74,7 @@ async def _cli(stack: Stack, *args: str) -> tuple[int, str]:
 async def test_the_cli_runs_every_pack_and_passes(stack: Stack) -> None:
     code, output = await _cli(stack, *map(str, PACKS))
     assert code == 0, output
-    assert f"{sum(len(load(p).checks) for p in PACKS)} passed, 0 failed" in output
+    assert f"{sum(len(load(p, REGISTRY.names).checks) for p in PACKS)} passed, 0 failed" in output
 
 
 async def test_the_cli_fails_a_wrong_expectation(stack: Stack, tmp_path: Path) -> None:

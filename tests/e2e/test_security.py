@@ -9,11 +9,11 @@ import grpc
 import pytest
 import pytest_asyncio
 
-from broker import stack
-from broker.tls import channel_credentials, generate_dev_pki
+from broker.transport.tls import channel_credentials, generate_dev_pki
 from interop.v1 import border_check_pb2 as pb
 from interop.v1 import border_check_pb2_grpc
 from interop.v1 import systems_pb2 as s
+from stack import bootstrap as stack
 from tests.e2e.stacks import SPECIMEN, in_process_settings
 
 CLIENTS = [("terminal-1", "Border Guard"), ("visa-desk", "Consulate"), ("stranger", "Nobody")]

@@ -18,9 +18,16 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from broker.bus.base import Bus, BusError, BusUnavailable, Message, Subscription, TopicSpec
-from broker.bus.kafka import KafkaBus
-from broker.bus.memory import MemoryBroker, MemoryBus
+from broker.transport.bus.base import (
+    Bus,
+    BusError,
+    BusUnavailable,
+    Message,
+    Subscription,
+    TopicSpec,
+)
+from broker.transport.bus.kafka import KafkaBus
+from broker.transport.bus.memory import MemoryBroker, MemoryBus
 
 RECEIVE_TIMEOUT_S = 10.0
 QUIET_S = 0.5  # how long "nothing more arrives" is watched

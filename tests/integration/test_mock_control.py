@@ -9,13 +9,14 @@ import grpc
 import pytest
 import pytest_asyncio
 
-from broker.serving import GrpcServer
+from broker.transport.grpc_server import GrpcServer
+from broker.transport.metadata import session_metadata
 from interop.mock.v1 import mock_pb2, mock_pb2_grpc
 from interop.v1 import border_check_pb2 as pb
 from interop.v1 import systems_pb2 as s
-from mocks.service import MockControl, MockSystem
-from mocks.session import SESSION_HEADER
-from mocks.systems import RULES
+from mocks.service import MockControl
+from stack.bootstrap import mock_system
+from systems import REGISTRY
 
 PERSON = pb.Traveller(
     surname="KAUR",
@@ -33,7 +34,7 @@ RECORD = mock_pb2.MockRecord(
 
 @pytest_asyncio.fixture
 async def channel() -> AsyncIterator[grpc.aio.Channel]:
-    system = MockSystem("sis", RULES["sis"])
+    system = mock_system(REGISTRY["sis"])
     server = GrpcServer("127.0.0.1:0", [system.service(), MockControl(system).service()])
     await server.start()
     async with grpc.aio.insecure_channel(f"127.0.0.1:{server.port}") as channel:
@@ -42,7 +43,7 @@ async def channel() -> AsyncIterator[grpc.aio.Channel]:
 
 
 def session(name: str) -> tuple[tuple[str, str], ...]:
-    return ((SESSION_HEADER, name),)
+    return session_metadata(name)
 
 
 async def search(

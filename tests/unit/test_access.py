@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from broker.access import (
-    AccessPolicy,
-    PurposeNotAllowed,
-    Unauthenticated,
-    parse_profile_map,
-    route,
-)
+from broker.domain.errors import PermissionDenied, Unauthenticated
+from broker.domain.profiles import AccessPolicy, parse_profile_map, route
 from interop.v1 import border_check_pb2 as pb
 from interop.v1 import systems_pb2 as s
+from systems import REGISTRY
+
+CATALOG = REGISTRY.catalog
 
 
 def test_unknown_certificate_is_unauthenticated() -> None:
@@ -26,18 +24,18 @@ def test_unknown_certificate_is_unauthenticated() -> None:
 
 def test_requested_systems_outside_the_profile_are_not_permitted() -> None:
     caller = AccessPolicy({}, insecure_profile="visa-authority").authenticate(None, tls=False)
-    plan = route(caller, pb.PURPOSE_VISA_APPLICATION, [s.SYSTEM_VIS, s.SYSTEM_EURODAC])
+    plan = route(caller, pb.PURPOSE_VISA_APPLICATION, [s.SYSTEM_VIS, s.SYSTEM_EURODAC], CATALOG)
     assert plan.asked == (s.SYSTEM_VIS,)
     assert plan.not_permitted == (s.SYSTEM_EURODAC,)
-    everything = route(caller, pb.PURPOSE_VISA_APPLICATION, [])
+    everything = route(caller, pb.PURPOSE_VISA_APPLICATION, [], CATALOG)
     assert everything.asked == (s.SYSTEM_SIS, s.SYSTEM_VIS, s.SYSTEM_EES)
     assert everything.not_permitted == ()
 
 
 def test_purpose_outside_the_profile_is_refused() -> None:
     caller = AccessPolicy({}, insecure_profile="visa-authority").authenticate(None, tls=False)
-    with pytest.raises(PurposeNotAllowed):
-        route(caller, pb.PURPOSE_BORDER_ENTRY, [])
+    with pytest.raises(PermissionDenied):
+        route(caller, pb.PURPOSE_BORDER_ENTRY, [], CATALOG)
 
 
 def test_profile_map_is_checked() -> None:

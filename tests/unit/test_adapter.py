@@ -10,18 +10,20 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
-from adapters.registry import ADAPTERS
+from adapters.mock_client import MockSystemClient
 from adapters.runtime import Adapter
-from broker.bus.memory import MemoryBroker, MemoryBus
-from broker.config import Topics
-from broker.envelope import Keyring
-from broker.serving import GrpcServer
-from broker.wire import pack_query
+from broker.transport.bus.memory import MemoryBroker, MemoryBus
+from broker.transport.envelope import Keyring
+from broker.transport.grpc_server import GrpcServer
+from broker.transport.topics import Topics
+from broker.transport.wire import pack_query
 from interop.v1 import border_check_pb2 as pb
 from interop.v1 import bus_pb2
 from interop.v1 import systems_pb2 as s
-from mocks.service import MockSystem
-from mocks.systems import RULES
+from stack.bootstrap import dev_signers, mock_system
+from systems import REGISTRY
+
+SIS = REGISTRY["sis"]
 
 TOPICS = Topics(prefix="adapter-test")
 REPLIES = "adapter-test.reply.gw"
@@ -30,21 +32,20 @@ REPLIES = "adapter-test.reply.gw"
 @pytest.fixture(scope="module")
 def keys(tmp_path_factory: pytest.TempPathFactory) -> Path:
     directory = tmp_path_factory.mktemp("keys")
-    Keyring.generate_dev(directory)
+    Keyring.generate_dev(directory, dev_signers(REGISTRY))
     return directory
 
 
 @pytest_asyncio.fixture
 async def running(keys: Path) -> AsyncIterator[tuple[MemoryBus, Adapter]]:
-    system = MockSystem("sis", RULES["sis"])
+    system = mock_system(SIS)
     server = GrpcServer("127.0.0.1:0", [system.service()])
     await server.start()
     bus = MemoryBus(MemoryBroker())
     await bus.start()
     await bus.ensure_topics([TOPICS.spec(REPLIES)])
-    adapter = Adapter(
-        bus, TOPICS, ADAPTERS["sis"], f"127.0.0.1:{server.port}", Keyring.load(keys, "adapter-sis")
-    )
+    client = MockSystemClient(f"127.0.0.1:{server.port}", SIS.mock.service, SIS.translate)
+    adapter = Adapter(bus, TOPICS, SIS.spec, client, Keyring.load(keys, "adapter-sis"))
     await adapter.start()
     task = asyncio.create_task(adapter.run())
     yield bus, adapter

@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from broker import audit
-from broker.audit import GENESIS, AuditError, AuditSink, AuditTrail, verify
-from broker.bus import TopicSpec
-from broker.bus.memory import MemoryBroker, MemoryBus
+from broker.audit import trail as audit
+from broker.audit.sink import AuditSink
+from broker.audit.trail import GENESIS, AuditError, AuditTrail, verify
+from broker.transport.bus import TopicSpec
+from broker.transport.bus.memory import MemoryBroker, MemoryBus
 from interop.v1 import border_check_pb2, bus_pb2, systems_pb2
 
 

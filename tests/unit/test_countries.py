@@ -1,6 +1,6 @@
 import pytest
 
-from broker.countries import (
+from broker.domain.countries import (
     EU_MEMBER_STATES,
     FREE_MOVEMENT_STATES,
     ICAO_SPECIAL_CODES,

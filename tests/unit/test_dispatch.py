@@ -9,14 +9,17 @@ from collections.abc import AsyncIterator
 import pytest
 import pytest_asyncio
 
-from broker.bus.memory import MemoryBroker, MemoryBus
-from broker.config import Topics
-from broker.dispatch import Answer, Dispatcher
-from broker.envelope import Keyring
-from broker.wire import pack_reply, unpack_query
+from broker.domain.answers import Answer
+from broker.transport.bus.memory import MemoryBroker, MemoryBus
+from broker.transport.dispatcher import BusDispatcher
+from broker.transport.envelope import Keyring
+from broker.transport.topics import Topics
+from broker.transport.wire import pack_reply, unpack_query
 from interop.v1 import border_check_pb2 as pb
 from interop.v1 import bus_pb2
 from interop.v1 import systems_pb2 as s
+from stack.bootstrap import dev_signers
+from systems import REGISTRY
 
 TOPICS = Topics(prefix="unit")
 
@@ -24,7 +27,7 @@ TOPICS = Topics(prefix="unit")
 @pytest.fixture(scope="module")
 def keys(tmp_path_factory: pytest.TempPathFactory) -> Keyring:
     directory = tmp_path_factory.mktemp("keys")
-    Keyring.generate_dev(directory)
+    Keyring.generate_dev(directory, dev_signers(REGISTRY))
     return Keyring.load(directory, "gateway")
 
 
@@ -37,8 +40,8 @@ async def bus() -> AsyncIterator[MemoryBus]:
 
 
 @pytest_asyncio.fixture
-async def dispatcher(bus: MemoryBus, keys: Keyring) -> AsyncIterator[Dispatcher]:
-    dispatcher = Dispatcher(bus, TOPICS, "gw-test", keys)
+async def dispatcher(bus: MemoryBus, keys: Keyring) -> AsyncIterator[BusDispatcher]:
+    dispatcher = BusDispatcher(bus, TOPICS, "gw-test", keys, REGISTRY.catalog)
     await dispatcher.start()
     yield dispatcher
     await dispatcher.stop()
@@ -64,13 +67,15 @@ async def _echo(
 
 
 async def _ask(
-    dispatcher: Dispatcher, cid: str, systems: list[s.System.ValueType], budget: float
+    dispatcher: BusDispatcher, cid: str, systems: list[s.System.ValueType], budget: float
 ) -> list[Answer]:
     queries = [bus_pb2.SystemQuery(correlation_id=cid, system=x) for x in systems]
     return [a async for a in dispatcher.ask(cid, queries, time.monotonic() + budget)]
 
 
-async def test_answers_and_timeouts(bus: MemoryBus, keys: Keyring, dispatcher: Dispatcher) -> None:
+async def test_answers_and_timeouts(
+    bus: MemoryBus, keys: Keyring, dispatcher: BusDispatcher
+) -> None:
     echo = asyncio.create_task(_echo(bus, keys, "sis"))
     await asyncio.sleep(0.01)
     started = time.monotonic()
@@ -85,7 +90,7 @@ async def test_answers_and_timeouts(bus: MemoryBus, keys: Keyring, dispatcher: D
 
 
 async def test_duplicate_replies_are_dropped(
-    bus: MemoryBus, keys: Keyring, dispatcher: Dispatcher
+    bus: MemoryBus, keys: Keyring, dispatcher: BusDispatcher
 ) -> None:
     echo = asyncio.create_task(_echo(bus, keys, "ees", replies=3))
     await asyncio.sleep(0.01)
@@ -97,7 +102,7 @@ async def test_duplicate_replies_are_dropped(
 
 
 async def test_late_replies_are_dropped(
-    bus: MemoryBus, keys: Keyring, dispatcher: Dispatcher
+    bus: MemoryBus, keys: Keyring, dispatcher: BusDispatcher
 ) -> None:
     echo = asyncio.create_task(_echo(bus, keys, "etias", delay=0.2))
     await asyncio.sleep(0.01)
@@ -109,7 +114,7 @@ async def test_late_replies_are_dropped(
 
 
 async def test_a_bus_that_refuses_the_query_makes_the_system_unavailable(
-    dispatcher: Dispatcher, bus: MemoryBus
+    dispatcher: BusDispatcher, bus: MemoryBus
 ) -> None:
     await bus.stop()  # publishing now fails
     answers = await _ask(dispatcher, "c4", [s.SYSTEM_SIS], 0.2)
@@ -119,7 +124,7 @@ async def test_a_bus_that_refuses_the_query_makes_the_system_unavailable(
 
 
 async def test_a_forged_reply_is_not_taken(
-    bus: MemoryBus, keys: Keyring, dispatcher: Dispatcher
+    bus: MemoryBus, keys: Keyring, dispatcher: BusDispatcher
 ) -> None:
     """A reply that is not sealed by a trusted service is dropped, and the system times out."""
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from broker.envelope import (
+from broker.transport.envelope import (
     KEY_ID,
     SIGNATURE,
     SIGNER,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from broker.links import link_hits
+from broker.domain.links import link_hits
 from interop.v1 import border_check_pb2 as pb
 from interop.v1 import systems_pb2 as s
 

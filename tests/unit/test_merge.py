@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from broker.dispatch import Answer
-from broker.links import link_hits
-from broker.merge import build_report, verdict
+from broker.domain.answers import Answer
+from broker.domain.links import link_hits
+from broker.domain.merge import build_report, verdict
 from interop.v1 import border_check_pb2 as pb
 from interop.v1 import systems_pb2 as s
+from systems import REGISTRY
 
 ANSWERED = pb.OUTCOME_STATUS_ANSWERED
 
@@ -16,7 +17,9 @@ def _hit(category: str, action: int, score: float = 0.9) -> pb.Hit:
 
 
 def _report(*answers: Answer) -> pb.HitReport:
-    return build_report("r", "c", pb.Traveller(), answers, "2026-01-01T00:00:00Z", link_hits)
+    return build_report(
+        "r", "c", pb.Traveller(), answers, "2026-01-01T00:00:00Z", link_hits, REGISTRY.catalog
+    )
 
 
 def test_hits_are_ordered_by_what_the_guard_must_do_first() -> None:

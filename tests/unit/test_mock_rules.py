@@ -8,10 +8,10 @@ from interop.mock.v1 import mock_pb2
 from interop.v1 import border_check_pb2 as pb
 from interop.v1 import bus_pb2
 from interop.v1 import systems_pb2 as s
-from mocks.engine import Context, Probe, search
+from mocks.engine import Probe, SearchContext, search
 from mocks.seeded import SeededSource
 from mocks.session import Session
-from mocks.systems import RULES
+from systems import REGISTRY
 
 TODAY = dt.date(2026, 11, 28)
 HOLDER = pb.Traveller(
@@ -32,7 +32,11 @@ def _find(
 ) -> list[mock_pb2.RecordMatch]:
     session = session or Session()
     session.seed(records)
-    return search(RULES[system], [SeededSource(session)], Context(Probe.of(query), TODAY, session))
+    return search(
+        REGISTRY[system].mock.rules,
+        [SeededSource(session)],
+        SearchContext(Probe.of(query), TODAY, session),
+    )
 
 
 STOLEN = mock_pb2.MockRecord(

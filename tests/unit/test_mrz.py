@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from broker.countries import MRZ_COUNTRY_CODES
-from broker.mrz import (
+from broker.domain.countries import MRZ_COUNTRY_CODES
+from broker.domain.mrz import (
     Mrz,
     MrzError,
     MrzFields,

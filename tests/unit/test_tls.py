@@ -12,7 +12,12 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from cryptography.x509.verification import PolicyBuilder, Store
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
-from broker.tls import channel_credentials, generate_dev_pki, peer_identity, server_credentials
+from broker.transport.tls import (
+    channel_credentials,
+    generate_dev_pki,
+    peer_identity,
+    server_credentials,
+)
 
 TERMINAL = "terminal-fra-1"
 CLIENTS = [(TERMINAL, "Bundespolizei"), ("terminal-mad-2", "Policia Nacional")]

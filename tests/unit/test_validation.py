@@ -6,9 +6,10 @@ import datetime as dt
 
 import pytest
 
-from broker.errors import InvalidRequest
-from broker.validation import validate_check
+from broker.domain.errors import InvalidRequest
+from broker.domain.validation import Limits, validate_check
 from interop.v1 import border_check_pb2 as pb
+from systems import REGISTRY
 
 TODAY = dt.date(2026, 11, 28)
 MRZ = "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<\nL898902C36UTO7408122F1204159ZE184226B<<<<<10"
@@ -16,7 +17,7 @@ MRZ = "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<\nL898902C36UTO7408122F120415
 
 def _validate(traveller: pb.Traveller, **kwargs: object) -> pb.Traveller:
     request = pb.CheckRequest(purpose=pb.PURPOSE_BORDER_ENTRY, traveller=traveller, **kwargs)  # type: ignore[arg-type]
-    return validate_check(request, 256 * 1024, 30_000, TODAY).traveller
+    return validate_check(request, Limits(), REGISTRY.catalog, TODAY).traveller
 
 
 def _fields(traveller: pb.Traveller, **kwargs: object) -> list[str]:

@@ -7,15 +7,15 @@ import datetime as dt
 import numpy as np
 import pytest
 
-from broker.identities import identity_of
+from broker.domain.traveller import identity_of
 from interop.v1 import border_check_pb2 as pb
 from interop.v1 import systems_pb2 as s
-from mocks.engine import Context, Probe, search
+from mocks.engine import Probe, SearchContext, search
 from mocks.population import FINGERPRINT
 from mocks.population_source import FINGERPRINT_POSITION, PopulationSource
 from mocks.session import Session
-from mocks.systems import RULES
-from mocks.world import World, visa_sticker
+from mocks.world import EES_OVERSTAY, World
+from systems import REGISTRY, ees, sis, vis
 
 TODAY = dt.date(2026, 11, 28)
 
@@ -25,27 +25,42 @@ def world() -> World:
     return World.build(4000, seed=11)
 
 
+def _source(world: World, system: str) -> PopulationSource:
+    mock = REGISTRY[system].mock
+    assert mock.world is not None
+    return PopulationSource(world, mock.world, mock.rules)
+
+
+def _members(world: World, system: str) -> np.ndarray:
+    share = REGISTRY[system].mock.world
+    assert share is not None
+    return share.members(world)
+
+
 def _search(world: World, system: str, traveller: pb.Traveller) -> list[str]:
-    source = PopulationSource(world, system, RULES[system])
-    found = search(RULES[system], [source], Context(Probe.of(traveller), TODAY, Session()))
+    source = _source(world, system)
+    found = search(
+        REGISTRY[system].mock.rules, [source], SearchContext(Probe.of(traveller), TODAY, Session())
+    )
     return [m.record_id for m in found]
 
 
 def test_the_same_seed_builds_the_same_world(world: World) -> None:
     again = World.build(4000, seed=11)
-    for system in ("sis", "vis", "ees", "etias", "eurodac"):
-        assert np.array_equal(world.members(system), again.members(system))
-    position = int(world.members("vis")[0])
-    assert world.record("vis", position, TODAY) == again.record("vis", position, TODAY)
+    for system in REGISTRY.names:
+        assert np.array_equal(_members(world, system), _members(again, system))
+    position = int(_members(world, "vis")[0])
+    assert vis.application(world, position, TODAY) == vis.application(again, position, TODAY)
 
 
 def test_one_person_is_consistent_across_systems(world: World) -> None:
-    both = np.intersect1d(world.members("vis"), world.members("ees"))
+    both = np.intersect1d(_members(world, "vis"), _members(world, "ees"))
     position = int(both[0])
-    vis, ees = world.record("vis", position, TODAY), world.record("ees", position, TODAY)
+    visa = vis.application(world, position, TODAY)
+    file = ees.individual_file(world, position, TODAY)
     for field in ("surname", "given_names", "date_of_birth", "nationality"):
-        assert getattr(vis.identity, field) == getattr(ees.identity, field)
-    assert vis.identity.document.number == ees.identity.document.number
+        assert getattr(visa.identity, field) == getattr(file.identity, field)
+    assert visa.identity.document.number == file.identity.document.number
     # Refused or revoked visa holders are among those refused entry in SIS.
     revoked = np.isin(world.vis, (s.VIS_STATUS_REVOKED, s.VIS_STATUS_REFUSED))
     refused = world.sis == s.SIS_ALERT_CATEGORY_REFUSAL_OF_ENTRY
@@ -53,8 +68,8 @@ def test_one_person_is_consistent_across_systems(world: World) -> None:
 
 
 def test_a_member_is_found_by_identity_document_and_sticker(world: World) -> None:
-    position = int(world.members("vis")[3])
-    record = world.record("vis", position, TODAY)
+    position = int(_members(world, "vis")[3])
+    record = vis.application(world, position, TODAY)
     person = record.identity
     by_names = pb.Traveller(
         surname=person.surname,
@@ -64,7 +79,7 @@ def test_a_member_is_found_by_identity_document_and_sticker(world: World) -> Non
     )
     assert record.record_id in _search(world, "vis", by_names)
     assert record.record_id in _search(world, "vis", pb.Traveller(document=person.document))
-    sticker = pb.Traveller(visa_sticker_number=visa_sticker(position)[1])
+    sticker = pb.Traveller(visa_sticker_number=vis.visa_sticker(position)[1])
     assert _search(world, "vis", sticker) == [record.record_id]
 
 
@@ -81,7 +96,7 @@ def test_a_non_member_is_not_found(world: World) -> None:
 
 
 def test_a_second_capture_of_face_or_fingerprint_finds_the_person(world: World) -> None:
-    position = int(world.members("eurodac")[0])
+    position = int(_members(world, "eurodac")[0])
     rng = np.random.default_rng(5)
     face = world.population.second_capture(position, rng)
     found = _search(
@@ -98,17 +113,19 @@ def test_a_second_capture_of_face_or_fingerprint_finds_the_person(world: World) 
 
 
 def test_sis_document_alerts_hit_on_the_number(world: World) -> None:
-    position = int(world.document_alerts()[0])
+    position = int(sis.WORLD.object_owners(world)[0])
     number = world.population.document_number[position].decode()
     found = _search(world, "sis", pb.Traveller(document=pb.Document(number=number)))
     assert f"SIS-D-11-{position:07d}" in found
 
 
 def test_ees_files_of_overstayers_show_the_overstay(world: World) -> None:
-    position = int(np.flatnonzero(world.ees == 2)[0])
+    position = int(np.flatnonzero(world.ees == EES_OVERSTAY)[0])
     person = world.population.identity(position)
     query = pb.Traveller(document=pb.Document(number=person.document_number))
-    source = PopulationSource(world, "ees", RULES["ees"])
-    [found] = search(RULES["ees"], [source], Context(Probe.of(query), TODAY, Session()))
+    rules = REGISTRY["ees"].mock.rules
+    [found] = search(
+        rules, [_source(world, "ees")], SearchContext(Probe.of(query), TODAY, Session())
+    )
     assert found.ees.overstay_days > 0
     assert identity_of(found.identity).surname == person.surname

@@ -1,0 +1,116 @@
+"""Who is asking, and what their profile lets them ask (ESP Arts. 8 and 9).
+
+A profile lists the purposes it may check for; each system's spec lists the profiles
+that may read it (and write to it). Systems a caller requests but may not ask are
+reported as NOT_PERMITTED for that system; data the profile may not see never leaves
+the broker.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import TypeAlias
+
+from broker.domain.errors import PermissionDenied, Unauthenticated
+from broker.domain.labels import short_name
+from broker.domain.systems import System, SystemCatalog
+from interop.v1 import border_check_pb2 as pb
+
+Purpose: TypeAlias = pb.Purpose.ValueType
+
+BORDER_GUARD = "border-guard"
+VISA_AUTHORITY = "visa-authority"
+ASYLUM_AUTHORITY = "asylum-authority"
+POLICE = "police"
+
+BORDER_PURPOSES = frozenset(
+    {pb.PURPOSE_BORDER_ENTRY, pb.PURPOSE_BORDER_EXIT, pb.PURPOSE_IN_TERRITORY_CHECK}
+)
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    purposes: frozenset[Purpose]
+
+
+PROFILES: dict[str, Profile] = {
+    p.name: p
+    for p in (
+        Profile(BORDER_GUARD, BORDER_PURPOSES | {pb.PURPOSE_ASYLUM}),
+        Profile(VISA_AUTHORITY, frozenset({pb.PURPOSE_VISA_APPLICATION})),
+        Profile(ASYLUM_AUTHORITY, frozenset({pb.PURPOSE_ASYLUM})),
+        Profile(POLICE, frozenset({pb.PURPOSE_IN_TERRITORY_CHECK, pb.PURPOSE_LAW_ENFORCEMENT})),
+    )
+}
+
+
+@dataclass(frozen=True)
+class Caller:
+    """An authenticated caller: the authority (certificate common name) and its profile."""
+
+    authority: str
+    profile: Profile
+
+
+def parse_profile_map(entries: Iterable[str]) -> dict[str, str]:
+    """`["gw-terminal-1=border-guard", ...]` -> {common name: profile name}, checked."""
+    mapping: dict[str, str] = {}
+    for entry in entries:
+        name, sep, profile = entry.partition("=")
+        if not sep or profile.strip() not in PROFILES:
+            raise ValueError(
+                f"{entry!r}: expected COMMON_NAME=PROFILE with PROFILE in {', '.join(PROFILES)}"
+            )
+        mapping[name.strip()] = profile.strip()
+    return mapping
+
+
+@dataclass(frozen=True)
+class AccessPolicy:
+    """Maps a peer's certificate common name to a profile.
+
+    Without TLS there is no identity to check, so every caller gets `insecure_profile`;
+    that mode is for one laptop only and the gateway logs a warning when it starts in it.
+    """
+
+    by_common_name: dict[str, str]
+    insecure_profile: str = BORDER_GUARD
+
+    def authenticate(self, common_name: str | None, tls: bool) -> Caller:
+        if not tls:
+            return Caller("local-insecure", PROFILES[self.insecure_profile])
+        if common_name is None or common_name not in self.by_common_name:
+            raise Unauthenticated(f"client certificate {common_name!r} is not registered")
+        return Caller(common_name, PROFILES[self.by_common_name[common_name]])
+
+
+@dataclass(frozen=True)
+class Route:
+    """Which systems are asked, and which requested ones the profile forbids."""
+
+    asked: tuple[System, ...]
+    not_permitted: tuple[System, ...]
+
+
+def readable(caller: Caller, catalog: SystemCatalog) -> tuple[System, ...]:
+    """The systems the caller's profile may ask."""
+    return tuple(s.value for s in catalog if caller.profile.name in s.readers)
+
+
+def route(
+    caller: Caller, purpose: Purpose, requested: Sequence[System], catalog: SystemCatalog
+) -> Route:
+    if purpose not in caller.profile.purposes:
+        raise PermissionDenied(
+            f"profile {caller.profile.name} may not check for {short_name(pb.Purpose, purpose)}"
+        )
+    allowed = readable(caller, catalog)
+    wanted = requested or allowed
+    asked = tuple(s for s in wanted if s in allowed)
+    return Route(asked, tuple(s for s in wanted if s not in allowed))
+
+
+def may_write(caller: Caller, system: System, catalog: SystemCatalog) -> bool:
+    return caller.profile.name in catalog.spec(system).writers

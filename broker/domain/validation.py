@@ -1,0 +1,393 @@
+"""Check a CheckRequest field by field and produce the traveller the broker will search for.
+
+Every problem is collected (not only the first) so a terminal can show them all at
+once; each names the field by its path in the request, as google.rpc.BadRequest wants.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from broker.domain.countries import is_valid_country, normalise_country
+from broker.domain.errors import FieldViolation, InvalidRequest
+from broker.domain.mrz import Mrz, MrzError, parse_mrz
+from broker.domain.names import canonical_name
+from broker.domain.systems import System, SystemCatalog
+from interop.v1 import border_check_pb2 as pb
+from interop.v1 import bus_pb2
+
+FACE_DIMENSIONS = 512
+MAX_FINGERPRINTS = 10
+MAX_TEMPLATE_FLOATS = 2048
+MAX_NAME_CHARS = 120
+MAX_GIVEN_NAMES = 10
+MAX_MRZ_CHARS = 200
+
+_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+_ALNUM = re.compile(r"^[A-Z0-9]{1,20}$")
+_NAME_FORBIDDEN = re.compile(r"[\d\x00-\x1f\x7f<>{}\[\]|\\/@#$%^&*=+_~`\";:!?]")
+_MRZ_SEX = {"M": pb.SEX_MALE, "F": pb.SEX_FEMALE, "X": pb.SEX_OTHER}
+_MRZ_DOCUMENT = {
+    "P": pb.DOCUMENT_TYPE_PASSPORT,
+    "I": pb.DOCUMENT_TYPE_ID_CARD,
+    "A": pb.DOCUMENT_TYPE_ID_CARD,
+    "C": pb.DOCUMENT_TYPE_ID_CARD,
+    "V": pb.DOCUMENT_TYPE_VISA,
+}
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What the broker accepts: request size and how long a caller may make it wait."""
+
+    # Whole-request limit (gRPC's own hard cap is set above it).
+    max_request_bytes: int = 256 * 1024
+    default_deadline_ms: int = 2000
+    max_deadline_ms: int = 30000
+
+
+@dataclass(frozen=True)
+class ValidCheck:
+    """A request that passed validation, with the traveller normalised."""
+
+    request_id: str
+    purpose: pb.Purpose.ValueType
+    traveller: pb.Traveller
+    systems: tuple[System, ...]
+    deadline_ms: int | None
+
+
+def validate_check(
+    request: pb.CheckRequest,
+    limits: Limits,
+    catalog: SystemCatalog,
+    today: dt.date | None = None,
+) -> ValidCheck:
+    """Return the normalised check or raise InvalidRequest listing every wrong field."""
+    problems: list[FieldViolation] = []
+    size = request.ByteSize()
+    if size > limits.max_request_bytes:
+        problems.append(
+            FieldViolation(
+                _largest_field(request),
+                f"request is {size} bytes; the limit is {limits.max_request_bytes}",
+            )
+        )
+        raise InvalidRequest(problems)
+    if len(request.request_id) > 128:
+        problems.append(FieldViolation("request_id", "at most 128 characters"))
+    if request.purpose == pb.PURPOSE_UNSPECIFIED or request.purpose not in pb.Purpose.values():
+        problems.append(
+            FieldViolation(
+                "purpose",
+                "required: one of "
+                + ", ".join(n for n in pb.Purpose.keys() if n != "PURPOSE_UNSPECIFIED"),
+            )
+        )
+    systems = _systems(request.systems, catalog, problems)
+    deadline = _deadline(request, limits.max_deadline_ms, problems)
+    traveller = normalise_traveller(
+        request.traveller, problems, today or dt.date.today(), present=request.HasField("traveller")
+    )
+    if problems:
+        raise InvalidRequest(problems)
+    return ValidCheck(request.request_id, request.purpose, traveller, systems, deadline)
+
+
+def _deadline(
+    request: pb.CheckRequest | pb.RecordCrossingRequest,
+    max_deadline_ms: int,
+    problems: list[FieldViolation],
+) -> int | None:
+    if not request.HasField("deadline_ms"):
+        return None
+    deadline = request.deadline_ms
+    if not 0 < deadline <= max_deadline_ms:
+        problems.append(
+            FieldViolation(
+                "deadline_ms", f"must be between 1 and {max_deadline_ms} ms, got {deadline}"
+            )
+        )
+    return deadline
+
+
+def _largest_field(request: pb.CheckRequest) -> str:
+    sizes = {
+        f"traveller.{d.name}": v.ByteSize() if hasattr(v, "ByteSize") else len(str(v))
+        for d, v in request.traveller.ListFields()
+    }
+    biometrics = request.traveller.biometrics
+    sizes["traveller.biometrics.face_embedding"] = 4 * len(biometrics.face_embedding)
+    sizes["traveller.biometrics.fingerprints"] = sum(f.ByteSize() for f in biometrics.fingerprints)
+    return max(sizes, key=lambda k: sizes[k]) if sizes else "request"
+
+
+def _systems(
+    requested: Sequence[System], catalog: SystemCatalog, problems: list[FieldViolation]
+) -> tuple[System, ...]:
+    chosen: list[System] = []
+    for i, value in enumerate(requested):
+        if value not in catalog:
+            problems.append(FieldViolation(f"systems[{i}]", f"unknown system {value}"))
+        elif value not in chosen:
+            chosen.append(value)
+    return tuple(sorted(chosen))
+
+
+def normalise_traveller(
+    raw: pb.Traveller, problems: list[FieldViolation], today: dt.date, present: bool = True
+) -> pb.Traveller:
+    """Validate `raw`, fill it from its MRZ, and return it with canonical names and codes."""
+    out = pb.Traveller()
+    out.CopyFrom(raw)
+    before = len(problems)
+    mrz = _mrz(raw.mrz, problems)
+    if mrz is not None:
+        _merge_mrz(out, mrz, problems)
+    _names(out, problems)
+    _date(
+        "traveller.date_of_birth",
+        out.date_of_birth,
+        problems,
+        today,
+        allow_unknown=True,
+        not_after=today,
+    )
+    if out.sex not in pb.Sex.values():
+        problems.append(FieldViolation("traveller.sex", f"unknown value {out.sex}"))
+    out.nationality = _country("traveller.nationality", out.nationality, problems)
+    _document(out, problems, today)
+    sticker = out.visa_sticker_number.strip().upper()
+    if sticker and not _ALNUM.match(sticker):
+        problems.append(
+            FieldViolation("traveller.visa_sticker_number", "1 to 20 letters A-Z or digits")
+        )
+    out.visa_sticker_number = sticker
+    _biometrics(out.biometrics, problems)
+    if len(problems) == before and not _searchable(out):
+        problems.append(
+            FieldViolation(
+                "traveller",
+                ("required: " if not present else "")
+                + "give at least a surname, a document number, a visa sticker number, an MRZ "
+                "or biometrics",
+            )
+        )
+    return out
+
+
+def _searchable(t: pb.Traveller) -> bool:
+    return bool(
+        t.surname
+        or t.document.number
+        or t.visa_sticker_number
+        or t.biometrics.face_embedding
+        or t.biometrics.fingerprints
+    )
+
+
+def _mrz(text: str, problems: list[FieldViolation]) -> Mrz | None:
+    if not text.strip():
+        return None
+    if len(text) > MAX_MRZ_CHARS:
+        problems.append(FieldViolation("traveller.mrz", f"at most {MAX_MRZ_CHARS} characters"))
+        return None
+    try:
+        return parse_mrz(text)
+    except MrzError as error:
+        problems.append(FieldViolation("traveller.mrz", f"{error.field}: {error.message}"))
+        return None
+
+
+def _merge_mrz(out: pb.Traveller, mrz: Mrz, problems: list[FieldViolation]) -> None:
+    """Fill empty fields from the MRZ; a given field that contradicts the MRZ is an error."""
+    pairs: list[tuple[str, str, str]] = [
+        ("traveller.surname", out.surname, mrz.surname),
+        ("traveller.date_of_birth", out.date_of_birth, mrz.date_of_birth),
+        ("traveller.nationality", out.nationality, mrz.nationality),
+        ("traveller.document.number", out.document.number, mrz.document_number),
+        ("traveller.document.issuing_state", out.document.issuing_state, mrz.issuing_state),
+    ]
+    for field, given, read in pairs:
+        if (
+            given
+            and read
+            and canonical_name(given) != canonical_name(read)
+            and given.strip().upper() != read
+        ):
+            problems.append(FieldViolation(field, f"{given!r} does not match the MRZ ({read!r})"))
+    out.surname = out.surname or mrz.surname
+    if not out.given_names:
+        out.given_names.extend(mrz.given_names)
+    out.date_of_birth = out.date_of_birth or mrz.date_of_birth
+    out.nationality = out.nationality or mrz.nationality
+    if out.sex == pb.SEX_UNSPECIFIED:
+        out.sex = _MRZ_SEX.get(mrz.sex, pb.SEX_UNSPECIFIED)
+    document = out.document
+    document.number = document.number or mrz.document_number
+    document.issuing_state = document.issuing_state or mrz.issuing_state
+    document.expiry_date = document.expiry_date or mrz.expiry_date
+    if document.type == pb.DOCUMENT_TYPE_UNSPECIFIED:
+        document.type = _MRZ_DOCUMENT.get(mrz.document_code[:1], pb.DOCUMENT_TYPE_OTHER)
+
+
+def _names(out: pb.Traveller, problems: list[FieldViolation]) -> None:
+    if len(out.surname) > MAX_NAME_CHARS or _NAME_FORBIDDEN.search(out.surname):
+        problems.append(
+            FieldViolation(
+                "traveller.surname",
+                f"letters, spaces, hyphens and apostrophes only, "
+                f"at most {MAX_NAME_CHARS} characters",
+            )
+        )
+    if len(out.given_names) > MAX_GIVEN_NAMES:
+        problems.append(FieldViolation("traveller.given_names", f"at most {MAX_GIVEN_NAMES} names"))
+    for i, name in enumerate(out.given_names):
+        if len(name) > MAX_NAME_CHARS or _NAME_FORBIDDEN.search(name):
+            problems.append(
+                FieldViolation(
+                    f"traveller.given_names[{i}]", "letters, spaces, hyphens and apostrophes only"
+                )
+            )
+    out.surname = canonical_name(out.surname)
+    given = [canonical_name(part) for name in out.given_names for part in name.split()]
+    del out.given_names[:]
+    out.given_names.extend(g for g in given if g)
+
+
+def _date(
+    field: str,
+    value: str,
+    problems: list[FieldViolation],
+    today: dt.date,
+    allow_unknown: bool,
+    not_after: dt.date | None = None,
+) -> None:
+    if not value:
+        return
+    match = _DATE.match(value)
+    if not match:
+        problems.append(FieldViolation(field, f"{value!r} is not YYYY-MM-DD"))
+        return
+    year, month, day = (int(g) for g in match.groups())
+    if allow_unknown and (month == 0 or day == 0):
+        if day and not month:
+            problems.append(FieldViolation(field, "a day without a month is not a date"))
+        elif not 1 <= month <= 12 and month:
+            problems.append(FieldViolation(field, f"month {month:02d} does not exist"))
+        elif year < 1900 or year > today.year:
+            problems.append(FieldViolation(field, f"year {year} is out of range"))
+        return
+    try:
+        date = dt.date(year, month, day)
+    except ValueError as error:
+        problems.append(FieldViolation(field, f"{value!r}: {error}"))
+        return
+    if year < 1900 or (not_after is not None and date > not_after):
+        problems.append(FieldViolation(field, f"{value} is out of range"))
+
+
+def _country(field: str, code: str, problems: list[FieldViolation]) -> str:
+    if not code:
+        return ""
+    if not is_valid_country(code.strip().upper()):
+        problems.append(FieldViolation(field, f"{code!r} is not an ISO 3166-1 alpha-3 code"))
+        return code
+    return normalise_country(code.strip().upper())
+
+
+def _document(out: pb.Traveller, problems: list[FieldViolation], today: dt.date) -> None:
+    document = out.document
+    number = document.number.replace(" ", "").replace("<", "").upper()
+    if number and not _ALNUM.match(number):
+        problems.append(
+            FieldViolation("traveller.document.number", "1 to 20 letters A-Z or digits")
+        )
+    document.number = number
+    if document.type not in pb.DocumentType.values():
+        problems.append(FieldViolation("traveller.document.type", f"unknown value {document.type}"))
+    document.issuing_state = _country(
+        "traveller.document.issuing_state", document.issuing_state, problems
+    )
+    _date(
+        "traveller.document.expiry_date", document.expiry_date, problems, today, allow_unknown=False
+    )
+
+
+def _biometrics(biometrics: pb.Biometrics, problems: list[FieldViolation]) -> None:
+    face = biometrics.face_embedding
+    if face and len(face) != FACE_DIMENSIONS:
+        problems.append(
+            FieldViolation(
+                "traveller.biometrics.face_embedding", f"{FACE_DIMENSIONS} floats, got {len(face)}"
+            )
+        )
+    elif face and not all(math.isfinite(x) for x in face):
+        problems.append(
+            FieldViolation("traveller.biometrics.face_embedding", "contains NaN or infinity")
+        )
+    prints = biometrics.fingerprints
+    if len(prints) > MAX_FINGERPRINTS:
+        problems.append(
+            FieldViolation("traveller.biometrics.fingerprints", f"at most {MAX_FINGERPRINTS}")
+        )
+    seen: set[int] = set()
+    for i, finger in enumerate(prints):
+        field = f"traveller.biometrics.fingerprints[{i}]"
+        if not 1 <= finger.position <= 10 or finger.position in seen:
+            problems.append(FieldViolation(f"{field}.position", "1 to 10, each finger once"))
+        seen.add(finger.position)
+        if not 0 < len(finger.template) <= MAX_TEMPLATE_FLOATS:
+            problems.append(
+                FieldViolation(f"{field}.template", f"1 to {MAX_TEMPLATE_FLOATS} floats")
+            )
+        elif not all(math.isfinite(x) for x in finger.template):
+            problems.append(FieldViolation(f"{field}.template", "contains NaN or infinity"))
+
+
+@dataclass(frozen=True)
+class ValidCrossing:
+    traveller: pb.Traveller
+    direction: pb.CrossingDirection.ValueType
+    crossing: bus_pb2.Crossing
+    deadline_ms: int | None
+
+
+def validate_crossing(
+    request: pb.RecordCrossingRequest, limits: Limits, today: dt.date | None = None
+) -> ValidCrossing:
+    """Like validate_check, for a crossing to record in EES."""
+    today = today or dt.date.today()
+    problems: list[FieldViolation] = []
+    if request.ByteSize() > limits.max_request_bytes:
+        raise InvalidRequest(
+            [FieldViolation("traveller", f"request over {limits.max_request_bytes} bytes")]
+        )
+    if request.direction not in (pb.CROSSING_DIRECTION_ENTRY, pb.CROSSING_DIRECTION_EXIT):
+        problems.append(FieldViolation("direction", "CROSSING_DIRECTION_ENTRY or _EXIT"))
+    date = request.date or today.isoformat()
+    _date("date", date, problems, today, allow_unknown=False)
+    deadline = _deadline(request, limits.max_deadline_ms, problems)
+    traveller = normalise_traveller(
+        request.traveller, problems, today, present=request.HasField("traveller")
+    )
+    if (
+        not problems
+        and not (traveller.surname and traveller.date_of_birth)
+        and not traveller.document.number
+    ):
+        problems.append(
+            FieldViolation(
+                "traveller", "EES needs a document number, or a surname with a date of birth"
+            )
+        )
+    if problems:
+        raise InvalidRequest(problems)
+    crossing = bus_pb2.Crossing(
+        direction=request.direction, date=date, border_crossing_point=request.border_crossing_point
+    )
+    return ValidCrossing(traveller, request.direction, crossing, deadline)

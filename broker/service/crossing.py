@@ -1,0 +1,66 @@
+"""Recording an entry or exit in EES: a write to one system, through its adapter."""
+
+from __future__ import annotations
+
+import logging
+
+from broker.domain.errors import PermissionDenied
+from broker.domain.labels import short_name
+from broker.domain.profiles import may_write
+from broker.domain.systems import SystemSpec
+from broker.domain.validation import validate_crossing
+from broker.service.fanout import deadline, new_correlation_id, system_query
+from broker.service.ports import Peer, Ports
+from interop.v1 import border_check_pb2 as pb
+
+log = logging.getLogger(__name__)
+
+_PURPOSE = {
+    pb.CROSSING_DIRECTION_ENTRY: pb.PURPOSE_BORDER_ENTRY,
+    pb.CROSSING_DIRECTION_EXIT: pb.PURPOSE_BORDER_EXIT,
+}
+
+
+def crossing_system(ports: Ports) -> SystemSpec:
+    """The system that records crossings (EES)."""
+    return next(s for s in ports.catalog if s.records_crossings)
+
+
+async def record_crossing(
+    request: pb.RecordCrossingRequest, peer: Peer, ports: Ports
+) -> pb.RecordCrossingResponse:
+    """Raises Unauthenticated, InvalidRequest or PermissionDenied before anything is sent."""
+    caller = ports.policy.authenticate(peer.common_name, peer.secure)
+    valid = validate_crossing(request, ports.limits)
+    system = crossing_system(ports)
+    if not may_write(caller, system.value, ports.catalog):
+        raise PermissionDenied(f"profile {caller.profile.name} may not write to {system.label}")
+    correlation_id = new_correlation_id()
+    until = deadline(valid.deadline_ms, peer.time_remaining_s, ports)
+    query = system_query(
+        correlation_id,
+        system.value,
+        _PURPOSE[valid.direction],
+        valid.traveller,
+        caller,
+        until,
+        peer.test_session,
+        ports.clock,
+    )
+    query.crossing.CopyFrom(valid.crossing)
+    answers = [a async for a in ports.dispatcher.ask(correlation_id, [query], until)]
+    answer = answers[0]
+    log.info(
+        "crossing %s by %s: %s",
+        correlation_id,
+        caller.authority,
+        short_name(pb.OutcomeStatus, answer.status),
+    )
+    response = pb.RecordCrossingResponse(
+        request_id=request.request_id, correlation_id=correlation_id, outcome=answer.outcome()
+    )
+    if answer.hits:
+        response.file.CopyFrom(answer.hits[0])
+        response.file.system = system.value
+        response.file.hit_id = f"{system.name}-1"
+    return response

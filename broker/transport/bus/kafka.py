@@ -1,0 +1,359 @@
+"""The Kafka bus: aiokafka against an Apache Kafka broker (KRaft), tuned for latency.
+
+- `start()` connects a producer and an admin client; when no broker answers within
+  `connect_timeout_s` it raises `BusUnavailable` with one line saying where it looked and
+  what to do, instead of retrying for ever.
+- `ensure_topics()` creates the missing topics (partitions, replication, `retention.ms`) and
+  waits until every partition has a leader, so a publish or subscribe right after works.
+- Topics are not auto-created: the broker started by deploy/kafka/kafka.sh has
+  `auto.create.topics.enable=false`, and `publish`/`subscribe` on a topic the cluster does
+  not know raise `BusError` at once (the in-memory bus does the same).
+- A group subscription is an `AIOKafkaConsumer` in that group (earliest offset for a new
+  group, auto-commit); `ready()` waits for the group join to complete.
+- A group-less subscription assigns itself every partition, seeks to the end and resolves
+  the positions before `ready()` returns, so it sees exactly what is published after.
+
+Latency: the producer sends at once (`linger_ms=0`, `acks=1`: on one node "all" is the same
+round trip) and consumers ask the broker to answer fetches as soon as one byte is there
+(`fetch_min_bytes=1`) and to hold an empty fetch at most `fetch_max_wait_ms`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import ConsumerStoppedError, KafkaConnectionError, KafkaError
+
+from broker.transport.bus.base import BusError, BusUnavailable, Message, TopicSpec
+
+log = logging.getLogger(__name__)
+
+TOPIC_ALREADY_EXISTS = 36
+UNKNOWN_TOPIC_OR_PARTITION = 3
+LEADER_NOT_AVAILABLE = 5
+
+START_HINT = (
+    "start one with `deploy/kafka/kafka.sh start` (or `docker compose up -d kafka`), "
+    "or point the service at a running broker"
+)
+
+
+class _ReadyListener(ConsumerRebalanceListener):  # type: ignore[misc]
+    """Marks a group member ready once the group has given it its partitions (maybe none)."""
+
+    def __init__(self) -> None:
+        self.assigned = asyncio.Event()
+
+    async def on_partitions_revoked(self, revoked: Any) -> None:
+        return None
+
+    async def on_partitions_assigned(self, assigned: Any) -> None:
+        self.assigned.set()
+
+
+class KafkaSubscription:
+    """One aiokafka consumer; iterate to receive, `close()` to leave the group."""
+
+    def __init__(
+        self,
+        consumer: AIOKafkaConsumer,
+        group: str | None,
+        listener: _ReadyListener | None,
+        ready_timeout_s: float,
+    ) -> None:
+        self._consumer = consumer
+        self.group = group
+        self._listener = listener
+        self._ready_timeout_s = ready_timeout_s
+        self._closed = False
+
+    def __aiter__(self) -> KafkaSubscription:
+        return self
+
+    async def __anext__(self) -> Message:
+        if self._closed:
+            raise StopAsyncIteration
+        try:
+            record = await self._consumer.getone()
+        except ConsumerStoppedError:
+            raise StopAsyncIteration from None
+        except KafkaError as exc:
+            raise BusError(f"receiving failed: {exc}") from exc
+        return Message(
+            topic=record.topic,
+            key=record.key if record.key is not None else b"",
+            value=record.value if record.value is not None else b"",
+            headers={name: bytes(value) for name, value in (record.headers or ())},
+            partition=record.partition,
+            offset=record.offset,
+        )
+
+    async def ready(self) -> None:
+        if self._closed:
+            raise BusError("subscription is closed")
+        if self._listener is None:
+            return  # group-less: positioned before subscribe() returned
+        try:
+            await asyncio.wait_for(self._listener.assigned.wait(), self._ready_timeout_s)
+        except TimeoutError:
+            raise BusError(
+                f"group {self.group!r} got no partition assignment within "
+                f"{self._ready_timeout_s:g}s"
+            ) from None
+
+    def assigned_partitions(self) -> frozenset[tuple[str, int]]:
+        if self._closed:
+            return frozenset()
+        return frozenset((tp.topic, tp.partition) for tp in self._consumer.assignment())
+
+    async def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            await self._consumer.stop()
+        except KafkaError as exc:  # leaving the group is best effort
+            log.warning("closing a consumer failed: %s", exc)
+
+
+class KafkaBus:
+    """The `Bus` port on aiokafka."""
+
+    def __init__(
+        self,
+        bootstrap: str,
+        client_id: str,
+        *,
+        connect_timeout_s: float = 5.0,
+        ready_timeout_s: float = 30.0,
+        acks: int | str = 1,
+        fetch_max_wait_ms: int = 100,
+        session_timeout_ms: int = 6000,
+        heartbeat_interval_ms: int = 300,
+        auto_commit_interval_ms: int = 1000,
+        request_timeout_ms: int = 15000,
+    ) -> None:
+        self.bootstrap = bootstrap
+        self.client_id = client_id
+        self.connect_timeout_s = connect_timeout_s
+        self.ready_timeout_s = ready_timeout_s
+        self._acks = acks
+        self._fetch_max_wait_ms = fetch_max_wait_ms
+        self._session_timeout_ms = session_timeout_ms
+        self._heartbeat_interval_ms = heartbeat_interval_ms
+        self._auto_commit_interval_ms = auto_commit_interval_ms
+        self._request_timeout_ms = request_timeout_ms
+        self._producer: AIOKafkaProducer | None = None
+        self._admin: AIOKafkaAdminClient | None = None
+        self._known_topics: dict[str, int] = {}
+        self._subscriptions: list[KafkaSubscription] = []
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    def _unavailable(self, reason: str) -> BusUnavailable:
+        return BusUnavailable(
+            f"no Kafka broker answered at {self.bootstrap} ({reason}); {START_HINT}"
+        )
+
+    async def _connect(self, what: str, start: Any) -> None:
+        try:
+            await asyncio.wait_for(start(), self.connect_timeout_s)
+        except TimeoutError:
+            raise self._unavailable(
+                f"{what}: no answer within {self.connect_timeout_s:g}s"
+            ) from None
+        except (KafkaConnectionError, OSError):
+            raise self._unavailable(f"{what}: connection refused or unreachable") from None
+        except KafkaError as exc:
+            raise BusError(f"connecting the {what} to {self.bootstrap} failed: {exc}") from None
+
+    async def start(self) -> None:
+        if self._producer is not None:
+            return
+        producer = AIOKafkaProducer(
+            bootstrap_servers=self.bootstrap,
+            client_id=self.client_id,
+            acks=self._acks,
+            linger_ms=0,
+            request_timeout_ms=self._request_timeout_ms,
+            retry_backoff_ms=20,
+        )
+        admin = AIOKafkaAdminClient(
+            bootstrap_servers=self.bootstrap,
+            client_id=f"{self.client_id}-admin",
+            request_timeout_ms=self._request_timeout_ms,
+            retry_backoff_ms=20,
+        )
+        try:
+            await self._connect("producer", producer.start)
+            await self._connect("admin client", admin.start)
+        except BaseException:
+            await _quietly(producer.stop())
+            await _quietly(admin.close())
+            raise
+        self._producer = producer
+        self._admin = admin
+
+    async def stop(self) -> None:
+        subs, self._subscriptions = self._subscriptions, []
+        for sub in subs:
+            await sub.close()
+        producer, self._producer = self._producer, None
+        admin, self._admin = self._admin, None
+        if producer is not None:
+            await _quietly(producer.stop())
+        if admin is not None:
+            await _quietly(admin.close())
+
+    def _started(self) -> tuple[AIOKafkaProducer, AIOKafkaAdminClient]:
+        if self._producer is None or self._admin is None:
+            raise BusError(f"bus {self.client_id!r} is not started")
+        return self._producer, self._admin
+
+    # -- topics ---------------------------------------------------------------------------
+
+    async def _describe(self, names: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+        """Partitions per topic the cluster knows; unknown topics are left out."""
+        _, admin = self._started()
+        try:
+            described: list[dict[str, Any]] = await admin.describe_topics(list(names))
+        except KafkaError as exc:
+            raise BusError(f"describing topics {list(names)} failed: {exc}") from exc
+        found: dict[str, list[dict[str, Any]]] = {}
+        for topic in described:
+            if topic["error_code"] == 0:
+                found[topic["topic"]] = list(topic["partitions"])
+            elif topic["error_code"] not in (UNKNOWN_TOPIC_OR_PARTITION, LEADER_NOT_AVAILABLE):
+                raise BusError(f"topic {topic['topic']!r}: error code {topic['error_code']}")
+        return found
+
+    async def _partitions(self, names: Sequence[str]) -> dict[str, int]:
+        """The partition count of each topic; `BusError` when one does not exist."""
+        missing = [name for name in names if name not in self._known_topics]
+        if missing:
+            found = await self._describe(missing)
+            for name in missing:
+                if not found.get(name):
+                    raise BusError(
+                        f"unknown topic {name!r}: topics are not auto-created, "
+                        "call ensure_topics first"
+                    )
+                self._known_topics[name] = len(found[name])
+        return {name: self._known_topics[name] for name in names}
+
+    async def ensure_topics(self, topics: Sequence[TopicSpec]) -> None:
+        _, admin = self._started()
+        if not topics:
+            return
+        existing = await self._describe([spec.name for spec in topics])
+        new = [
+            NewTopic(
+                spec.name,
+                spec.partitions,
+                spec.replication,
+                topic_configs=(
+                    {"retention.ms": str(spec.retention_ms)}
+                    if spec.retention_ms is not None
+                    else {}
+                ),
+            )
+            for spec in topics
+            if spec.name not in existing
+        ]
+        if new:
+            try:
+                response = await admin.create_topics(new, timeout_ms=self._request_timeout_ms)
+            except KafkaError as exc:
+                raise BusError(f"creating topics failed: {exc}") from exc
+            for name, code, message in response.topic_errors:
+                if code not in (0, TOPIC_ALREADY_EXISTS):
+                    raise BusError(f"creating topic {name!r} failed: {message} (error {code})")
+        await self._wait_for_leaders([spec.name for spec in topics])
+
+    async def _wait_for_leaders(self, names: Sequence[str]) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._request_timeout_ms / 1000
+        while True:
+            found = await self._describe(names)
+            pending = [
+                name
+                for name in names
+                if not found.get(name) or any(p["leader"] < 0 for p in found[name])
+            ]
+            if not pending:
+                for name in names:
+                    self._known_topics[name] = len(found[name])
+                return
+            if loop.time() > deadline:
+                raise BusError(f"topics {pending} have no leader yet")
+            await asyncio.sleep(0.02)
+
+    # -- records --------------------------------------------------------------------------
+
+    async def publish(
+        self, topic: str, key: bytes, value: bytes, headers: Mapping[str, bytes] | None = None
+    ) -> None:
+        producer, _ = self._started()
+        if topic not in self._known_topics:
+            await self._partitions([topic])
+        try:
+            await producer.send_and_wait(
+                topic,
+                value=value,
+                key=key,
+                headers=[(name, bytes(v)) for name, v in (headers or {}).items()],
+            )
+        except KafkaError as exc:
+            raise BusError(f"publishing to {topic!r} failed: {exc}") from exc
+
+    async def subscribe(self, topics: Sequence[str], group: str | None) -> KafkaSubscription:
+        self._started()
+        if not topics:
+            raise BusError("subscribe needs at least one topic")
+        names = list(dict.fromkeys(topics))
+        partitions = await self._partitions(names)
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=self.bootstrap,
+            client_id=self.client_id,
+            group_id=group,
+            auto_offset_reset="earliest" if group is not None else "latest",
+            enable_auto_commit=group is not None,
+            auto_commit_interval_ms=self._auto_commit_interval_ms,
+            fetch_min_bytes=1,
+            fetch_max_wait_ms=self._fetch_max_wait_ms,
+            session_timeout_ms=self._session_timeout_ms,
+            heartbeat_interval_ms=self._heartbeat_interval_ms,
+            request_timeout_ms=self._request_timeout_ms,
+            retry_backoff_ms=20,
+        )
+        listener: _ReadyListener | None = None
+        try:
+            await self._connect("consumer", consumer.start)
+            if group is not None:
+                listener = _ReadyListener()
+                consumer.subscribe(names, listener=listener)
+            else:
+                tps = [TopicPartition(name, p) for name in names for p in range(partitions[name])]
+                consumer.assign(tps)
+                await consumer.seek_to_end(*tps)
+                for tp in tps:
+                    await consumer.position(tp)
+        except BaseException:
+            await _quietly(consumer.stop())
+            raise
+        sub = KafkaSubscription(consumer, group, listener, self.ready_timeout_s)
+        self._subscriptions = [s for s in self._subscriptions if not s._closed]
+        self._subscriptions.append(sub)
+        return sub
+
+
+async def _quietly(closing: Any) -> None:
+    try:
+        await closing
+    except Exception as exc:  # closing a half-started client must not hide the real error
+        log.debug("ignored while closing: %s", exc)

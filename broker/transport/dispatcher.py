@@ -1,0 +1,169 @@
+"""The service layer's dispatcher on the bus: fan a check out and gather the replies until
+the deadline.
+
+The gateway owns one reply topic. One reader task routes every reply to the check
+waiting for it; a reply nobody waits for any more (late) or a second reply from the
+same system (duplicate, e.g. after an adapter rebalance) is dropped and counted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+
+from broker.domain.answers import Answer
+from broker.domain.systems import System, SystemCatalog
+from broker.transport.bus import Bus, BusError, Subscription, TopicSpec
+from broker.transport.envelope import Keyring
+from broker.transport.topics import Topics
+from broker.transport.wire import UnreadableMessage, pack_query, unpack_reply
+from interop.v1 import border_check_pb2 as pb
+from interop.v1 import bus_pb2
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class _Pending:
+    expected: frozenset[System]
+    started: float
+    queue: asyncio.Queue[bus_pb2.SystemReply] = field(default_factory=asyncio.Queue)
+    seen: set[System] = field(default_factory=set)
+
+
+@dataclass
+class DispatchStats:
+    replies: int = 0
+    late: int = 0
+    duplicates: int = 0
+    unreadable: int = 0
+
+
+class BusDispatcher:
+    def __init__(
+        self,
+        bus: Bus,
+        topics: Topics,
+        gateway_id: str,
+        keyring: Keyring,
+        catalog: SystemCatalog,
+    ) -> None:
+        self._bus = bus
+        self._keyring = keyring
+        self._topics = topics
+        self._catalog = catalog
+        self.reply_topic = topics.reply(gateway_id)
+        self._pending: dict[str, _Pending] = {}
+        self._subscription: Subscription | None = None
+        self._reader: asyncio.Task[None] | None = None
+        self.stats = DispatchStats()
+
+    def topic_specs(self) -> list[TopicSpec]:
+        t = self._topics
+        names = [t.request(name) for name in self._catalog.names] + [self.reply_topic]
+        return [t.spec(n) for n in names] + [t.spec(t.audit, False), t.spec(t.dead_letter, False)]
+
+    async def start(self) -> None:
+        await self._bus.ensure_topics(self.topic_specs())
+        self._subscription = await self._bus.subscribe([self.reply_topic], group=None)
+        await self._subscription.ready()
+        self._reader = asyncio.create_task(self._read(self._subscription), name="reply-reader")
+
+    async def stop(self) -> None:
+        if self._reader is not None:
+            self._reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reader
+        if self._subscription is not None:
+            await self._subscription.close()
+
+    async def _read(self, subscription: Subscription) -> None:
+        async for message in subscription:
+            try:
+                reply = unpack_reply(self._keyring, message)
+            except UnreadableMessage as error:
+                self.stats.unreadable += 1
+                log.warning("unreadable reply on %s: %s", message.topic, error)
+                continue
+            self._route(reply)
+
+    def _route(self, reply: bus_pb2.SystemReply) -> None:
+        pending = self._pending.get(reply.correlation_id)
+        if pending is None:
+            self.stats.late += 1
+            log.info("late reply from %s for %s dropped", reply.system, reply.correlation_id)
+        elif reply.system not in pending.expected or reply.system in pending.seen:
+            self.stats.duplicates += 1
+            log.info("duplicate reply from %s for %s dropped", reply.system, reply.correlation_id)
+        else:
+            pending.seen.add(reply.system)
+            self.stats.replies += 1
+            pending.queue.put_nowait(reply)
+
+    async def ask(
+        self, correlation_id: str, queries: Sequence[bus_pb2.SystemQuery], deadline: float
+    ) -> AsyncIterator[Answer]:
+        """Publish `queries` and yield one Answer per system as it comes, none after `deadline`.
+
+        `deadline` is on the `time.monotonic()` clock; the queries carry the same instant
+        on the wall clock so that adapters can drop what is already too late.
+        """
+        pending = _Pending(frozenset(q.system for q in queries), time.monotonic())
+        self._pending[correlation_id] = pending
+        done: set[System] = set()
+        try:
+            failed = await self._publish_all(queries)
+            for system, error in failed.items():
+                pending.seen.add(system)
+                done.add(system)
+                yield Answer(system, pb.OUTCOME_STATUS_UNAVAILABLE, 0, detail=error)
+            while len(done) < len(pending.expected):
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                try:
+                    reply = await asyncio.wait_for(pending.queue.get(), remaining)
+                except TimeoutError:
+                    break
+                done.add(reply.system)
+                yield _answer(reply, pending.started)
+            # Replies routed just before the deadline are answers, not timeouts.
+            while not pending.queue.empty():
+                reply = pending.queue.get_nowait()
+                done.add(reply.system)
+                yield _answer(reply, pending.started)
+            for system in sorted(pending.expected - done):
+                yield Answer(
+                    system,
+                    pb.OUTCOME_STATUS_TIMEOUT,
+                    _elapsed_ms(pending.started),
+                    detail="no answer before the deadline",
+                )
+        finally:
+            del self._pending[correlation_id]
+
+    async def _publish_all(self, queries: Sequence[bus_pb2.SystemQuery]) -> dict[System, str]:
+        async def publish(query: bus_pb2.SystemQuery) -> str | None:
+            name = self._catalog.name(query.system)
+            out = pack_query(self._keyring, query, self.reply_topic, name)
+            try:
+                await self._bus.publish(self._topics.request(name), out.key, out.value, out.headers)
+            except BusError as error:
+                log.error("could not send query to %s: %s", name, error)
+                return f"bus: {error}"
+            return None
+
+        errors = await asyncio.gather(*(publish(q) for q in queries))
+        return {q.system: e for q, e in zip(queries, errors, strict=True) if e is not None}
+
+
+def _elapsed_ms(started: float) -> int:
+    return int((time.monotonic() - started) * 1000)
+
+
+def _answer(reply: bus_pb2.SystemReply, started: float) -> Answer:
+    return Answer(reply.system, reply.status, _elapsed_ms(started), tuple(reply.hits), reply.detail)

@@ -1,0 +1,286 @@
+"""The composition root: the one module that wires the gateway, the adapters and the mocks.
+
+`interop up` runs everything in one process on one bus; `interop serve ...` runs one part
+(or, for a small deployment, all adapters or all mocks) per process, with several
+gateways and adapter replicas where needed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import shlex
+import time
+from collections.abc import AsyncIterator, Coroutine, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from adapters.mock_client import MockSystemClient
+from adapters.runtime import Adapter
+from broker.audit.sink import AuditSink
+from broker.domain.links import link_hits
+from broker.domain.profiles import AccessPolicy, parse_profile_map
+from broker.gateway.servicer import BorderCheckServicer
+from broker.service.ports import Ports, SystemClock
+from broker.transport.bus import Bus
+from broker.transport.bus.factory import make_bus
+from broker.transport.dispatcher import BusDispatcher
+from broker.transport.envelope import Keyring
+from broker.transport.grpc_server import GrpcServer, Service
+from broker.transport.tls import server_credentials
+from interop.v1 import border_check_pb2, border_check_pb2_grpc
+from mocks import scenarios
+from mocks.engine import RecordSource
+from mocks.faults import FaultPlan
+from mocks.population_source import PopulationSource
+from mocks.service import MockControl, MockSystem
+from mocks.session import DEFAULT_SESSION
+from mocks.world import World, examples
+from stack.settings import Settings
+from systems import REGISTRY, BorderSystem, Registry
+
+log = logging.getLogger(__name__)
+
+BASE_PACK = Path(__file__).resolve().parent.parent / "mocks" / "packs" / "base.yaml"
+GATEWAY_SIGNER = "gateway"
+
+
+@dataclass
+class RunningGateway:
+    server: GrpcServer
+    dispatcher: BusDispatcher
+    bus: Bus
+
+
+def _bus(settings: Settings, client_id: str) -> Bus:
+    return make_bus(settings.bus, settings.bootstrap, client_id)
+
+
+def adapter_signer(name: str) -> str:
+    return f"adapter-{name}"
+
+
+def dev_signers(registry: Registry) -> tuple[str, ...]:
+    """Every service that seals bus messages in a stack of `registry`'s systems."""
+    return (GATEWAY_SIGNER, *(adapter_signer(name) for name in registry.names))
+
+
+def keyring(settings: Settings, signer: str, registry: Registry = REGISTRY) -> Keyring:
+    """The service's keys; development keys are created in `keys_dir` when missing."""
+    directory = Path(settings.keys_dir)
+    if not (directory / "signers" / f"{signer}.key").is_file():
+        log.warning("no keys for %s in %s: creating development keys", signer, directory)
+        Keyring.generate_dev(directory, dev_signers(registry))
+    return Keyring.load(directory, signer)
+
+
+def access_policy(settings: Settings) -> AccessPolicy:
+    return AccessPolicy(parse_profile_map(settings.clients), settings.insecure_profile)
+
+
+@contextlib.asynccontextmanager
+async def gateway(
+    settings: Settings, registry: Registry = REGISTRY
+) -> AsyncIterator[RunningGateway]:
+    """A serving gateway; health turns SERVING only once its reply topic is being read."""
+    policy = access_policy(settings)
+    credentials = server_credentials(Path(settings.tls_dir)) if settings.tls_dir else None
+    if credentials is None:
+        log.warning(
+            "gateway without TLS: every caller gets profile %s; for one laptop only",
+            settings.insecure_profile,
+        )
+    bus = _bus(settings, f"gateway-{settings.gateway_id}")
+    await bus.start()
+    audit = AuditSink(Path(settings.audit_path), bus, settings.topics.audit)
+    try:
+        dispatcher = BusDispatcher(
+            bus,
+            settings.topics,
+            settings.gateway_id,
+            keyring(settings, GATEWAY_SIGNER, registry),
+            registry.catalog,
+        )
+        await dispatcher.start()
+        ports = Ports(
+            registry.catalog,
+            policy,
+            settings.limits,
+            dispatcher,
+            audit,
+            link_hits,
+            SystemClock(),
+        )
+        servicer = BorderCheckServicer(ports, tls=credentials is not None)
+        full_name = border_check_pb2.DESCRIPTOR.services_by_name["BorderCheck"].full_name
+        server = GrpcServer(
+            settings.gateway_listen,
+            [
+                Service(
+                    full_name,
+                    lambda s: border_check_pb2_grpc.add_BorderCheckServicer_to_server(servicer, s),
+                )
+            ],
+            credentials,
+        )
+        await server.start()
+        await server.set_serving(True)
+        log.info(
+            "gateway %s listening on %s (bus %s, %s)",
+            settings.gateway_id,
+            settings.gateway_listen.rsplit(":", 1)[0] + f":{server.port}",
+            settings.bus,
+            "mTLS" if credentials else "plaintext",
+        )
+        try:
+            yield RunningGateway(server, dispatcher, bus)
+        finally:
+            await server.stop()
+            await dispatcher.stop()
+    finally:
+        await audit.close()
+        await bus.stop()
+
+
+@contextlib.asynccontextmanager
+async def adapters(
+    settings: Settings,
+    names: Sequence[str],
+    health_listen: str | None = None,
+    registry: Registry = REGISTRY,
+) -> AsyncIterator[list[Adapter]]:
+    """Running adapters for the systems `names`, each a member of its system's consumer
+    group, sharing one bus connection (one process for all adapters of a small site).
+
+    With `health_listen`, grpc.health.v1 answers there (SERVING once all consume), so an
+    orchestrator can probe adapters like the gateway and the mocks.
+    """
+    label = ",".join(names)
+    bus = _bus(settings, f"adapter-{label}")
+    await bus.start()
+    runners = [
+        Adapter(
+            bus,
+            settings.topics,
+            system.spec,
+            MockSystemClient(
+                settings.mock_addresses[system.name], system.mock.service, system.translate
+            ),
+            keyring(settings, adapter_signer(system.name), registry),
+        )
+        for system in (registry[name] for name in names)
+    ]
+    health = GrpcServer(health_listen, []) if health_listen else None
+    try:
+        async with contextlib.AsyncExitStack() as running:
+            for runner in runners:
+                await runner.start()
+                running.push_async_callback(runner.stop)
+                await running.enter_async_context(_background(runner.run(), runner.group))
+            if health is not None:
+                await health.start()
+                running.push_async_callback(health.stop, 0)
+                await health.set_serving(True)
+                log.info("adapters %s: health on %s", label, health_listen)
+            yield runners
+    finally:
+        await bus.stop()
+
+
+def load_packs(system: MockSystem, packs: Sequence[Path], registry: Registry) -> None:
+    """Seed the default session with each pack's records for this system, and its faults."""
+    session = system.sessions.get(DEFAULT_SESSION)
+    for path in packs:
+        scenario = scenarios.load(path, registry.names)
+        session.seed(scenario.records.get(system.name, []))
+        if system.name in scenario.faults:
+            session.faults = FaultPlan.from_message(scenario.faults[system.name], time.time())
+        log.info("mock %s: loaded pack %s", system.name, scenario.name)
+
+
+def population(settings: Settings, system: BorderSystem) -> list[RecordSource]:
+    """The synthetic world's records of `system` (none when the population is 0)."""
+    share = system.mock.world
+    if settings.population <= 0 or share is None:
+        return []
+    started = time.monotonic()
+    world = World.build(settings.population, settings.population_seed)
+    source = PopulationSource(world, share, system.mock.rules)
+    log.info("mock %s: %d synthetic records from %d people (seed %d) in %.1f s", system.name,
+             len(source), settings.population, settings.population_seed,
+             time.monotonic() - started)  # fmt: skip
+    return [source]
+
+
+def example_commands(settings: Settings) -> list[str]:
+    """`interop check` lines for a few synthetic travellers with something to show."""
+    if settings.population <= 0:
+        return []
+    lines = []
+    for what, person in examples(World.build(settings.population, settings.population_seed)):
+        lines.append(
+            f"  # {what}\n  interop check --surname {shlex.quote(person.surname)} "
+            f"--given-names {shlex.quote(' '.join(person.given_names))} "
+            f"--dob {person.date_of_birth} --nationality {person.nationality} "
+            f"--document {person.document_number}"
+        )
+    return lines
+
+
+def mock_system(system: BorderSystem, base: Sequence[RecordSource] = ()) -> MockSystem:
+    """The mock of `system` over `base` records (plus each session's seeded ones)."""
+    return MockSystem(
+        system.name, system.mock.service, system.mock.rules, base, system.spec.records_crossings
+    )
+
+
+@contextlib.asynccontextmanager
+async def mocks(
+    settings: Settings, names: Sequence[str], registry: Registry = REGISTRY
+) -> AsyncIterator[dict[str, MockSystem]]:
+    """The mocks of the systems `names`, each serving on its configured address with
+    MockControl beside it."""
+    async with contextlib.AsyncExitStack() as running:
+        served = {}
+        for name in names:
+            system = registry[name]
+            mock = mock_system(system, await asyncio.to_thread(population, settings, system))
+            load_packs(mock, [BASE_PACK, *(Path(p) for p in settings.scenarios)], registry)
+            address = settings.mock_addresses[name]
+            server = GrpcServer(address, [mock.service(), MockControl(mock).service()])
+            await server.start()
+            running.push_async_callback(server.stop)
+            await server.set_serving(True)
+            log.info("mock %s listening on %s", name, address)
+            served[name] = mock
+        yield served
+
+
+@dataclass
+class RunningStack:
+    gateway: RunningGateway
+    mocks: dict[str, MockSystem]
+
+
+@contextlib.asynccontextmanager
+async def whole_stack(
+    settings: Settings, registry: Registry = REGISTRY
+) -> AsyncIterator[RunningStack]:
+    """Mocks, adapters and the gateway of every system, started in dependency order."""
+    async with contextlib.AsyncExitStack() as stack:
+        served = await stack.enter_async_context(mocks(settings, registry.names, registry))
+        await stack.enter_async_context(adapters(settings, registry.names, registry=registry))
+        running = await stack.enter_async_context(gateway(settings, registry))
+        yield RunningStack(running, served)
+
+
+@contextlib.asynccontextmanager
+async def _background(coro: Coroutine[object, object, None], name: str) -> AsyncIterator[None]:
+    task = asyncio.create_task(coro, name=name)
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

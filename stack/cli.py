@@ -1,0 +1,491 @@
+"""`interop`: run the stack or one part of it, and send checks from a terminal."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import grpc
+from google.protobuf import json_format
+
+from broker.domain.labels import short_name
+from broker.domain.profiles import PROFILES
+from broker.transport.bus import BusUnavailable
+from interop.v1 import border_check_pb2 as pb
+from stack.client import check, check_stream, field_violations
+from stack.render import render_report
+from stack.settings import Settings, load_settings
+from systems import REGISTRY
+
+EPILOG = """examples:
+  interop up                                  whole stack, in-memory bus, 127.0.0.1:50051
+  interop up --bus kafka --bootstrap 127.0.0.1:9092
+  interop check --surname ERIKSSON --given-names "ANNA MARIA" --dob 1974-08-12 \\
+                --nationality UTO --document L898902C3
+  interop serve gateway --bus kafka           one part per process
+  interop serve adapter sis --bus kafka
+  interop serve mock sis
+  interop serve adapters sis,vis,ees,etias,eurodac --bus kafka   all adapters in one process
+  interop serve mocks sis,vis,ees,etias,eurodac                  all mocks in one process
+  interop scenario run mocks/packs/*.yaml     run scenario packs, PASS/FAIL per check
+  interop mock faults vis --latency-ms 3000   make a mock slow (see interop mock --help)
+
+Every setting can also come from the environment (INTEROP_BUS, INTEROP_KAFKA_BOOTSTRAP,
+INTEROP_GATEWAY_LISTEN, ...; see README)."""
+
+PURPOSES = {
+    short_name(pb.Purpose, v).lower().replace("_", "-"): v for v in pb.Purpose.values() if v
+}
+SEXES = {"M": pb.SEX_MALE, "F": pb.SEX_FEMALE, "X": pb.SEX_OTHER}
+
+
+_SYSTEMS = f"comma separated, from: {', '.join(REGISTRY.names)}"
+
+
+def _system_list(text: str) -> tuple[str, ...]:
+    try:
+        names = tuple(dict.fromkeys(REGISTRY[n].name for n in text.split(",") if n.strip()))
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    if not names:
+        raise argparse.ArgumentTypeError("name at least one system")
+    return names
+
+
+def _bus_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--bus", choices=["memory", "kafka"], help="message bus (default: $INTEROP_BUS or memory)"
+    )
+    parser.add_argument(
+        "--bootstrap",
+        metavar="HOST:PORT",
+        help="Kafka bootstrap servers (default: $INTEROP_KAFKA_BOOTSTRAP or 127.0.0.1:9092)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="interop",
+        description="Interoperability broker for EU border systems: one check to SIS, VIS, "
+        "EES, ETIAS and Eurodac, one merged hit report.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--log-level", default=None, help="DEBUG, INFO, WARNING (default INFO)")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    up = commands.add_parser("up", help="run gateway, five adapters and five mocks in one process")
+    _bus_options(up)
+    up.add_argument(
+        "--listen", metavar="HOST:PORT", help="gateway address (default 127.0.0.1:50051)"
+    )
+    up.add_argument(
+        "--scenario",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="scenario pack to load into the mocks (repeatable)",
+    )
+    up.add_argument(
+        "--population",
+        type=int,
+        metavar="N",
+        help="synthetic people per system (default 10000; e.g. 1000000)",
+    )
+
+    serve = commands.add_parser("serve", help="run one part of the stack in this process")
+    parts = serve.add_subparsers(dest="part", required=True, metavar="PART")
+    gw = parts.add_parser("gateway", help="the BorderCheck gRPC gateway")
+    _bus_options(gw)
+    gw.add_argument("--listen", metavar="HOST:PORT", help="default 127.0.0.1:50051")
+    gw.add_argument("--gateway-id", help="names this instance's reply topic (default gw1)")
+    ad = parts.add_parser(
+        "adapter",
+        aliases=["adapters"],
+        help="the adapter of one system, or of several (each a consumer group member)",
+    )
+    ad.add_argument("systems", type=_system_list, metavar="SYSTEM[,SYSTEM...]", help=_SYSTEMS)
+    ad.add_argument(
+        "--health-listen",
+        metavar="HOST:PORT",
+        help="serve grpc.health.v1 here (for probes); off by default",
+    )
+    _bus_options(ad)
+    ad.add_argument(
+        "--system-address",
+        metavar="HOST:PORT",
+        help="where the system (or its mock) answers; one system only "
+        "(default: $INTEROP_MOCK_<SYSTEM> or 127.0.0.1:5006x)",
+    )
+    mk = parts.add_parser("mock", aliases=["mocks"], help="the mock of one system, or of several")
+    mk.add_argument("systems", type=_system_list, metavar="SYSTEM[,SYSTEM...]", help=_SYSTEMS)
+    mk.add_argument(
+        "--listen",
+        metavar="HOST:PORT",
+        help="one system only (default: $INTEROP_MOCK_<SYSTEM> or 127.0.0.1:5006x)",
+    )
+    mk.add_argument(
+        "--scenario",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="scenario pack to load (repeatable)",
+    )
+    mk.add_argument("--population", type=int, metavar="N", help="synthetic people (default 10000)")
+
+    sc = commands.add_parser("scenario", help="run scenario packs against a gateway")
+    sc.add_argument("action", choices=["run"])
+    sc.add_argument("files", nargs="+", metavar="FILE")
+    sc.add_argument("--target", default="127.0.0.1:50051", help="gateway address")
+    sc.add_argument(
+        "--mock",
+        action="append",
+        default=[],
+        metavar="SYSTEM=HOST:PORT",
+        help="where a mock's MockControl answers (default: configured addresses)",
+    )
+    sc.add_argument(
+        "--no-seed",
+        action="store_true",
+        help="only run the checks; the systems already hold the records",
+    )
+    sc.add_argument("--tls-dir")
+    sc.add_argument("--client-name")
+
+    mc = commands.add_parser("mock", help="drive a mock: seed, reset, faults, calls")
+    mc.add_argument("action", choices=["seed", "reset", "faults", "calls"])
+    mc.add_argument("system", choices=REGISTRY.names)
+    mc.add_argument("file", nargs="?", help="scenario pack to take the records from (seed)")
+    mc.add_argument("--target", help="the mock's address (default: its configured one)")
+    mc.add_argument("--session", default="", help="test session (x-test-session header)")
+    faults = mc.add_argument_group("faults (all off by default)")
+    faults.add_argument("--latency-ms", type=int, default=0, help="fixed added latency")
+    faults.add_argument("--lognormal-median-ms", type=int, default=0, help="lognormal latency")
+    faults.add_argument("--lognormal-sigma", type=float, default=0.0)
+    faults.add_argument("--error-rate", type=float, default=0.0, help="probability 0..1")
+    faults.add_argument("--every-nth", type=int, default=0, help="fail every Nth call")
+    faults.add_argument("--error-code", default="", help="gRPC status name (UNAVAILABLE)")
+    faults.add_argument("--error-message", default="")
+    faults.add_argument("--outage-s", type=int, default=0, help="UNAVAILABLE for N seconds")
+    mc.add_argument("--limit", type=int, default=20, help="calls: the newest N")
+
+    ck = commands.add_parser(
+        "check",
+        help="send one border check and print the hit report",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    ck.add_argument("--target", default="127.0.0.1:50051", help="gateway address")
+    ck.add_argument("--surname")
+    ck.add_argument("--given-names", help='space separated, e.g. "ANNA MARIA"')
+    ck.add_argument("--dob", help="date of birth YYYY-MM-DD (00 for unknown month/day)")
+    ck.add_argument("--sex", choices=list(SEXES))
+    ck.add_argument("--nationality", help="ISO 3166-1 alpha-3, e.g. UTO, DEU")
+    ck.add_argument("--document", help="travel document number")
+    ck.add_argument("--document-type", choices=["passport", "id-card", "visa", "residence-permit"])
+    ck.add_argument("--issuing-state")
+    ck.add_argument("--expiry", help="document expiry YYYY-MM-DD")
+    ck.add_argument("--visa-sticker", help="visa sticker number")
+    ck.add_argument(
+        "--mrz",
+        nargs="+",
+        metavar="LINE",
+        help="the MRZ lines (2 or 3), each as one argument or joined by \\n",
+    )
+    ck.add_argument("--purpose", choices=list(PURPOSES), default="border-entry")
+    ck.add_argument("--systems", help="comma separated subset, e.g. sis,vis (default: all)")
+    ck.add_argument("--deadline-ms", type=int, help="how long the broker may wait (default 2000)")
+    ck.add_argument("--request-id", default="")
+    ck.add_argument("--json", action="store_true", help="print the report as JSON")
+    ck.add_argument(
+        "--stream",
+        action="store_true",
+        help="use CheckStream: print each system's result as it arrives",
+    )
+
+    for sub in (ck,):
+        sub.add_argument("--tls-dir", help="use mTLS with ca.pem and NAME.pem/NAME.key from here")
+        sub.add_argument("--client-name", help="client certificate NAME in --tls-dir")
+
+    keys = commands.add_parser("keys", help="keys that seal messages on the bus")
+    keys.add_argument("action", choices=["init", "rotate"])
+    keys.add_argument("--dir", help="key directory (default: $INTEROP_KEYS_DIR or var/keys)")
+
+    pki = commands.add_parser("pki", help="create a CA, a server and client certificates for mTLS")
+    pki.add_argument("--dir", default="var/pki", help="where to write them (default var/pki)")
+    pki.add_argument(
+        "--client",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a client certificate to issue (repeatable), e.g. terminal-1",
+    )
+    pki.add_argument("--force", action="store_true", help="replace an existing CA")
+
+    audit = commands.add_parser("audit", help="check the hash-chained audit trail")
+    audit.add_argument("action", choices=["verify"])
+    audit.add_argument("file", nargs="?", help="audit file (default: the gateway's)")
+
+    hl = commands.add_parser("health", help="ask a server's grpc.health.v1 status")
+    hl.add_argument("--target", default="127.0.0.1:50051")
+    hl.add_argument("--service", default="", help="service name (default: the whole server)")
+    return parser
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    settings = load_settings().with_overrides(
+        bus=getattr(args, "bus", None),
+        bootstrap=getattr(args, "bootstrap", None),
+        gateway_listen=getattr(args, "listen", None)
+        if args.command != "serve" or args.part == "gateway"
+        else None,
+        gateway_id=getattr(args, "gateway_id", None),
+        scenarios=tuple(getattr(args, "scenario", None) or ()) or None,
+        population=getattr(args, "population", None),
+    )
+    part = _part(args)
+    address = getattr(args, "listen", None) if part == "mock" else None
+    if part == "adapter":
+        address = args.system_address
+    if address:
+        if len(args.systems) != 1:
+            raise SystemExit("interop: an address can be given for one system only")
+        settings = settings.with_overrides(
+            mock_addresses={**settings.mock_addresses, args.systems[0]: address}
+        )
+    return settings
+
+
+def _part(args: argparse.Namespace) -> str | None:
+    """`serve`'s part with aliases folded: "adapters" is "adapter", "mocks" is "mock"."""
+    part: str | None = getattr(args, "part", None)
+    return part.removesuffix("s") if part else None
+
+
+def build_request(args: argparse.Namespace) -> pb.CheckRequest:
+    traveller = pb.Traveller(
+        surname=args.surname or "",
+        given_names=(args.given_names or "").split(),
+        date_of_birth=args.dob or "",
+        sex=SEXES.get(args.sex or "", pb.SEX_UNSPECIFIED),
+        nationality=args.nationality or "",
+        visa_sticker_number=args.visa_sticker or "",
+        mrz="\n".join(line.replace("\\n", "\n") for line in args.mrz or []),
+    )
+    if args.document or args.issuing_state or args.expiry or args.document_type:
+        traveller.document.number = args.document or ""
+        traveller.document.issuing_state = args.issuing_state or ""
+        traveller.document.expiry_date = args.expiry or ""
+        if args.document_type:
+            traveller.document.type = pb.DocumentType.Value(
+                "DOCUMENT_TYPE_" + args.document_type.upper().replace("-", "_")
+            )
+    request = pb.CheckRequest(
+        request_id=args.request_id, purpose=PURPOSES[args.purpose], traveller=traveller
+    )
+    if args.systems:
+        try:
+            chosen = [REGISTRY.catalog.by_name(s).value for s in args.systems.split(",")]
+        except ValueError as error:
+            raise SystemExit(f"interop: --systems: {error}") from None
+        request.systems.extend(chosen)
+    if args.deadline_ms is not None:
+        request.deadline_ms = args.deadline_ms
+    return request
+
+
+def _credentials(args: argparse.Namespace) -> grpc.ChannelCredentials | None:
+    if not args.tls_dir:
+        return None
+    from broker.transport.tls import channel_credentials
+
+    directory = Path(args.tls_dir)
+    name = args.client_name
+    return channel_credentials(
+        directory / "ca.pem",
+        directory / f"{name}.pem" if name else None,
+        directory / f"{name}.key" if name else None,
+    )
+
+
+async def _check(args: argparse.Namespace) -> int:
+    request = build_request(args)
+    timeout = max(5.0, (args.deadline_ms or 2000) / 1000 + 3)
+    credentials = _credentials(args)
+    if not args.stream:
+        report = await check(args.target, request, timeout, credentials)
+        print(_json(report) if args.json else render_report(report))
+        return 0
+    async for event in check_stream(args.target, request, timeout, credentials):
+        if args.json:
+            print(_json(event))
+        elif event.HasField("system_result"):
+            o = event.system_result.outcome
+            status = short_name(pb.OutcomeStatus, o.status)
+            print(
+                f"-> {REGISTRY.catalog.name(o.system).upper():<8} {status:<13} "
+                f"{o.hit_count} hit(s) {o.latency_ms:>5} ms",
+                flush=True,
+            )
+        else:
+            print(render_report(event.report))
+    return 0
+
+
+def _json(message: pb.HitReport | pb.CheckEvent) -> str:
+    return json_format.MessageToJson(message, preserving_proto_field_name=True)
+
+
+async def _health(args: argparse.Namespace) -> int:
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+    async with grpc.aio.insecure_channel(args.target) as channel:
+        stub = health_pb2_grpc.HealthStub(channel)
+        response = await stub.Check(health_pb2.HealthCheckRequest(service=args.service), timeout=5)
+    name = health_pb2.HealthCheckResponse.ServingStatus.Name(response.status)
+    print(name)
+    return 0 if response.status == health_pb2.HealthCheckResponse.SERVING else 1
+
+
+async def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    from broker.transport.grpc_server import wait_for_shutdown_signal
+    from stack import bootstrap as stack
+
+    if args.command == "up":
+        async with stack.whole_stack(settings) as running:
+            more = "\n".join(stack.example_commands(settings))
+            print(
+                f"interop: stack up on {settings.bus} bus; gateway on "
+                f"{settings.gateway_listen.rsplit(':', 1)[0]}:{running.gateway.server.port}, "
+                f"{settings.population} synthetic people per system\n"
+                "send a check, for example:\n"
+                "  # the ICAO 9303 specimen traveller\n"
+                "  interop check --surname ERIKSSON --given-names "
+                '"ANNA MARIA" --dob 1974-08-12 --nationality UTO --document L898902C3\n'
+                f"{more}\n"
+                "  interop scenario run mocks/packs/*.yaml      # the shipped scenarios\n"
+                "stop with Ctrl-C",
+                flush=True,
+            )
+            await wait_for_shutdown_signal()
+        return 0
+    part: contextlib.AbstractAsyncContextManager[object]
+    if _part(args) == "gateway":
+        part = stack.gateway(settings)
+    elif _part(args) == "adapter":
+        part = stack.adapters(settings, args.systems, args.health_listen)
+    else:
+        part = stack.mocks(settings, args.systems)
+    async with part:
+        await wait_for_shutdown_signal()
+    return 0
+
+
+async def _scenario(args: argparse.Namespace, settings: Settings) -> int:
+    from stack.mock_commands import run_scenarios
+
+    mocks = dict(settings.mock_addresses)
+    for entry in args.mock:
+        system, sep, address = entry.partition("=")
+        if not sep or system not in REGISTRY.names:
+            raise SystemExit(f"--mock {entry!r}: expected SYSTEM=HOST:PORT")
+        mocks[system] = address
+    paths = [Path(f) for f in args.files]
+    return await run_scenarios(paths, args.target, mocks, _credentials(args), seed=not args.no_seed)
+
+
+async def _mock(args: argparse.Namespace, settings: Settings) -> int:
+    from stack.mock_commands import control
+
+    return await control(args, args.target or settings.mock_addresses[args.system])
+
+
+def _keys(args: argparse.Namespace, settings: Settings) -> int:
+    from broker.transport.envelope import Keyring
+    from stack.bootstrap import dev_signers
+
+    directory = Path(args.dir or settings.keys_dir)
+    if args.action == "init":
+        signers = dev_signers(REGISTRY)
+        Keyring.generate_dev(directory, signers)
+        print(f"keys in {directory} (signers: {', '.join(signers)})")
+    else:
+        print(f"new current key {Keyring.rotate(directory)} in {directory}; restart the services")
+    return 0
+
+
+def _pki(args: argparse.Namespace) -> int:
+    from broker.transport.tls import generate_dev_pki
+
+    directory = Path(args.dir)
+    generate_dev_pki(directory, [(name, "interop") for name in args.client], force=args.force)
+    print(
+        f"CA, server (127.0.0.1, localhost) and {len(args.client)} client certificate(s) in "
+        f"{directory}\nserve with INTEROP_TLS_DIR={directory} "
+        f"INTEROP_CLIENTS=NAME=PROFILE,... (profiles: {', '.join(PROFILES)})"
+    )
+    return 0
+
+
+def _audit(args: argparse.Namespace, settings: Settings) -> int:
+    from broker.audit.trail import verify
+
+    path = Path(args.file or settings.audit_path)
+    result = verify(path)
+    if result.ok:
+        print(f"{path}: {result.records} records, chain intact (last hash {result.last_hash})")
+        return 0
+    print(f"{path}: BROKEN at line {result.first_bad_line}: {result.reason}", file=sys.stderr)
+    return 1
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    settings = _settings(args)
+    logging.basicConfig(
+        level=(args.log_level or settings.log_level).upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    for noisy in ("aiokafka", "faiss"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    try:
+        if args.command == "check":
+            return asyncio.run(_check(args))
+        if args.command == "health":
+            return asyncio.run(_health(args))
+        if args.command == "scenario":
+            return asyncio.run(_scenario(args, settings))
+        if args.command == "mock":
+            return asyncio.run(_mock(args, settings))
+        if args.command == "keys":
+            return _keys(args, settings)
+        if args.command == "pki":
+            return _pki(args)
+        if args.command == "audit":
+            return _audit(args, settings)
+        return asyncio.run(_serve(args, settings))
+    except BusUnavailable as error:
+        print(f"interop: {error}", file=sys.stderr)
+        return 3
+    except OSError as error:
+        print(f"interop: {error}", file=sys.stderr)
+        return 3
+    except grpc.aio.AioRpcError as error:
+        violations = field_violations(error)
+        if violations:
+            print(f"interop: {error.code().name}:", file=sys.stderr)
+        else:
+            print(f"interop: {error.code().name}: {error.details()}", file=sys.stderr)
+        for field, description in violations:
+            print(f"  {field}: {description}", file=sys.stderr)
+        return 2 if error.code() == grpc.StatusCode.INVALID_ARGUMENT else 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,100 @@
+"""The test team's commands: run scenario packs, and drive a mock's MockControl."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import grpc
+from google.protobuf import json_format
+
+from broker.transport.metadata import session_metadata
+from interop.mock.v1 import mock_pb2, mock_pb2_grpc
+from mocks import scenario_run
+from mocks.scenarios import ScenarioError, load
+from systems import REGISTRY
+
+
+async def run_scenarios(
+    paths: Sequence[Path],
+    target: str,
+    mocks: Mapping[str, str],
+    credentials: grpc.ChannelCredentials | None,
+    seed: bool,
+) -> int:
+    """Run every pack; print pass/fail per check; 0 only when all passed."""
+    failed = total = 0
+    for path in paths:
+        try:
+            scenario = load(path, REGISTRY.names)
+        except ScenarioError as error:
+            print(f"ERROR {error}", file=sys.stderr)
+            failed += 1
+            continue
+        session = scenario_run.new_session() if seed else ""
+        systems = sorted({*scenario.records, *scenario.faults})
+        print(f"scenario {scenario.name} ({path}), session {session or '(default)'}")
+        if seed:
+            await scenario_run.seed(scenario, mocks, session)
+        channel = (
+            grpc.aio.secure_channel(target, credentials)
+            if credentials
+            else grpc.aio.insecure_channel(target)
+        )
+        try:
+            async with channel:
+                results = await scenario_run.run(scenario, channel, session)
+        finally:
+            if seed:
+                await scenario_run.reset(mocks, systems, session)
+        for result in results:
+            total += 1
+            mark = "PASS" if result.passed else "FAIL"
+            print(f"  {mark} {result.name}  [{result.summary}, {result.elapsed_ms:.0f} ms]")
+            for problem in result.problems:
+                print(f"       {problem}")
+            failed += not result.passed
+    print(f"{total - failed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+async def control(args: argparse.Namespace, address: str) -> int:
+    """`interop mock ACTION SYSTEM ...` against one mock's MockControl."""
+    metadata = session_metadata(args.session)
+    async with grpc.aio.insecure_channel(address) as channel:
+        stub = mock_pb2_grpc.MockControlStub(channel)
+        if args.action == "seed":
+            records = load(Path(args.file), REGISTRY.names).records.get(args.system, [])
+            seeded = await stub.Seed(
+                mock_pb2.SeedRequest(records=records), metadata=metadata, timeout=30
+            )
+            print(f"{args.system}: {seeded.added} added, {seeded.session_records} in the session")
+        elif args.action == "reset":
+            await stub.Reset(mock_pb2.ResetRequest(), metadata=metadata, timeout=10)
+            print(f"{args.system}: session {args.session or '(default)'} reset")
+        elif args.action == "faults":
+            faults = mock_pb2.Faults(
+                latency_ms=args.latency_ms,
+                latency_median_ms=args.lognormal_median_ms,
+                latency_sigma=args.lognormal_sigma,
+                error_probability=args.error_rate,
+                error_every_nth=args.every_nth,
+                error_code=args.error_code,
+                error_message=args.error_message,
+                outage_seconds=args.outage_s,
+            )
+            await stub.SetFaults(
+                mock_pb2.SetFaultsRequest(faults=faults), metadata=metadata, timeout=10
+            )
+            shown = json_format.MessageToJson(faults, indent=None, preserving_proto_field_name=True)
+            print(f"{args.system}: faults set: {shown}")
+        else:
+            calls = await stub.ListCalls(
+                mock_pb2.ListCallsRequest(limit=args.limit), metadata=metadata, timeout=10
+            )
+            for call in calls.calls:
+                who = f"{call.traveller.surname} {call.traveller.document.number}".strip()
+                print(f"{call.at} {call.method} {call.status} {call.match_count} match(es) {who}")
+    return 0

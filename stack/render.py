@@ -1,0 +1,95 @@
+"""The hit report as a border guard reads it in a terminal."""
+
+from __future__ import annotations
+
+from broker.domain.labels import label, short_name
+from interop.v1 import border_check_pb2 as pb
+from interop.v1 import systems_pb2
+
+
+def _system(value: int) -> str:
+    return short_name(systems_pb2.System, value)
+
+
+def _traveller(t: pb.Traveller) -> str:
+    parts = [f"{t.surname}, {' '.join(t.given_names)}".strip(", ")]
+    if t.date_of_birth:
+        parts.append(f"born {t.date_of_birth}")
+    if t.sex:
+        parts.append(label(pb.Sex, t.sex))
+    if t.nationality:
+        parts.append(t.nationality)
+    if t.document.number:
+        parts.append(
+            f"document {t.document.number}"
+            + (f" ({t.document.issuing_state})" if t.document.issuing_state else "")
+        )
+    if t.visa_sticker_number:
+        parts.append(f"visa {t.visa_sticker_number}")
+    return ", ".join(p for p in parts if p)
+
+
+def _detail(hit: pb.Hit) -> str:
+    kind = hit.WhichOneof("detail")
+    if kind is None:
+        return ""
+    detail = getattr(hit, kind)
+    fields = []
+    for descriptor, value in detail.ListFields():
+        if descriptor.enum_type is not None:
+            numbers = value if descriptor.is_repeated else [value]
+            value = ", ".join(label(descriptor.enum_type, v) for v in numbers)
+        elif descriptor.is_repeated and descriptor.message_type is not None:
+            value = "; ".join(" ".join(str(v) for _, v in item.ListFields()) for item in value)
+        elif descriptor.is_repeated:
+            value = ", ".join(str(v) for v in value)
+        fields.append(f"{descriptor.name}={value}")
+    return " ".join(fields)
+
+
+def render_report(report: pb.HitReport) -> str:
+    verdict = short_name(pb.Verdict, report.verdict)
+    lines = [
+        f"Check {report.correlation_id} at {report.checked_at}"
+        + (f" (request {report.request_id})" if report.request_id else ""),
+        f"Traveller: {_traveller(report.traveller)}",
+        f"VERDICT: {verdict}",
+        "",
+        "Systems:",
+    ]
+    for o in report.outcomes:
+        status = label(pb.OutcomeStatus, o.status).upper()
+        note = f"  ({o.detail})" if o.detail and o.status != pb.OUTCOME_STATUS_ANSWERED else ""
+        lines.append(
+            f"  {_system(o.system):<8} {status:<13} {o.hit_count} hit(s) {o.latency_ms:>5} ms{note}"
+        )
+    if report.hits:
+        lines += ["", "Hits (most urgent first):"]
+    for hit in report.hits:
+        action = label(systems_pb2.Action, hit.action)
+        match_class = label(pb.MatchClass, hit.match_class)
+        lines.append(
+            f"  [{hit.hit_id}] {hit.category}  action: {action}  "
+            f"score {hit.score:.3f} ({match_class})  record {hit.record_id}"
+        )
+        if hit.identity.ListFields():
+            lines.append(f"      held as: {_traveller(hit.identity)}")
+        for f in hit.explanation:
+            if f.method == "missing":
+                continue
+            lines.append(
+                f"      {f.field}: {f.query_value!r} ~ {f.record_value!r} "
+                f"{f.similarity:.2f} ({f.method})"
+            )
+        detail = _detail(hit)
+        if detail:
+            lines.append(f"      {detail}")
+    if report.links:
+        lines += ["", "Identity links:"]
+    for link in report.links:
+        colour = label(pb.LinkColour, link.colour)
+        lines.append(f"  {colour}: {' <-> '.join(link.hit_ids)} (score {link.score:.3f})")
+    if report.actions:
+        lines += ["", "Actions:"]
+        lines += [f"  {n}. {a}" for n, a in enumerate(report.actions, start=1)]
+    return "\n".join(lines)

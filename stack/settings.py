@@ -1,0 +1,105 @@
+"""Settings, read once from the environment (INTEROP_*) and overridable by CLI flags.
+
+One module so that an operator finds every knob in one place; the README lists them.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+
+from broker.domain.validation import Limits
+from broker.transport.bus.factory import BUS_KINDS
+from broker.transport.topics import Topics
+from systems import REGISTRY
+
+
+def _default_mock_addresses() -> dict[str, str]:
+    return {system.name: f"127.0.0.1:{system.mock.port}" for system in REGISTRY}
+
+
+@dataclass(frozen=True)
+class Settings:
+    bus: str = "memory"
+    bootstrap: str = "127.0.0.1:9092"
+    gateway_listen: str = "127.0.0.1:50051"
+    gateway_id: str = "gw1"
+    limits: Limits = field(default_factory=Limits)
+    mock_addresses: dict[str, str] = field(default_factory=_default_mock_addresses)
+    topics: Topics = field(default_factory=Topics)
+    # Hash-chained audit file; empty means var/audit/<gateway_id>.jsonl (one writer per file).
+    audit_log: str = ""
+    # Keys that seal bus messages; created for development on first use.
+    keys_dir: str = "var/keys"
+    # Certificates for mTLS on the gateway (ca.pem, server.pem/key); empty = plaintext.
+    tls_dir: str = ""
+    # Client certificate common name -> profile, e.g. ("terminal-1=border-guard",).
+    clients: tuple[str, ...] = ()
+    # The profile every caller gets without TLS (one laptop only).
+    insecure_profile: str = "border-guard"
+    # Scenario packs (YAML) the mocks load into their default session at start-up.
+    scenarios: tuple[str, ...] = ()
+    # Synthetic people each mock draws its records from (same seed: same people everywhere).
+    population: int = 10_000
+    population_seed: int = 2026
+    log_level: str = "INFO"
+
+    @property
+    def audit_path(self) -> str:
+        return self.audit_log or f"var/audit/{self.gateway_id}.jsonl"
+
+    def with_overrides(self, **changes: object) -> Settings:
+        """A copy with the given fields replaced; None values are ignored."""
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})  # type: ignore[arg-type]
+
+
+def _int(env: dict[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise SystemExit(f"{name}={raw!r} is not an integer") from None
+
+
+def load_settings(environ: dict[str, str] | None = None) -> Settings:
+    """Settings from INTEROP_* environment variables, defaults for the rest."""
+    env = dict(os.environ if environ is None else environ)
+    base = Settings()
+    mocks = {
+        name: env.get(f"INTEROP_MOCK_{name.upper()}", address)
+        for name, address in base.mock_addresses.items()
+    }
+    topics = Topics(
+        prefix=env.get("INTEROP_TOPIC_PREFIX", base.topics.prefix),
+        partitions=_int(env, "INTEROP_TOPIC_PARTITIONS", base.topics.partitions),
+        replication=_int(env, "INTEROP_TOPIC_REPLICATION", base.topics.replication),
+        retention_ms=_int(env, "INTEROP_TOPIC_RETENTION_MS", base.topics.retention_ms),
+    )
+    bus = env.get("INTEROP_BUS", base.bus)
+    if bus not in BUS_KINDS:
+        raise SystemExit(f"INTEROP_BUS={bus!r}: choose {' or '.join(BUS_KINDS)}")
+    limits = Limits(
+        max_request_bytes=_int(env, "INTEROP_MAX_REQUEST_BYTES", base.limits.max_request_bytes),
+        default_deadline_ms=_int(env, "INTEROP_DEADLINE_MS", base.limits.default_deadline_ms),
+        max_deadline_ms=_int(env, "INTEROP_MAX_DEADLINE_MS", base.limits.max_deadline_ms),
+    )
+    return Settings(
+        bus=bus,
+        bootstrap=env.get("INTEROP_KAFKA_BOOTSTRAP", base.bootstrap),
+        gateway_listen=env.get("INTEROP_GATEWAY_LISTEN", base.gateway_listen),
+        gateway_id=env.get("INTEROP_GATEWAY_ID", base.gateway_id),
+        limits=limits,
+        mock_addresses=mocks,
+        topics=topics,
+        audit_log=env.get("INTEROP_AUDIT_LOG", base.audit_log),
+        keys_dir=env.get("INTEROP_KEYS_DIR", base.keys_dir),
+        tls_dir=env.get("INTEROP_TLS_DIR", base.tls_dir),
+        clients=tuple(c.strip() for c in env.get("INTEROP_CLIENTS", "").split(",") if c.strip()),
+        insecure_profile=env.get("INTEROP_INSECURE_PROFILE", base.insecure_profile),
+        scenarios=tuple(p for p in env.get("INTEROP_SCENARIOS", "").split(",") if p),
+        population=_int(env, "INTEROP_POPULATION", base.population),
+        population_seed=_int(env, "INTEROP_POPULATION_SEED", base.population_seed),
+        log_level=env.get("INTEROP_LOG_LEVEL", base.log_level),
+    )

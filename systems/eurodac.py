@@ -1,0 +1,83 @@
+"""Eurodac: applicants for international protection, irregular crossings and illegal
+stays, found by fingerprints and, since the 2024 recast, facial image and names."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from adapters.translate import base_hit
+from broker.domain.labels import short_name
+from broker.domain.profiles import ASYLUM_AUTHORITY, BORDER_GUARD
+from broker.domain.systems import Criterion, SystemSpec
+from interop.mock.v1 import mock_pb2
+from interop.v1 import border_check_pb2 as pb
+from interop.v1 import systems_pb2 as s
+from mocks.engine import Rules, SearchContext
+from mocks.spec import MockSpec
+from mocks.world import MEMBER_STATES, World, WorldShare
+from systems.registry import BorderSystem
+
+SPEC = SystemSpec(
+    name="eurodac",
+    value=s.SYSTEM_EURODAC,
+    label="Eurodac",
+    searched_by=frozenset(
+        {Criterion.IDENTITY, Criterion.DOCUMENT, Criterion.FACE, Criterion.FINGERPRINTS}
+    ),
+    readers=frozenset({BORDER_GUARD, ASYLUM_AUTHORITY}),
+)
+
+# -- adapter -----------------------------------------------------------------------------------
+
+ACTIONS: dict[int, s.Action.ValueType] = {
+    s.EURODAC_CATEGORY_IRREGULAR_CROSSING: s.ACTION_SECOND_LINE_CHECK,
+    s.EURODAC_CATEGORY_ILLEGAL_STAY: s.ACTION_SECOND_LINE_CHECK,
+}
+
+
+def translate(match: mock_pb2.RecordMatch) -> pb.Hit:
+    record = match.eurodac
+    category = "EURODAC_" + short_name(s.EurodacCategory, record.category)
+    hit = base_hit(match, category, ACTIONS.get(record.category, s.ACTION_INFORMATION))
+    hit.eurodac.CopyFrom(record)
+    return hit
+
+
+# -- mock: search rules ------------------------------------------------------------------------
+
+
+def _finish(
+    match: mock_pb2.RecordMatch, record: mock_pb2.MockRecord, context: SearchContext
+) -> None:
+    kinds = {f.field.split("[")[0] for f in match.explanation if f.method == "cosine"}
+    match.eurodac.matched_by = (
+        "fingerprint" if "fingerprint" in kinds else ("face" if "face" in kinds else "")
+    )
+
+
+RULES = Rules(SPEC.searched_by, finish=_finish)
+
+# -- mock: records of the synthetic world ------------------------------------------------------
+
+STREAM = 5
+
+
+def eurodac_record(world: World, position: int, today: dt.date) -> mock_pb2.MockRecord:
+    record, rng = world.person_record(position, STREAM)
+    record.record_id = f"EURODAC-{world.seed}-{position:07d}"
+    record.eurodac.CopyFrom(
+        s.EurodacRecord(
+            reference=record.record_id,
+            category=int(world.eurodac[position]),  # type: ignore[arg-type]
+            member_state_of_origin=str(rng.choice(MEMBER_STATES)),
+            date_taken=(today - dt.timedelta(days=int(rng.integers(30, 2000)))).isoformat(),
+        )
+    )
+    return record
+
+
+WORLD = WorldShare(codes=lambda world: world.eurodac, record=eurodac_record)
+
+EURODAC = BorderSystem(
+    SPEC, translate, MockSpec("interop.mock.v1.EurodacMock", 50065, RULES, WORLD)
+)
