@@ -20,14 +20,7 @@ import grpc
 
 from interop.v1 import border_check_pb2 as pb
 from interop.v1 import border_check_pb2_grpc
-
-SPECIMEN = pb.Traveller(
-    surname="ERIKSSON",
-    given_names=["ANNA", "MARIA"],
-    date_of_birth="1974-08-12",
-    nationality="UTO",
-    document=pb.Document(number="L898902C3"),
-)
+from loadtest.processes import SPECIMEN
 
 
 def percentile(sorted_ms: list[float], p: float) -> float:

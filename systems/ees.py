@@ -49,9 +49,7 @@ def translate(match: mock_pb2.RecordMatch) -> pb.Hit:
         category, action = "EES_PREVIOUS_REFUSAL", s.ACTION_VERIFY
     else:
         category, action = "EES_FILE", s.ACTION_INFORMATION
-    hit = base_hit(match, category, action)
-    hit.ees.CopyFrom(file)
-    return hit
+    return base_hit(match, category, action)
 
 
 # -- mock: search rules ------------------------------------------------------------------------

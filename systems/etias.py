@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from adapters.translate import base_hit
-from broker.domain.labels import short_name
+from adapters.translate import base_hit, categorised_hit
 from broker.domain.profiles import BORDER_GUARD
 from broker.domain.systems import Criterion, SystemSpec
 from interop.mock.v1 import mock_pb2
@@ -41,13 +40,8 @@ ACTIONS: dict[int, s.Action.ValueType] = {
 def translate(match: mock_pb2.RecordMatch) -> pb.Hit:
     authorisation = match.etias
     if authorisation.status == s.ETIAS_STATUS_ISSUED and authorisation.second_line_flag:
-        category, action = "ETIAS_FLAGGED", s.ACTION_SECOND_LINE_CHECK
-    else:
-        category = "ETIAS_" + short_name(s.EtiasStatus, authorisation.status)
-        action = ACTIONS.get(authorisation.status, s.ACTION_INFORMATION)
-    hit = base_hit(match, category, action)
-    hit.etias.CopyFrom(authorisation)
-    return hit
+        return base_hit(match, "ETIAS_FLAGGED", s.ACTION_SECOND_LINE_CHECK)
+    return categorised_hit(match, "ETIAS_", s.EtiasStatus, authorisation.status, ACTIONS)
 
 
 # -- mock: search rules ------------------------------------------------------------------------

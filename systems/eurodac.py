@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from adapters.translate import base_hit
-from broker.domain.labels import short_name
+from adapters.translate import categorised_hit
 from broker.domain.profiles import ASYLUM_AUTHORITY, BORDER_GUARD
 from broker.domain.systems import Criterion, SystemSpec
 from interop.mock.v1 import mock_pb2
@@ -36,11 +35,7 @@ ACTIONS: dict[int, s.Action.ValueType] = {
 
 
 def translate(match: mock_pb2.RecordMatch) -> pb.Hit:
-    record = match.eurodac
-    category = "EURODAC_" + short_name(s.EurodacCategory, record.category)
-    hit = base_hit(match, category, ACTIONS.get(record.category, s.ACTION_INFORMATION))
-    hit.eurodac.CopyFrom(record)
-    return hit
+    return categorised_hit(match, "EURODAC_", s.EurodacCategory, match.eurodac.category, ACTIONS)
 
 
 # -- mock: search rules ------------------------------------------------------------------------

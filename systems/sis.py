@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from adapters.translate import base_hit
-from broker.domain.labels import short_name
+from adapters.translate import categorised_hit
 from broker.domain.names import canonical_name
 from broker.domain.profiles import ASYLUM_AUTHORITY, BORDER_GUARD, POLICE, VISA_AUTHORITY
 from broker.domain.systems import Criterion, SystemSpec
@@ -56,11 +55,7 @@ ACTIONS: dict[int, s.Action.ValueType] = {
 
 
 def translate(match: mock_pb2.RecordMatch) -> pb.Hit:
-    alert = match.sis
-    category = "SIS_" + short_name(s.SisAlertCategory, alert.category)
-    hit = base_hit(match, category, ACTIONS.get(alert.category, s.ACTION_INFORMATION))
-    hit.sis.CopyFrom(alert)
-    return hit
+    return categorised_hit(match, "SIS_", s.SisAlertCategory, match.sis.category, ACTIONS)
 
 
 # -- mock: search rules ------------------------------------------------------------------------

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from adapters.translate import base_hit
-from broker.domain.labels import short_name
+from adapters.translate import categorised_hit
 from broker.domain.profiles import ASYLUM_AUTHORITY, BORDER_GUARD, VISA_AUTHORITY
 from broker.domain.systems import Criterion, SystemSpec
 from interop.mock.v1 import mock_pb2
@@ -37,11 +36,7 @@ ACTIONS: dict[int, s.Action.ValueType] = {
 
 
 def translate(match: mock_pb2.RecordMatch) -> pb.Hit:
-    application = match.vis
-    category = "VIS_VISA_" + short_name(s.VisStatus, application.status)
-    hit = base_hit(match, category, ACTIONS.get(application.status, s.ACTION_INFORMATION))
-    hit.vis.CopyFrom(application)
-    return hit
+    return categorised_hit(match, "VIS_VISA_", s.VisStatus, match.vis.status, ACTIONS)
 
 
 # -- mock: search rules ------------------------------------------------------------------------

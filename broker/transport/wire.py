@@ -9,6 +9,7 @@ headers so a message can be routed or dropped as late without opening it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeVar
 
 from google.protobuf.message import DecodeError
 
@@ -41,14 +42,23 @@ def _sealed(
     return Outgoing(key, value, {CORRELATION_ID: key, **headers, **envelope_headers})
 
 
-def _opened(keyring: Keyring, message: Message) -> bytes:
+Body = TypeVar("Body", bus_pb2.SystemQuery, bus_pb2.SystemReply)
+
+
+def _opened(keyring: Keyring, message: Message, body: Body) -> Body:
+    """`body` filled from the sealed message, its correlation id checked against the header."""
     correlation_id = message.headers.get(CORRELATION_ID)
     if not correlation_id:
         raise UnreadableMessage("no correlation-id header")
     try:
-        return open_sealed(keyring, message.value, message.headers, correlation_id)
+        body.ParseFromString(open_sealed(keyring, message.value, message.headers, correlation_id))
     except EnvelopeError as error:
         raise UnreadableMessage(f"cannot open envelope: {error}") from error
+    except DecodeError as error:
+        raise UnreadableMessage(f"not a {body.DESCRIPTOR.name}: {error}") from error
+    if body.correlation_id.encode() != correlation_id:
+        raise UnreadableMessage("correlation id of body and header differ")
+    return body
 
 
 def pack_query(
@@ -67,14 +77,7 @@ def unpack_query(keyring: Keyring, message: Message) -> tuple[bus_pb2.SystemQuer
     reply_to = message.headers.get(REPLY_TO)
     if not reply_to:
         raise UnreadableMessage("no reply-to header")
-    query = bus_pb2.SystemQuery()
-    try:
-        query.ParseFromString(_opened(keyring, message))
-    except DecodeError as error:
-        raise UnreadableMessage(f"not a SystemQuery: {error}") from error
-    if query.correlation_id.encode() != message.headers.get(CORRELATION_ID):
-        raise UnreadableMessage("correlation id of body and header differ")
-    return query, reply_to.decode()
+    return _opened(keyring, message, bus_pb2.SystemQuery()), reply_to.decode()
 
 
 def deadline_of(message: Message) -> int | None:
@@ -91,11 +94,4 @@ def pack_reply(keyring: Keyring, reply: bus_pb2.SystemReply) -> Outgoing:
 
 
 def unpack_reply(keyring: Keyring, message: Message) -> bus_pb2.SystemReply:
-    reply = bus_pb2.SystemReply()
-    try:
-        reply.ParseFromString(_opened(keyring, message))
-    except DecodeError as error:
-        raise UnreadableMessage(f"not a SystemReply: {error}") from error
-    if reply.correlation_id.encode() != message.headers.get(CORRELATION_ID):
-        raise UnreadableMessage("correlation id of body and header differ")
-    return reply
+    return _opened(keyring, message, bus_pb2.SystemReply())

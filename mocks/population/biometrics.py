@@ -15,6 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from broker.matching.vectors import as_unit_float32
+
 F32 = npt.NDArray[np.float32]
 _CHUNK = 65_536
 
@@ -51,31 +53,28 @@ def _normals(seed: int, stream: int, start: int, count: int, dim: int) -> F32:
     return out
 
 
-def _unit(rows: F32) -> F32:
-    result: F32 = rows / np.linalg.norm(rows, axis=1, keepdims=True)
-    return result
-
-
 def vectors(modality: Modality, seed: int, start: int, stop: int) -> F32:
     """Enrolled vectors of persons start..stop-1, float32, unit length."""
     assert modality.dim % 8 == 0, "Philox alignment needs dim divisible by 8"
-    centroids = _unit(_normals(seed, modality.stream + 100, 0, modality.groups, modality.dim))
+    centroids = as_unit_float32(
+        _normals(seed, modality.stream + 100, 0, modality.groups, modality.dim)
+    )
     out = np.empty((stop - start, modality.dim), dtype=np.float32)
     for lo in range(start, stop, _CHUNK):
         hi = min(lo + _CHUNK, stop)
-        own = _unit(_normals(seed, modality.stream, lo, hi - lo, modality.dim))
+        own = as_unit_float32(_normals(seed, modality.stream, lo, hi - lo, modality.dim))
         group = (np.arange(lo, hi, dtype=np.uint64) * np.uint64(2654435761)) % np.uint64(
             modality.groups
         )
         mixed = modality.group_weight * centroids[group.astype(np.int64)] + own
-        out[lo - start : hi - start] = _unit(mixed.astype(np.float32))
+        out[lo - start : hi - start] = as_unit_float32(mixed.astype(np.float32))
     return out
 
 
 def recapture(enrolled: F32, rng: np.random.Generator, low: float = 0.6, high: float = 1.15) -> F32:
     """A noisy second capture of each row: noise of norm in [low, high] (cosine ~0.85-0.65)."""
     rows = np.atleast_2d(enrolled)
-    noise = _unit(rng.standard_normal(rows.shape, dtype=np.float32))
+    noise = as_unit_float32(rng.standard_normal(rows.shape, dtype=np.float32))
     level = rng.uniform(low, high, size=(len(rows), 1)).astype(np.float32)
-    captured = _unit((rows + noise * level).astype(np.float32))
+    captured = as_unit_float32((rows + noise * level).astype(np.float32))
     return captured.reshape(enrolled.shape)

@@ -27,9 +27,11 @@ async def pki(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest_asyncio.fixture(scope="module")
-async def target(pki: Path) -> AsyncIterator[str]:
+async def target(pki: Path, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
     settings = in_process_settings(
-        tls_dir=str(pki), clients=("terminal-1=border-guard", "visa-desk=visa-authority")
+        tmp_path_factory.mktemp("state"),
+        tls_dir=str(pki),
+        clients=("terminal-1=border-guard", "visa-desk=visa-authority"),
     )
     async with stack.whole_stack(settings):
         yield settings.gateway_listen
