@@ -22,7 +22,7 @@ import time
 import uuid
 
 from broker.transport.bus.base import Bus, Subscription, TopicSpec
-from broker.transport.bus.factory import make_bus
+from broker.transport.bus.factory import BUS_KINDS, make_bus
 from broker.transport.bus.kafka import KafkaBus
 
 
@@ -118,7 +118,7 @@ async def run(args: argparse.Namespace) -> list[float]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--bus", choices=["memory", "kafka"], default="memory")
+    parser.add_argument("--bus", choices=BUS_KINDS, default="memory")
     parser.add_argument("--bootstrap", default="127.0.0.1:9092", help="Kafka host:port")
     parser.add_argument("--n", type=int, default=500, help="measured round trips")
     parser.add_argument("--warmup", type=int, default=50, help="round trips not measured")

@@ -16,6 +16,7 @@ from google.protobuf import json_format
 from broker.domain.labels import short_name
 from broker.domain.profiles import PROFILES
 from broker.transport.bus import BusUnavailable
+from broker.transport.bus.factory import BUS_KINDS
 from interop.v1 import border_check_pb2 as pb
 from stack.client import check, check_stream, field_violations
 from stack.render import render_report
@@ -59,7 +60,7 @@ def _system_list(text: str) -> tuple[str, ...]:
 
 def _bus_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--bus", choices=["memory", "kafka"], help="message bus (default: $INTEROP_BUS or memory)"
+        "--bus", choices=BUS_KINDS, help="message bus (default: $INTEROP_BUS or memory)"
     )
     parser.add_argument(
         "--bootstrap",
