@@ -27,6 +27,14 @@ _STATUS = {
     grpc.StatusCode.DEADLINE_EXCEEDED: pb.OUTCOME_STATUS_TIMEOUT,
     grpc.StatusCode.PERMISSION_DENIED: pb.OUTCOME_STATUS_NOT_PERMITTED,
 }
+
+
+def failure(code: grpc.StatusCode, details: str | None) -> SystemCallFailed:
+    """What the report says of a system call that ended with gRPC status `code`."""
+    status = _STATUS.get(code, pb.OUTCOME_STATUS_ERROR)
+    return SystemCallFailed(status, f"{code.name}: {details}")
+
+
 # A system that comes back should be used again within a second or two, not after gRPC's
 # default reconnect backoff of up to two minutes.
 _RECONNECT = [
@@ -88,6 +96,5 @@ async def _call(
             request, timeout=timeout, metadata=session_metadata(query.test_session)
         )
     except grpc.aio.AioRpcError as error:
-        status = _STATUS.get(error.code(), pb.OUTCOME_STATUS_ERROR)
-        raise SystemCallFailed(status, f"{error.code().name}: {error.details()}") from error
+        raise failure(error.code(), error.details()) from error
     return reply

@@ -30,6 +30,15 @@ log = logging.getLogger(__name__)
 ServicerContext: TypeAlias = grpc.aio.ServicerContext[Any, Any]
 
 
+class MockFault(Exception):
+    """An injected fault: the call fails with `code` (a gRPC status) and `message`."""
+
+    def __init__(self, code: grpc.StatusCode, message: str) -> None:
+        super().__init__(f"{code.name}: {message}")
+        self.code = code
+        self.message = message
+
+
 class MockSystem:
     """Search (and, where the system records them, crossings) over the base data and the
     caller's session."""
@@ -52,21 +61,40 @@ class MockSystem:
     def _sources(self, session: Session) -> list[RecordSource]:
         return [*self.base, SeededSource(session)]
 
-    async def _enter(self, method: str, request: Any, context: ServicerContext) -> Session:
-        """Apply the session's faults to this call; aborts the call when a fault says so."""
-        session, number, now = self.sessions.next_call(test_session(context.invocation_metadata()))
+    async def _enter(self, method: str, request: Any, session_name: str) -> Session:
+        """Apply the session's faults to this call; raises MockFault when one says so."""
+        session, number, now = self.sessions.next_call(session_name)
         fate = session.faults.decide(number, now, session.rng)
         if fate.delay_s:
             await asyncio.sleep(fate.delay_s)
         if fate.error is not None:
             session.record_call(method, request, fate.error.name, 0)
-            await context.abort(fate.error, fate.message)
+            raise MockFault(fate.error, fate.message)
         return session
 
     async def Search(
         self, request: mock_pb2.SearchRequest, context: ServicerContext
     ) -> mock_pb2.SearchResponse:
-        session = await self._enter("Search", request, context)
+        try:
+            return await self.search(request, test_session(context.invocation_metadata()))
+        except MockFault as fault:
+            await context.abort(fault.code, fault.message)
+            raise
+
+    async def RecordCrossing(
+        self, request: mock_pb2.RecordCrossingRequest, context: ServicerContext
+    ) -> mock_pb2.RecordMatch:
+        try:
+            return await self.record_crossing(request, test_session(context.invocation_metadata()))
+        except MockFault as fault:
+            await context.abort(fault.code, fault.message)
+            raise
+
+    async def search(
+        self, request: mock_pb2.SearchRequest, session_name: str
+    ) -> mock_pb2.SearchResponse:
+        """The records matching `request` in `session_name`; MockFault when a fault strikes."""
+        session = await self._enter("Search", request, session_name)
         today = dt.date.fromisoformat(request.date) if request.date else dt.date.today()
         found = search(
             self.rules,
@@ -76,11 +104,12 @@ class MockSystem:
         session.record_call("Search", request, "OK", len(found))
         return mock_pb2.SearchResponse(matches=found)
 
-    async def RecordCrossing(
-        self, request: mock_pb2.RecordCrossingRequest, context: ServicerContext
+    async def record_crossing(
+        self, request: mock_pb2.RecordCrossingRequest, session_name: str
     ) -> mock_pb2.RecordMatch:
+        """Add the crossing to the traveller's file (a new file when none is found)."""
         search_request = mock_pb2.SearchRequest(traveller=request.traveller)
-        session = await self._enter("RecordCrossing", search_request, context)
+        session = await self._enter("RecordCrossing", search_request, session_name)
         day = dt.date.fromisoformat(request.crossing.date)
         probe = Probe.of(request.traveller)
         found = search(self.rules, self._sources(session), SearchContext(probe, day, session))

@@ -12,11 +12,12 @@ import contextlib
 import logging
 import shlex
 import time
-from collections.abc import AsyncIterator, Coroutine, Sequence
+from collections.abc import AsyncIterator, Coroutine, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from adapters.mock_client import MockSystemClient
+from adapters.port import BorderSystemClient
 from adapters.runtime import Adapter
 from broker.audit.sink import AuditSink
 from broker.domain.links import link_hits
@@ -37,6 +38,7 @@ from mocks.population_source import PopulationSource
 from mocks.service import MockControl, MockSystem
 from mocks.session import DEFAULT_SESSION
 from mocks.world import World, examples
+from stack.local_link import LocalSystemClient
 from stack.settings import Settings
 from systems import REGISTRY, BorderSystem, Registry
 
@@ -54,7 +56,7 @@ class RunningGateway:
 
 
 def _bus(settings: Settings, client_id: str) -> Bus:
-    return make_bus(settings.bus, settings.bootstrap, client_id)
+    return make_bus(settings.bus, settings.bootstrap, client_id, linger_ms=settings.kafka_linger_ms)
 
 
 def adapter_signer(name: str) -> str:
@@ -143,33 +145,40 @@ async def gateway(
         await bus.stop()
 
 
+def grpc_client(settings: Settings, system: BorderSystem) -> BorderSystemClient:
+    """The client of `system`'s mock at its configured address."""
+    address = settings.mock_addresses[system.name]
+    return MockSystemClient(address, system.mock.service, system.translate)
+
+
 @contextlib.asynccontextmanager
 async def adapters(
     settings: Settings,
     names: Sequence[str],
     health_listen: str | None = None,
     registry: Registry = REGISTRY,
+    clients: Mapping[str, BorderSystemClient] | None = None,
 ) -> AsyncIterator[list[Adapter]]:
     """Running adapters for the systems `names`, each a member of its system's consumer
     group, sharing one bus connection (one process for all adapters of a small site).
 
+    Each calls its system through `clients[name]`, by default the gRPC client of its mock.
     With `health_listen`, grpc.health.v1 answers there (SERVING once all consume), so an
     orchestrator can probe adapters like the gateway and the mocks.
     """
     label = ",".join(names)
     bus = _bus(settings, f"adapter-{label}")
     await bus.start()
+    chosen = [registry[name] for name in names]
     runners = [
         Adapter(
             bus,
             settings.topics,
             system.spec,
-            MockSystemClient(
-                settings.mock_addresses[system.name], system.mock.service, system.translate
-            ),
+            (clients or {}).get(system.name) or grpc_client(settings, system),
             keyring(settings, adapter_signer(system.name), registry),
         )
-        for system in (registry[name] for name in names)
+        for system in chosen
     ]
     health = GrpcServer(health_listen, []) if health_listen else None
     try:
@@ -267,10 +276,21 @@ class RunningStack:
 async def whole_stack(
     settings: Settings, registry: Registry = REGISTRY
 ) -> AsyncIterator[RunningStack]:
-    """Mocks, adapters and the gateway of every system, started in dependency order."""
+    """Mocks, adapters and the gateway of every system, started in dependency order; the
+    adapters call their mocks in this process directly unless `mock_link` is "grpc"."""
     async with contextlib.AsyncExitStack() as stack:
         served = await stack.enter_async_context(mocks(settings, registry.names, registry))
-        await stack.enter_async_context(adapters(settings, registry.names, registry=registry))
+        clients: dict[str, BorderSystemClient] = (
+            {
+                name: LocalSystemClient(mock, registry[name].translate)
+                for name, mock in served.items()
+            }
+            if settings.mock_link == "local"
+            else {}
+        )
+        await stack.enter_async_context(
+            adapters(settings, registry.names, registry=registry, clients=clients)
+        )
         running = await stack.enter_async_context(gateway(settings, registry))
         yield RunningStack(running, served)
 

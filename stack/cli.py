@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from pathlib import Path
 
 import grpc
@@ -444,6 +444,15 @@ def _audit(args: argparse.Namespace, settings: Settings) -> int:
     return 1
 
 
+def _run_served(served: Coroutine[object, object, int], settings: Settings) -> int:
+    """Run a serving part on the configured event loop."""
+    if settings.event_loop == "uvloop":
+        import uvloop
+
+        return uvloop.run(served)
+    return asyncio.run(served)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     settings = _settings(args)
@@ -468,7 +477,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _pki(args)
         if args.command == "audit":
             return _audit(args, settings)
-        return asyncio.run(_serve(args, settings))
+        return _run_served(_serve(args, settings), settings)
     except BusUnavailable as error:
         print(f"interop: {error}", file=sys.stderr)
         return 3

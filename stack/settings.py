@@ -13,6 +13,9 @@ from broker.transport.bus.factory import BUS_KINDS
 from broker.transport.topics import Topics
 from systems import REGISTRY
 
+EVENT_LOOPS = ("uvloop", "asyncio")
+MOCK_LINKS = ("local", "grpc")
+
 
 def _default_mock_addresses() -> dict[str, str]:
     return {system.name: f"127.0.0.1:{system.mock.port}" for system in REGISTRY}
@@ -22,6 +25,8 @@ def _default_mock_addresses() -> dict[str, str]:
 class Settings:
     bus: str = "memory"
     bootstrap: str = "127.0.0.1:9092"
+    # How long a Kafka producer gathers messages into one request (fewer, larger requests).
+    kafka_linger_ms: int = 1
     gateway_listen: str = "127.0.0.1:50051"
     gateway_id: str = "gw1"
     limits: Limits = field(default_factory=Limits)
@@ -43,6 +48,11 @@ class Settings:
     population: int = 10_000
     population_seed: int = 2026
     log_level: str = "INFO"
+    # The event loop of served parts: uvloop (libuv, less CPU per message) or asyncio.
+    event_loop: str = "uvloop"
+    # How `interop up`'s adapters reach their mocks in the same process: directly ("local")
+    # or over loopback gRPC ("grpc"), as separate processes always do.
+    mock_link: str = "local"
 
     @property
     def audit_path(self) -> str:
@@ -63,6 +73,13 @@ def _int(env: dict[str, str], name: str, default: int) -> int:
         raise SystemExit(f"{name}={raw!r} is not an integer") from None
 
 
+def _choice(env: dict[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = env.get(name) or default
+    if value not in choices:
+        raise SystemExit(f"{name}={value!r}: choose {' or '.join(choices)}")
+    return value
+
+
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
     """Settings from INTEROP_* environment variables, defaults for the rest."""
     env = dict(os.environ if environ is None else environ)
@@ -77,9 +94,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         replication=_int(env, "INTEROP_TOPIC_REPLICATION", base.topics.replication),
         retention_ms=_int(env, "INTEROP_TOPIC_RETENTION_MS", base.topics.retention_ms),
     )
-    bus = env.get("INTEROP_BUS", base.bus)
-    if bus not in BUS_KINDS:
-        raise SystemExit(f"INTEROP_BUS={bus!r}: choose {' or '.join(BUS_KINDS)}")
+    bus = _choice(env, "INTEROP_BUS", base.bus, BUS_KINDS)
     limits = Limits(
         max_request_bytes=_int(env, "INTEROP_MAX_REQUEST_BYTES", base.limits.max_request_bytes),
         default_deadline_ms=_int(env, "INTEROP_DEADLINE_MS", base.limits.default_deadline_ms),
@@ -88,6 +103,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     return Settings(
         bus=bus,
         bootstrap=env.get("INTEROP_KAFKA_BOOTSTRAP", base.bootstrap),
+        kafka_linger_ms=_int(env, "INTEROP_KAFKA_LINGER_MS", base.kafka_linger_ms),
         gateway_listen=env.get("INTEROP_GATEWAY_LISTEN", base.gateway_listen),
         gateway_id=env.get("INTEROP_GATEWAY_ID", base.gateway_id),
         limits=limits,
@@ -102,4 +118,6 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         population=_int(env, "INTEROP_POPULATION", base.population),
         population_seed=_int(env, "INTEROP_POPULATION_SEED", base.population_seed),
         log_level=env.get("INTEROP_LOG_LEVEL", base.log_level),
+        event_loop=_choice(env, "INTEROP_EVENT_LOOP", base.event_loop, EVENT_LOOPS),
+        mock_link=_choice(env, "INTEROP_MOCK_LINK", base.mock_link, MOCK_LINKS),
     )
