@@ -27,3 +27,7 @@ class Unauthenticated(Exception):
 
 class PermissionDenied(Exception):
     """The caller's profile may not do this at all (a purpose, a write)."""
+
+
+class Overloaded(Exception):
+    """The broker is at its bound of checks in flight: refused now rather than served late."""

@@ -15,7 +15,7 @@ from google.protobuf import any_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
-from broker.domain.errors import InvalidRequest, PermissionDenied, Unauthenticated
+from broker.domain.errors import InvalidRequest, Overloaded, PermissionDenied, Unauthenticated
 from broker.service.check import check, stream_check
 from broker.service.crossing import record_crossing
 from broker.service.ports import Peer, Ports
@@ -24,6 +24,7 @@ from interop.v1 import border_check_pb2 as pb
 from interop.v1 import border_check_pb2_grpc
 
 Context: TypeAlias = grpc.aio.ServicerContext[Any, Any]
+Refused = (InvalidRequest, Unauthenticated, PermissionDenied, Overloaded)
 
 
 class BorderCheckServicer(border_check_pb2_grpc.BorderCheckServicer):
@@ -34,7 +35,7 @@ class BorderCheckServicer(border_check_pb2_grpc.BorderCheckServicer):
     async def Check(self, request: pb.CheckRequest, context: Context) -> pb.HitReport:
         try:
             return await check(request, self._peer(context), self._ports)
-        except (InvalidRequest, Unauthenticated, PermissionDenied) as error:
+        except Refused as error:
             await abort(context, error)
             raise
 
@@ -44,7 +45,7 @@ class BorderCheckServicer(border_check_pb2_grpc.BorderCheckServicer):
         try:
             async for event in stream_check(request, self._peer(context), self._ports):
                 yield event
-        except (InvalidRequest, Unauthenticated, PermissionDenied) as error:
+        except Refused as error:
             await abort(context, error)
             raise
 
@@ -53,7 +54,7 @@ class BorderCheckServicer(border_check_pb2_grpc.BorderCheckServicer):
     ) -> pb.RecordCrossingResponse:
         try:
             return await record_crossing(request, self._peer(context), self._ports)
-        except (InvalidRequest, Unauthenticated, PermissionDenied) as error:
+        except Refused as error:
             await abort(context, error)
             raise
 
@@ -68,13 +69,15 @@ class BorderCheckServicer(border_check_pb2_grpc.BorderCheckServicer):
 
 
 async def abort(
-    context: Context, error: InvalidRequest | Unauthenticated | PermissionDenied
+    context: Context, error: InvalidRequest | Unauthenticated | PermissionDenied | Overloaded
 ) -> None:
     """End the call with the status that says what went wrong."""
     if isinstance(error, Unauthenticated):
         await context.abort(grpc.StatusCode.UNAUTHENTICATED, str(error))
     elif isinstance(error, PermissionDenied):
         await context.abort(grpc.StatusCode.PERMISSION_DENIED, str(error))
+    elif isinstance(error, Overloaded):
+        await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, str(error))
     else:
         await context.abort_with_status(rpc_status.to_status(_bad_request(error)))
 

@@ -14,7 +14,7 @@ from broker.domain.answers import Answer
 from broker.domain.audit import check_record
 from broker.domain.labels import short_name
 from broker.domain.merge import build_report
-from broker.domain.profiles import route
+from broker.domain.profiles import Caller, route
 from broker.domain.validation import validate_check
 from broker.service.fanout import deadline, new_correlation_id, system_query
 from broker.service.ports import Peer, Ports
@@ -26,14 +26,24 @@ log = logging.getLogger(__name__)
 async def stream_check(
     request: pb.CheckRequest, peer: Peer, ports: Ports
 ) -> AsyncIterator[pb.CheckEvent]:
-    """Raises Unauthenticated, InvalidRequest or PermissionDenied before the first event."""
-    started = ports.clock.monotonic()
+    """Raises Unauthenticated, Overloaded, InvalidRequest or PermissionDenied before the
+    first event."""
     caller = ports.policy.authenticate(peer.common_name, peer.secure)
+    with ports.admission.admit(caller.authority):
+        async for event in _checked(request, peer, caller, ports):
+            yield event
+
+
+async def _checked(
+    request: pb.CheckRequest, peer: Peer, caller: Caller, ports: Ports
+) -> AsyncIterator[pb.CheckEvent]:
+    started = ports.clock.monotonic()
     valid = validate_check(request, ports.limits, ports.catalog)
     plan = route(caller, valid.purpose, valid.systems, ports.catalog)
     correlation_id = new_correlation_id()
     until = deadline(valid.deadline_ms, peer.time_remaining_s, ports)
     profile = caller.profile.name
+    asked = [s for s in plan.asked if ports.breaker.allow(s, started)]
     answers = [
         Answer(
             s,
@@ -42,7 +52,7 @@ async def stream_check(
             detail=f"profile {profile} may not ask this system",
         )
         for s in plan.not_permitted
-    ]
+    ] + [ports.breaker.refusal(s) for s in plan.asked if s not in asked]
     for answer in answers:
         yield _result(answer)
     queries = [
@@ -56,9 +66,10 @@ async def stream_check(
             peer.test_session,
             ports.clock,
         )
-        for system in plan.asked
+        for system in asked
     ]
     async for answer in ports.dispatcher.ask(correlation_id, queries, until):
+        ports.breaker.record(answer)
         answers.append(answer)
         yield _result(answer)
     report = build_report(

@@ -6,7 +6,7 @@ import logging
 
 from broker.domain.errors import PermissionDenied
 from broker.domain.labels import short_name
-from broker.domain.profiles import may_write
+from broker.domain.profiles import Caller, may_write
 from broker.domain.systems import SystemSpec
 from broker.domain.validation import validate_crossing
 from broker.service.fanout import deadline, new_correlation_id, system_query
@@ -29,8 +29,16 @@ def crossing_system(ports: Ports) -> SystemSpec:
 async def record_crossing(
     request: pb.RecordCrossingRequest, peer: Peer, ports: Ports
 ) -> pb.RecordCrossingResponse:
-    """Raises Unauthenticated, InvalidRequest or PermissionDenied before anything is sent."""
+    """Raises Unauthenticated, Overloaded, InvalidRequest or PermissionDenied before anything
+    is sent."""
     caller = ports.policy.authenticate(peer.common_name, peer.secure)
+    with ports.admission.admit(caller.authority):
+        return await _recorded(request, peer, caller, ports)
+
+
+async def _recorded(
+    request: pb.RecordCrossingRequest, peer: Peer, caller: Caller, ports: Ports
+) -> pb.RecordCrossingResponse:
     valid = validate_crossing(request, ports.limits)
     system = crossing_system(ports)
     if not may_write(caller, system.value, ports.catalog):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from broker.domain.answers import Answer
@@ -16,6 +16,8 @@ from broker.domain.links import Linker
 from broker.domain.profiles import AccessPolicy
 from broker.domain.systems import SystemCatalog
 from broker.domain.validation import Limits
+from broker.service.admission import Admission
+from broker.service.breaker import Breaker
 from interop.v1 import bus_pb2
 
 
@@ -63,6 +65,8 @@ class Ports:
     audit: AuditSink
     linker: Linker
     clock: Clock
+    admission: Admission = field(default_factory=Admission)
+    breaker: Breaker = field(default_factory=Breaker)
 
 
 @dataclass(frozen=True)

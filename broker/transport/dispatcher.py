@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from broker.domain.answers import Answer
 from broker.domain.systems import System, SystemCatalog
-from broker.transport.bus import Bus, BusError, Subscription, TopicSpec
+from broker.transport.bus import Bus, BusError, Message, Subscription, TopicSpec
 from broker.transport.envelope import Keyring
 from broker.transport.topics import Topics
 from broker.transport.wire import UnreadableMessage, pack_query, unpack_reply
@@ -26,13 +26,19 @@ from interop.v1 import bus_pb2
 
 log = logging.getLogger(__name__)
 
+_READ_RETRY_S = 0.5
+
 
 @dataclass
 class _Pending:
+    """One check waiting for its systems: what came (answers) and what is still out."""
+
     expected: frozenset[System]
     started: float
-    queue: asyncio.Queue[bus_pb2.SystemReply] = field(default_factory=asyncio.Queue)
+    queue: asyncio.Queue[Answer] = field(default_factory=asyncio.Queue)
     seen: set[System] = field(default_factory=set)
+    # Systems whose query the bus has not yet taken.
+    unsent: set[System] = field(default_factory=set)
 
 
 @dataclass
@@ -41,6 +47,8 @@ class DispatchStats:
     late: int = 0
     duplicates: int = 0
     unreadable: int = 0
+    # Queries the bus had not taken by their check's deadline.
+    unsent: int = 0
 
 
 class BusDispatcher:
@@ -82,14 +90,24 @@ class BusDispatcher:
             await self._subscription.close()
 
     async def _read(self, subscription: Subscription) -> None:
-        async for message in subscription:
+        """Route replies until stopped; a bus that fails is retried, never given up on."""
+        while True:
             try:
-                reply = unpack_reply(self._keyring, message)
-            except UnreadableMessage as error:
-                self.stats.unreadable += 1
-                log.warning("unreadable reply on %s: %s", message.topic, error)
-                continue
-            self._route(reply)
+                async for message in subscription:
+                    self._receive(message)
+                return
+            except BusError as error:
+                log.error("reading replies failed, retrying: %s", error)
+                await asyncio.sleep(_READ_RETRY_S)
+
+    def _receive(self, message: Message) -> None:
+        try:
+            reply = unpack_reply(self._keyring, message)
+        except UnreadableMessage as error:
+            self.stats.unreadable += 1
+            log.warning("unreadable reply on %s: %s", message.topic, error)
+            return
+        self._route(reply)
 
     def _route(self, reply: bus_pb2.SystemReply) -> None:
         pending = self._pending.get(reply.correlation_id)
@@ -102,7 +120,7 @@ class BusDispatcher:
         else:
             pending.seen.add(reply.system)
             self.stats.replies += 1
-            pending.queue.put_nowait(reply)
+            pending.queue.put_nowait(_answer(reply, pending.started))
 
     async def ask(
         self, correlation_id: str, queries: Sequence[bus_pb2.SystemQuery], deadline: float
@@ -110,55 +128,63 @@ class BusDispatcher:
         """Publish `queries` and yield one Answer per system as it comes, none after `deadline`.
 
         `deadline` is on the `time.monotonic()` clock; the queries carry the same instant
-        on the wall clock so that adapters can drop what is already too late.
+        on the wall clock so that adapters can drop what is already too late. Publishing is
+        bounded by the deadline too: with the bus down, every system is UNAVAILABLE by then.
         """
         pending = _Pending(frozenset(q.system for q in queries), time.monotonic())
+        pending.unsent.update(pending.expected)
         self._pending[correlation_id] = pending
+        sending = [asyncio.create_task(self._publish(q, pending)) for q in queries]
         done: set[System] = set()
         try:
-            failed = await self._publish_all(queries)
-            for system, error in failed.items():
-                pending.seen.add(system)
-                done.add(system)
-                yield Answer(system, pb.OUTCOME_STATUS_UNAVAILABLE, 0, detail=error)
             while len(done) < len(pending.expected):
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     break
                 try:
-                    reply = await asyncio.wait_for(pending.queue.get(), remaining)
+                    answer = await asyncio.wait_for(pending.queue.get(), remaining)
                 except TimeoutError:
                     break
-                done.add(reply.system)
-                yield _answer(reply, pending.started)
-            # Replies routed just before the deadline are answers, not timeouts.
+                done.add(answer.system)
+                yield answer
+            # Answers routed just before the deadline are answers, not timeouts.
             while not pending.queue.empty():
-                reply = pending.queue.get_nowait()
-                done.add(reply.system)
-                yield _answer(reply, pending.started)
+                answer = pending.queue.get_nowait()
+                done.add(answer.system)
+                yield answer
             for system in sorted(pending.expected - done):
-                yield Answer(
-                    system,
-                    pb.OUTCOME_STATUS_TIMEOUT,
-                    _elapsed_ms(pending.started),
-                    detail="no answer before the deadline",
-                )
+                yield self._missing(system, pending)
         finally:
+            for task in sending:
+                task.cancel()
             del self._pending[correlation_id]
 
-    async def _publish_all(self, queries: Sequence[bus_pb2.SystemQuery]) -> dict[System, str]:
-        async def publish(query: bus_pb2.SystemQuery) -> str | None:
-            name = self._catalog.name(query.system)
-            out = pack_query(self._keyring, query, self.reply_topic, name)
-            try:
-                await self._bus.publish(self._topics.request(name), out.key, out.value, out.headers)
-            except BusError as error:
-                log.error("could not send query to %s: %s", name, error)
-                return f"bus: {error}"
-            return None
+    def _missing(self, system: System, pending: _Pending) -> Answer:
+        """The answer of a system that gave none by the deadline."""
+        elapsed = _elapsed_ms(pending.started)
+        if system in pending.unsent:
+            self.stats.unsent += 1
+            detail = "the bus did not take the query before the deadline (bus unreachable?)"
+            return Answer(system, pb.OUTCOME_STATUS_UNAVAILABLE, elapsed, detail=detail)
+        return Answer(
+            system, pb.OUTCOME_STATUS_TIMEOUT, elapsed, detail="no answer before the deadline"
+        )
 
-        errors = await asyncio.gather(*(publish(q) for q in queries))
-        return {q.system: e for q, e in zip(queries, errors, strict=True) if e is not None}
+    async def _publish(self, query: bus_pb2.SystemQuery, pending: _Pending) -> None:
+        name = self._catalog.name(query.system)
+        out = pack_query(self._keyring, query, self.reply_topic, name)
+        try:
+            await self._bus.publish(self._topics.request(name), out.key, out.value, out.headers)
+        except BusError as error:
+            log.error("could not send query to %s: %s", name, error)
+            if query.system not in pending.seen:
+                pending.seen.add(query.system)
+                detail = f"bus: {error}"
+                pending.queue.put_nowait(
+                    Answer(query.system, pb.OUTCOME_STATUS_UNAVAILABLE, 0, detail=detail)
+                )
+        else:
+            pending.unsent.discard(query.system)
 
 
 def _elapsed_ms(started: float) -> int:

@@ -151,3 +151,33 @@ async def test_a_forged_reply_is_not_taken(
     forger.cancel()
     assert [a.status for a in answers] == [pb.OUTCOME_STATUS_TIMEOUT]
     assert dispatcher.stats.unreadable == 2
+
+
+class _StalledBus(MemoryBus):
+    """A bus that never takes a message: Kafka gone, the producer waiting for it."""
+
+    async def publish(self, *args: object, **kwargs: object) -> None:
+        await asyncio.Event().wait()
+
+
+async def test_a_bus_that_never_takes_the_query_still_answers_by_the_deadline(
+    keys: Keyring,
+) -> None:
+    bus = _StalledBus(MemoryBroker())
+    await bus.start()
+    dispatcher = BusDispatcher(bus, TOPICS, "gw-stalled", keys, REGISTRY.catalog)
+    await dispatcher.start()
+    try:
+        # Without the deadline bounding the publish, this waits for ever.
+        answers = await asyncio.wait_for(
+            _ask(dispatcher, "c6", [s.SYSTEM_SIS, s.SYSTEM_EES], 0.3), timeout=10
+        )
+    finally:
+        await dispatcher.stop()
+        await bus.stop()
+    assert [(a.system, a.status) for a in answers] == [
+        (s.SYSTEM_SIS, pb.OUTCOME_STATUS_UNAVAILABLE),
+        (s.SYSTEM_EES, pb.OUTCOME_STATUS_UNAVAILABLE),
+    ]
+    assert all("did not take the query" in a.detail for a in answers)
+    assert dispatcher.stats.unsent == 2
