@@ -630,39 +630,70 @@ def _parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add = parser.add_argument
-    add("--bootstrap", help="a running Kafka (default: start one with deploy/kafka/kafka.sh)")
+    add(
+        "--bootstrap",
+        metavar="HOST:PORT[,...]",
+        help="a running Kafka on this machine (default: start one with deploy/kafka/kafka.sh)",
+    )
     add(
         "--kafka-pid",
         type=int,
         action="append",
         default=[],
-        help="pid of a broker JVM (repeatable; default: whoever listens on the bootstrap ports)",
+        metavar="PID",
+        help="a broker JVM (repeatable; default: whoever listens on the bootstrap ports)",
     )
-    add("--population", type=int, default=1_000_000, help="synthetic people [%(default)s]")
-    add("--in-flight", type=_numbers, default=(16, 64), help="checks at a time, e.g. 16,64")
-    add("--warmup-s", type=float, default=5.0, help="unmeasured load first [%(default)s]")
-    add("--checks", type=int, default=3000, help="a window ends after this many [%(default)s]")
-    add("--seconds", type=float, default=30.0, help="or after this long [%(default)s]")
-    add("--idle-s", type=float, default=3.0, help="CPU with no load, measured last [%(default)s]")
-    add("--topology", choices=["separate", "compact"], default="separate", help="[%(default)s]")
-    add("--parts", default="stack,floor", help="what to measure: stack, floor [%(default)s]")
+    add("--population", type=int, default=1_000_000, metavar="N", help="people [%(default)s]")
+    add(
+        "--in-flight",
+        type=_numbers,
+        default=(16, 64),
+        metavar="N[,N...]",
+        help="checks at a time, one window each [16,64]",
+    )
+    add("--warmup-s", type=float, default=5.0, metavar="S", help="before each window [%(default)s]")
+    add("--checks", type=int, default=3000, metavar="N", help="a window's checks [%(default)s]")
+    add("--seconds", type=float, default=30.0, metavar="S", help="or its time [%(default)s]")
+    add(
+        "--idle-s",
+        type=float,
+        default=3.0,
+        metavar="S",
+        help="CPU with no load, measured after the windows [%(default)s]",
+    )
+    add(
+        "--topology",
+        choices=["separate", "compact"],
+        default="separate",
+        help="separate: a process per mock and per adapter; compact: one for the five adapters "
+        "and one for the five mocks (needs `serve adapters`, `serve mocks`) [%(default)s]",
+    )
+    add("--parts", default="stack,floor", metavar="LIST", help="stack, floor [%(default)s]")
     add(
         "--floor-linger-ms",
         type=_numbers,
         default=(0, 2),
-        help="producer linger of the floor, one run each, e.g. 0,2",
+        metavar="MS[,MS...]",
+        help="producer linger of the floor, a run each [0,2]",
     )
     add("--uvloop", action="store_true", help="run the floor on uvloop (fair if the stack does)")
-    add("--partitions", type=int, default=4, help="of every created topic [%(default)s]")
-    add("--replication", type=int, default=1, help="of every created topic [%(default)s]")
+    add("--partitions", type=int, default=4, metavar="N", help="per topic [%(default)s]")
+    add("--replication", type=int, default=1, metavar="N", help="per topic [%(default)s]")
     add(
         "--start-timeout-s",
         type=float,
         default=900.0,
-        help="until the stack answers (1,000,000 people take minutes) [%(default)s]",
+        metavar="S",
+        help="until every system answers (1,000,000 people take minutes) [%(default)s]",
     )
-    add("--log-level", default="WARNING", help="of the stack's processes [%(default)s]")
-    add("--out-dir", type=Path, default=Path("var/cpu-budget"), help="[%(default)s]")
+    add("--log-level", default="WARNING", metavar="LEVEL", help="of the stack [%(default)s]")
+    add(
+        "--out-dir",
+        type=Path,
+        default=Path("var/cpu-budget"),
+        metavar="DIR",
+        help="JSON and logs [%(default)s]",
+    )
     return parser
 
 
