@@ -304,7 +304,8 @@ def require_compact_commands() -> None:
 
 async def start_stack(plan: Plan, kafka: Kafka, fleet: Fleet, run_dir: Path) -> str:
     """Start every part, wait until every system answers; return the gateway's address."""
-    deadline = time.monotonic() + plan.start_timeout_s
+    started = time.monotonic()
+    deadline = started + plan.start_timeout_s
     gateway = _address()
     mocks = {s: _address() for s in SYSTEMS}
     env = {
@@ -350,6 +351,7 @@ async def start_stack(plan: Plan, kafka: Kafka, fleet: Fleet, run_dir: Path) -> 
     for probe in probes:  # all start at once; waiting for them in turn takes no longer
         await _poll("stack", probe, deadline, fleet)
     await _poll("every system answering", _answering(gateway), deadline, fleet)
+    _say(f"stack: every system answers, {time.monotonic() - started:.0f} s after the start")
     return gateway
 
 

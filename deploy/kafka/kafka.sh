@@ -44,7 +44,8 @@ Options (each also settable by the environment variable shown):
   --version V          KAFKA_VERSION          org.apache.kafka:kafka_2.13 version [4.1.1]
   --timeout S          KAFKA_START_TIMEOUT    seconds to wait for readiness        [90]
 Cluster options (node K gets the K-th port; without a list, ports count up from --port,
---controller-port and --advertised-port):
+--controller-port and --advertised-port; without any port setting, a cluster that was
+started before keeps its ports):
   --brokers N                 KAFKA_BROKERS           nodes          [3; later commands: as started]
   --ports P1,P2,...           KAFKA_PORTS             client listeners
   --controller-ports P1,...   KAFKA_CONTROLLER_PORTS  controller listeners
@@ -140,6 +141,9 @@ if [[ "$COMMAND" == "kill" || "$COMMAND" == "restart" ]]; then
 fi
 [[ "$MODE" == "single" || "$COMMAND" != "fetch" ]] || die "fetch is not a cluster command: kafka.sh fetch"
 
+# Without ports in the settings, a cluster starts again on the ports it had.
+PORTS_GIVEN="${KAFKA_PORT:-}${KAFKA_PORTS:-}${KAFKA_CONTROLLER_PORT:-}${KAFKA_CONTROLLER_PORTS:-}"
+PORTS_GIVEN+="${KAFKA_ADVERTISED_PORT:-}${KAFKA_ADVERTISED_PORTS:-}"
 KAFKA_CACHE_DIR="${KAFKA_CACHE_DIR:-$REPO_ROOT/.cache/kafka}"
 KAFKA_START_TIMEOUT="${KAFKA_START_TIMEOUT:-90}"
 KAFKA_STOP_TIMEOUT="${KAFKA_STOP_TIMEOUT:-20}"
@@ -267,9 +271,14 @@ bootstrap_list() {
   echo "$out"
 }
 
-node_port() {
-  # The client port node $NODE advertises, from its config (what it was started with).
-  sed -n 's|^advertised.listeners=PLAINTEXT://127.0.0.1:||p' "$CONFIG_FILE" 2>/dev/null || true
+ports_from_config() {
+  # Node $NODE's ports as it was last started with them (they may differ from this call's
+  # settings), when it has a config.
+  [[ -f "$CONFIG_FILE" ]] || return 0
+  local i=$((NODE - 1))
+  PORTS[i]="$(sed -n 's|^listeners=PLAINTEXT://127.0.0.1:\([0-9]*\),.*|\1|p' "$CONFIG_FILE")"
+  CONTROLLER_PORTS[i]="$(sed -n 's|^listeners=.*CONTROLLER://127.0.0.1:\([0-9]*\)$|\1|p' "$CONFIG_FILE")"
+  ADVERTISED_PORTS[i]="$(sed -n 's|^advertised.listeners=PLAINTEXT://127.0.0.1:||p' "$CONFIG_FILE")"
 }
 
 # -- helpers ----------------------------------------------------------------------------------
@@ -582,7 +591,11 @@ cmd_start() {
   local n pid to_start=()
   for n in $(all_nodes); do
     use_node "$n"
+    if [[ "$MODE" == "cluster" && -z "$PORTS_GIVEN" ]]; then
+      ports_from_config
+    fi
     if pid="$(running_pid)"; then
+      ports_from_config
       log "$(node_name "$n") already running (pid $pid) on 127.0.0.1:${PORTS[$((n - 1))]}; data in ${DIRS[$((n - 1))]}"
     else
       rm -f "$PID_FILE"
@@ -651,6 +664,7 @@ cmd_stop() {
 cmd_status() {
   if [[ "$MODE" == "single" ]]; then
     use_node 1
+    ports_from_config
     local pid
     if pid="$(running_pid)"; then
       echo "running: pid $pid, bootstrap $(bootstrap_list), data $KAFKA_DATA_DIR"
@@ -663,12 +677,14 @@ cmd_status() {
   local n pid up=0 bootstrap=""
   for n in $(all_nodes); do
     use_node "$n"
+    ports_from_config
+    local port="${ADVERTISED_PORTS[$((n - 1))]}"
     if pid="$(running_pid)"; then
-      echo "node $n: running, pid $pid, 127.0.0.1:$(node_port)"
+      echo "node $n: running, pid $pid, 127.0.0.1:$port"
       up=$((up + 1))
-      bootstrap+="${bootstrap:+,}127.0.0.1:$(node_port)"
+      bootstrap+="${bootstrap:+,}127.0.0.1:$port"
     else
-      echo "node $n: stopped, 127.0.0.1:$(node_port)"
+      echo "node $n: stopped, 127.0.0.1:$port"
     fi
   done
   echo "$up of $NODES running; bootstrap ${bootstrap:--}; data $KAFKA_DATA_DIR"
@@ -683,6 +699,7 @@ cmd_clean() {
 
 cmd_kill() {
   use_node "$NODE_ARG"
+  ports_from_config
   local pid
   pid="$(running_pid)" || die "node $NODE_ARG is not running"
   kill -KILL "$pid"
@@ -690,17 +707,19 @@ cmd_kill() {
     sleep 0.05
   done
   rm -f "$PID_FILE"
-  log "killed node $NODE_ARG (pid $pid, 127.0.0.1:$(node_port))"
+  log "killed node $NODE_ARG (pid $pid, 127.0.0.1:${ADVERTISED_PORTS[$((NODE_ARG - 1))]})"
 }
 
 cmd_restart() {
   use_node "$NODE_ARG"
   [[ -f "$CONFIG_FILE" && -f "$KRAFT_DIR/meta.properties" ]] ||
     die "node $NODE_ARG was never started: use 'cluster start'"
-  # The node comes back with the ports it was started with.
-  local i=$((NODE_ARG - 1))
-  PORTS[i]="$(sed -n 's|^listeners=PLAINTEXT://127.0.0.1:\([0-9]*\),.*|\1|p' "$CONFIG_FILE")"
-  CONTROLLER_PORTS[i]="$(sed -n 's|^listeners=.*CONTROLLER://127.0.0.1:\([0-9]*\)$|\1|p' "$CONFIG_FILE")"
+  # Every node keeps the ports it was started with.
+  local n
+  for n in $(all_nodes); do
+    use_node "$n"
+    ports_from_config
+  done
   stop_nodes "$NODE_ARG"
   java_cmd
   use_node "$NODE_ARG"
@@ -708,10 +727,6 @@ cmd_restart() {
   local started_ms
   started_ms="$(date +%s%3N)"
   launch_node
-  for n in $(all_nodes); do
-    use_node "$n"
-    ADVERTISED_PORTS[n - 1]="$(node_port)"
-  done
   await_nodes "$NODE_ARG"
   use_node "$NODE_ARG"
   log "node $NODE_ARG back in $(elapsed_since "$started_ms") (pid $(running_pid)); bootstrap $(bootstrap_list)"
