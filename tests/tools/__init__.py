@@ -1,0 +1,1 @@
+"""Tests of the tools beside the broker: Kafka cluster script, network cut, CPU budget."""
