@@ -50,13 +50,14 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from interop.v1 import border_check_pb2 as pb
 from interop.v1 import border_check_pb2_grpc
-from loadtest.check_latency import SPECIMEN, percentile
+from loadtest.check_latency import percentile
 from loadtest.fleet import Fleet, ProcessDied
+from loadtest.processes import SPECIMEN
 from loadtest.procstat import Group, listening_pids, snapshot, usage
 from loadtest.transport_floor import SYSTEMS
 
 # How a user starts a part of the stack. The CLI module may move: this is the one place.
-CLI = (sys.executable, "-m", "broker.cli")
+CLI = (sys.executable, "-m", "stack.cli")
 FLOOR = (sys.executable, "-m", "loadtest.transport_floor")
 KAFKA_SH = Path(__file__).resolve().parents[1] / "deploy" / "kafka" / "kafka.sh"
 CHECK_TIMEOUT_S = 10.0
