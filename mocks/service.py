@@ -27,6 +27,9 @@ from mocks.session import Session, Sessions
 
 log = logging.getLogger(__name__)
 
+# Below this much time left, a search cannot be answered before its caller gives up.
+MIN_SERVICE_S = 0.002
+
 ServicerContext: TypeAlias = grpc.aio.ServicerContext[Any, Any]
 
 
@@ -57,6 +60,8 @@ class MockSystem:
         self.base = list(base)
         self.records_crossings = records_crossings
         self.sessions = Sessions()
+        # Calls refused because their deadline had passed while they waited.
+        self.shed = 0
 
     def _sources(self, session: Session) -> list[RecordSource]:
         return [*self.base, SeededSource(session)]
@@ -75,6 +80,7 @@ class MockSystem:
     async def Search(
         self, request: mock_pb2.SearchRequest, context: ServicerContext
     ) -> mock_pb2.SearchResponse:
+        await self._shed_if_late(context)
         try:
             return await self.search(request, test_session(context.invocation_metadata()))
         except MockFault as fault:
@@ -84,11 +90,20 @@ class MockSystem:
     async def RecordCrossing(
         self, request: mock_pb2.RecordCrossingRequest, context: ServicerContext
     ) -> mock_pb2.RecordMatch:
+        await self._shed_if_late(context)
         try:
             return await self.record_crossing(request, test_session(context.invocation_metadata()))
         except MockFault as fault:
             await context.abort(fault.code, fault.message)
             raise
+
+    async def _shed_if_late(self, context: ServicerContext) -> None:
+        """Refuse a call that waited in the queue until its caller no longer waits for it:
+        under overload, answering it would only delay the calls that can still be in time."""
+        remaining = context.time_remaining()
+        if remaining is not None and remaining < MIN_SERVICE_S:
+            self.shed += 1
+            await context.abort(grpc.StatusCode.DEADLINE_EXCEEDED, "shed: deadline passed in queue")
 
     async def search(
         self, request: mock_pb2.SearchRequest, session_name: str

@@ -23,6 +23,8 @@ from broker.audit.sink import AuditSink
 from broker.domain.links import link_hits
 from broker.domain.profiles import AccessPolicy, parse_profile_map
 from broker.gateway.servicer import BorderCheckServicer
+from broker.service.admission import Admission
+from broker.service.breaker import Breaker
 from broker.service.ports import Ports, SystemClock
 from broker.transport.bus import Bus
 from broker.transport.bus.factory import make_bus
@@ -113,6 +115,8 @@ async def gateway(
             audit,
             link_hits,
             SystemClock(),
+            Admission(settings.max_in_flight, settings.max_in_flight_per_client),
+            Breaker(settings.breaker_failures, settings.breaker_probe_ms / 1000),
         )
         servicer = BorderCheckServicer(ports, tls=credentials is not None)
         full_name = border_check_pb2.DESCRIPTOR.services_by_name["BorderCheck"].full_name

@@ -30,6 +30,13 @@ class Settings:
     gateway_listen: str = "127.0.0.1:50051"
     gateway_id: str = "gw1"
     limits: Limits = field(default_factory=Limits)
+    # Checks a gateway serves at once, in all and per caller; beyond, RESOURCE_EXHAUSTED.
+    max_in_flight: int = 64
+    max_in_flight_per_client: int = 64
+    # A system's circuit opens after this many failed answers in a row, and is then probed
+    # by one check every `breaker_probe_ms`.
+    breaker_failures: int = 10
+    breaker_probe_ms: int = 1000
     mock_addresses: dict[str, str] = field(default_factory=_default_mock_addresses)
     topics: Topics = field(default_factory=Topics)
     # Hash-chained audit file; empty means var/audit/<gateway_id>.jsonl (one writer per file).
@@ -107,6 +114,12 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         gateway_listen=env.get("INTEROP_GATEWAY_LISTEN", base.gateway_listen),
         gateway_id=env.get("INTEROP_GATEWAY_ID", base.gateway_id),
         limits=limits,
+        max_in_flight=_int(env, "INTEROP_MAX_IN_FLIGHT", base.max_in_flight),
+        max_in_flight_per_client=_int(
+            env, "INTEROP_MAX_IN_FLIGHT_PER_CLIENT", base.max_in_flight_per_client
+        ),
+        breaker_failures=_int(env, "INTEROP_BREAKER_FAILURES", base.breaker_failures),
+        breaker_probe_ms=_int(env, "INTEROP_BREAKER_PROBE_MS", base.breaker_probe_ms),
         mock_addresses=mocks,
         topics=topics,
         audit_log=env.get("INTEROP_AUDIT_LOG", base.audit_log),

@@ -1,0 +1,44 @@
+"""Through the gateway: a check beyond the bound in flight is refused at once, with
+RESOURCE_EXHAUSTED, while the check in flight still gets its report."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import grpc
+import pytest
+import pytest_asyncio
+
+from interop.v1 import border_check_pb2 as pb
+from interop.v1 import border_check_pb2_grpc
+from tests.e2e.stacks import SPECIMEN, InProcessStack
+
+
+@pytest_asyncio.fixture(scope="module")
+async def stack() -> AsyncIterator[InProcessStack]:
+    running = InProcessStack(changes={"max_in_flight": 1})
+    await running.start()
+    yield running
+    await running.stop()
+
+
+async def test_a_check_beyond_the_bound_gets_resource_exhausted(stack: InProcessStack) -> None:
+    stack.freeze_mock("vis")
+    try:
+        async with grpc.aio.insecure_channel(stack.target) as channel:
+            stub = border_check_pb2_grpc.BorderCheckStub(channel)
+            slow = pb.CheckRequest(
+                purpose=pb.PURPOSE_BORDER_ENTRY, traveller=SPECIMEN, deadline_ms=1500
+            )
+            first = asyncio.ensure_future(stub.Check(slow, timeout=10))
+            await asyncio.sleep(0.3)  # the first check now waits for VIS
+            with pytest.raises(grpc.aio.AioRpcError) as refused:
+                await stub.Check(slow, timeout=10)
+            report = await first
+    finally:
+        stack.thaw_mock("vis")
+    assert refused.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+    assert "in flight" in (refused.value.details() or "")
+    vis = next(o for o in report.outcomes if o.system == 2)
+    assert vis.status == pb.OUTCOME_STATUS_TIMEOUT
