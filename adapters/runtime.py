@@ -25,6 +25,8 @@ log = logging.getLogger(__name__)
 
 # A query with less time left than this cannot be asked and answered before its deadline.
 MIN_REMAINING_MS = 5
+# How long a stopping adapter waits for the queries in hand (their deadlines end them sooner).
+DRAIN_S = 5.0
 
 
 @dataclass
@@ -84,10 +86,15 @@ class Adapter:
         if not task.cancelled() and task.exception() is not None:
             log.error("adapter %s: query failed", self._spec.name, exc_info=task.exception())
 
-    async def stop(self) -> None:
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+    async def stop(self, drain_s: float = DRAIN_S) -> None:
+        """Finish the queries in hand (each is bounded by its deadline, all by `drain_s`),
+        then leave the group, committing what was consumed. Call after run() has stopped."""
+        if self._tasks:
+            log.info("adapter %s: finishing %d queries", self._spec.name, len(self._tasks))
+            _, late = await asyncio.wait(set(self._tasks), timeout=drain_s)
+            for task in late:
+                task.cancel()
+            await asyncio.gather(*late, return_exceptions=True)
         if self.subscription is not None:
             await self.subscription.close()
         await self._client.close()

@@ -142,7 +142,8 @@ async def gateway(
         try:
             yield RunningGateway(server, dispatcher, bus)
         finally:
-            await server.stop()
+            # New checks are refused at once; those in flight get until their deadline.
+            await server.stop(grace=settings.limits.max_deadline_ms / 1000 + 1)
             await dispatcher.stop()
     finally:
         await audit.close()

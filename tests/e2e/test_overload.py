@@ -42,3 +42,23 @@ async def test_a_check_beyond_the_bound_gets_resource_exhausted(stack: InProcess
     assert "in flight" in (refused.value.details() or "")
     vis = next(o for o in report.outcomes if o.system == 2)
     assert vis.status == pb.OUTCOME_STATUS_TIMEOUT
+
+
+async def test_stopping_the_gateway_lets_the_checks_in_flight_finish() -> None:
+    stack = InProcessStack()
+    await stack.start()
+    stack.freeze_mock("eurodac")
+    async with grpc.aio.insecure_channel(stack.target) as channel:
+        stub = border_check_pb2_grpc.BorderCheckStub(channel)
+        # Longer than a short shutdown grace would allow.
+        request = pb.CheckRequest(
+            purpose=pb.PURPOSE_BORDER_ENTRY, traveller=SPECIMEN, deadline_ms=2500
+        )
+        in_flight = asyncio.ensure_future(stub.Check(request, timeout=10))
+        await asyncio.sleep(0.3)
+        stopping = asyncio.create_task(stack.stop())
+        report = await in_flight
+        await stopping
+    statuses = {o.system: o.status for o in report.outcomes}
+    assert statuses[5] == pb.OUTCOME_STATUS_TIMEOUT
+    assert list(statuses.values()).count(pb.OUTCOME_STATUS_ANSWERED) == 4
