@@ -16,7 +16,8 @@
 Latency and CPU: the producer waits `linger_ms` (default 1 ms) so that the messages of
 concurrent checks leave in one request instead of one request each, with `acks=1` (on one
 node "all" is the same round trip); consumers ask the broker to answer fetches as soon as
-one byte is there (`fetch_min_bytes=1`), hold an empty fetch at most `fetch_max_wait_ms`,
+one byte is there (`fetch_min_bytes=1`) and hold an empty fetch up to `fetch_max_wait_ms`
+(half a second: an idle consumer asks twice a second, and a record still comes at once),
 and hand out the records of a fetch one by one from a local buffer (`getmany`), so a busy
 consumer pays for one fetch per batch, not per record.
 """
@@ -140,9 +141,9 @@ class KafkaBus:
         ready_timeout_s: float = 30.0,
         acks: int | str = 1,
         linger_ms: int = 1,
-        fetch_max_wait_ms: int = 100,
+        fetch_max_wait_ms: int = 500,
         session_timeout_ms: int = 6000,
-        heartbeat_interval_ms: int = 300,
+        heartbeat_interval_ms: int = 1000,
         auto_commit_interval_ms: int = 1000,
         request_timeout_ms: int = 15000,
     ) -> None:
