@@ -41,16 +41,67 @@ def _find(
 
 STOLEN = mock_pb2.MockRecord(
     record_id="SIS-OBJ-1",
-    identity=pb.Traveller(document=pb.Document(number="AB1234567")),
+    identity=pb.Traveller(
+        document=pb.Document(
+            type=pb.DOCUMENT_TYPE_PASSPORT, number="AB1234567", issuing_state="BEL"
+        )
+    ),
     sis=s.SisAlert(category=s.SIS_ALERT_CATEGORY_STOLEN_DOCUMENT, document_number="AB1234567"),
 )
 
 
-def test_sis_object_alert_hits_on_the_document_number_alone() -> None:
-    found = _find("sis", [STOLEN], pb.Traveller(document=pb.Document(number="AB1234567")))
-    assert [m.record_id for m in found] == ["SIS-OBJ-1"]
-    assert found[0].match_class == pb.MATCH_CLASS_SAME
-    assert [f.field for f in found[0].explanation] == ["document_number"]
+def _document(number: str, state: str = "", kind: int = 0) -> pb.Traveller:
+    return pb.Traveller(
+        document=pb.Document(number=number, issuing_state=state, type=kind)  # type: ignore[arg-type]
+    )
+
+
+def test_sis_object_alert_is_the_document_number_issuing_state_and_type() -> None:
+    [found] = _find("sis", [STOLEN], _document("AB1234567", "BEL", pb.DOCUMENT_TYPE_PASSPORT))
+    assert (found.record_id, found.match_class, found.score) == (
+        "SIS-OBJ-1",
+        pb.MATCH_CLASS_SAME,
+        1.0,
+    )
+    assert [f.field for f in found.explanation] == ["document_number", "document_issuing_state"]
+
+
+def test_a_number_of_another_state_or_type_is_another_document() -> None:
+    assert _find("sis", [STOLEN], _document("AB1234567", "USA")) == []
+    assert _find("sis", [STOLEN], _document("AB1234567", "BEL", pb.DOCUMENT_TYPE_ID_CARD)) == []
+
+
+def test_a_number_without_its_issuing_state_is_a_candidate() -> None:
+    [found] = _find("sis", [STOLEN], _document("AB1234567"))
+    assert (found.match_class, found.score) == (pb.MATCH_CLASS_SIMILAR, 0.5)
+    assert REGISTRY["sis"].translate(found).action == s.ACTION_CONFIRM_MATCH
+
+
+def test_a_person_alert_found_by_number_alone_is_a_candidate_never_an_arrest() -> None:
+    wanted = mock_pb2.MockRecord(
+        record_id="SIS-P-1",
+        identity=pb.Traveller(
+            surname="VOLKOV",
+            given_names=["SERGEI"],
+            date_of_birth="1980-02-29",
+            sex=pb.SEX_MALE,
+            nationality="RUS",
+            document=pb.Document(number="751234567", issuing_state="RUS"),
+        ),
+        sis=s.SisAlert(category=s.SIS_ALERT_CATEGORY_ARREST),
+    )
+    other_woman = pb.Traveller(
+        surname="GARCIA",
+        given_names=["LUCIA"],
+        date_of_birth="1990-06-01",
+        sex=pb.SEX_FEMALE,
+        nationality="MEX",
+        document=pb.Document(number="751234567", issuing_state="MEX"),
+    )
+    assert _find("sis", [wanted], other_woman) == []
+    [candidate] = _find("sis", [wanted], _document("751234567", "RUS"))
+    assert candidate.match_class == pb.MATCH_CLASS_SIMILAR
+    assert REGISTRY["sis"].translate(candidate).action == s.ACTION_CONFIRM_MATCH
 
 
 def test_sis_object_alert_ignores_names_and_other_numbers() -> None:
