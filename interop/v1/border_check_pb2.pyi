@@ -221,9 +221,10 @@ class _ConditionStateEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Condit
     """Cannot tell: a system the condition depends on did not answer (or was not
     permitted). The verdict is then never CLEAR.
     """
-    CONDITION_STATE_MISSING_DATA: _ConditionState.ValueType  # 4
-    """Cannot tell: a datum is missing from the query (an expiry date, the checking State,
-    who accompanies a minor) or a match is still to be confirmed; the guard verifies it.
+    CONDITION_STATE_TO_VERIFY: _ConditionState.ValueType  # 4
+    """Cannot tell from the query and the answers: a datum is missing (an expiry date, the
+    checking State, who accompanies a minor), a match is to be confirmed, or an alert's
+    action comes first; the guard verifies it in person.
     """
     CONDITION_STATE_NOT_APPLICABLE: _ConditionState.ValueType  # 5
     """The conditions do not apply: the traveller enjoys the right of free movement
@@ -240,9 +241,10 @@ CONDITION_STATE_NO_ANSWER: ConditionState.ValueType  # 3
 """Cannot tell: a system the condition depends on did not answer (or was not
 permitted). The verdict is then never CLEAR.
 """
-CONDITION_STATE_MISSING_DATA: ConditionState.ValueType  # 4
-"""Cannot tell: a datum is missing from the query (an expiry date, the checking State,
-who accompanies a minor) or a match is still to be confirmed; the guard verifies it.
+CONDITION_STATE_TO_VERIFY: ConditionState.ValueType  # 4
+"""Cannot tell from the query and the answers: a datum is missing (an expiry date, the
+checking State, who accompanies a minor), a match is to be confirmed, or an alert's
+action comes first; the guard verifies it in person.
 """
 CONDITION_STATE_NOT_APPLICABLE: ConditionState.ValueType  # 5
 """The conditions do not apply: the traveller enjoys the right of free movement
@@ -839,7 +841,7 @@ class EntryConditions(_message.Message):
     purpose: Global___Purpose.ValueType
     """What was assessed: the purpose of the check decides it."""
     state: Global___ConditionState.ValueType
-    """The worst state of the conditions: NOT_MET, then NO_ANSWER, then MISSING_DATA."""
+    """The worst state of the conditions: NOT_MET, then NO_ANSWER, then TO_VERIFY."""
     note: _builtins.str
     """Why the conditions are assessed as they are, e.g. "visa-exempt (Reg. (EU) 2018/1806
     Annex II, list of 2024-08-04)".

@@ -195,3 +195,50 @@ def test_vis_verifies_fingerprints() -> None:
     assert not _find("vis", [application], same)[0].identity.biometrics.fingerprints, (
         "templates are not sent back"
     )
+
+
+def test_ees_starts_from_all_the_identity_data_not_the_document() -> None:
+    file = mock_pb2.MockRecord(record_id="EES-1", identity=HOLDER, ees=s.EesFile(file_id="EES-1"))
+    assert _find("ees", [file], pb.Traveller(document=pb.Document(number="AB1234567"))) == []
+    for missing in ("sex", "nationality"):
+        query = pb.Traveller()
+        query.CopyFrom(HOLDER)
+        query.ClearField(missing)
+        assert _find("ees", [file], query) == [], missing
+
+
+def test_etias_answers_that_no_authorisation_exists_for_a_visa_exempt_document() -> None:
+    american = pb.Traveller(
+        nationality="USA", document=pb.Document(number="US1234567", issuing_state="USA")
+    )
+    [none] = _find("etias", [], american)
+    assert none.etias.status == s.ETIAS_STATUS_NONE
+    hit = REGISTRY["etias"].translate(none)
+    assert (hit.category, hit.action) == ("ETIAS_NONE", s.ACTION_VERIFY)
+    # A visa national needs a visa, not an authorisation: ETIAS says nothing of them.
+    indian = pb.Traveller(nationality="IND", document=pb.Document(number="IN1234567"))
+    assert _find("etias", [], indian) == []
+
+
+def test_vis_tells_whether_an_issued_visa_is_valid_today() -> None:
+    def application(valid_from: str, valid_until: str) -> mock_pb2.MockRecord:
+        return mock_pb2.MockRecord(
+            record_id=f"V-{valid_from}",
+            identity=HOLDER,
+            vis=s.VisApplication(
+                status=s.VIS_STATUS_ISSUED, valid_from=valid_from, valid_until=valid_until
+            ),
+        )
+
+    expired, future = (
+        application("2026-01-01", "2026-06-30"),
+        application("2027-01-01", "2027-06-30"),
+    )
+    found = {m.record_id: m for m in _find("vis", [expired, future], HOLDER)}
+    assert found[expired.record_id].vis.validity == s.VIS_VALIDITY_EXPIRED
+    assert found[future.record_id].vis.validity == s.VIS_VALIDITY_NOT_YET_VALID
+    hits = [REGISTRY["vis"].translate(m) for m in found.values()]
+    assert {(h.category, h.action) for h in hits} == {
+        ("VIS_VISA_EXPIRED", s.ACTION_VERIFY),
+        ("VIS_VISA_NOT_YET_VALID", s.ACTION_VERIFY),
+    }
