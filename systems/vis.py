@@ -10,9 +10,13 @@ only while it is valid, for the checking State, and the fingerprints did not fai
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
 
 from adapters.translate import base_hit, categorised_hit
+from broker.domain.entry_conditions import (
+    FINGERPRINT_VERIFICATION,
+    NOT_VERIFIED,
+    fingerprints_failed,
+)
 from broker.domain.labels import short_name
 from broker.domain.profiles import ASYLUM_AUTHORITY, BORDER_GUARD, VISA_AUTHORITY
 from broker.domain.situation import BORDER_PURPOSES, Situation
@@ -45,10 +49,6 @@ def translate(match: mock_pb2.RecordMatch) -> pb.Hit:
         category = "VIS_VISA_" + short_name(s.VisValidity, visa.validity)
         return base_hit(match, category, s.ACTION_VERIFY)
     return categorised_hit(match, "VIS_VISA_", s.VisStatus, visa.status, ACTIONS)
-
-
-def fingerprints_failed(fields: Iterable[pb.FieldMatch]) -> bool:
-    return any(f.field == "fingerprint_verification" and f.method == "not_verified" for f in fields)
 
 
 def act(hit: pb.Hit, situation: Situation) -> Action:
@@ -99,11 +99,11 @@ def _verify_fingerprints(
     verified = similarity >= FINGERPRINT_THRESHOLD
     match.explanation.append(
         pb.FieldMatch(
-            field="fingerprint_verification",
+            field=FINGERPRINT_VERIFICATION,
             query_value=f"{len(pairs)} finger(s)",
             record_value="enrolled",
             similarity=round(similarity, 4),
-            method="verified" if verified else "not_verified",
+            method="verified" if verified else NOT_VERIFIED,
         )
     )
 

@@ -87,6 +87,9 @@ ISSUED_VISA = frozenset({s.VIS_STATUS_ISSUED, s.VIS_STATUS_EXTENDED, s.VIS_STATU
 # an alert on return (inform the issuing State, then decide under the Borders Code, Reg.
 # 2018/1860 Art. 8).
 ACTION_FIRST = frozenset({s.ACTION_ARREST, s.ACTION_PROTECT_PERSON, s.ACTION_INFORM_ISSUING_STATE})
+# How VIS reports the verification of the fingerprints given (Reg. 767/2008 Art. 18).
+FINGERPRINT_VERIFICATION = "fingerprint_verification"
+NOT_VERIFIED = "not_verified"
 # The EES search needs all of these (Impl. Decision 2019/327 Art. 2).
 EES_SEARCH_DATA = ("date_of_birth", "nationality", "sex")
 
@@ -162,27 +165,6 @@ def answers_of(
         silent=tuple(systems[o.system] for o in asked if o.status in SILENT),
         hits=tuple(h for h in hits if h.system in systems),
     )
-
-
-def _best(condition: Condition, judged: Sequence[tuple[pb.Hit, State, str]]) -> Assessment:
-    """The most favourable of several records (one valid visa is enough), with its evidence."""
-    state = max((j[1] for j in judged), key=SEVERITY.index)
-    chosen = [j for j in judged if j[1] == state]
-    return Assessment(
-        condition,
-        state,
-        tuple(j[2] for j in chosen),
-        tuple(j[0].hit_id for j in chosen),
-        ("C",),
-    )
-
-
-def _judge(
-    hit: pb.Hit, name: str, hard: Sequence[str], soft: Sequence[str], valid: str
-) -> tuple[pb.Hit, State, str]:
-    """A record's state: not met on a hard flaw, to verify on a soft one, else met."""
-    state = NOT_MET if hard else TO_VERIFY if soft else MET
-    return hit, state, f"{name} ({hit.hit_id}): " + ("; ".join([*hard, *soft]) or valid)
 
 
 # -- dates -------------------------------------------------------------------------------------
@@ -273,17 +255,33 @@ def exit_document(document: pb.Document, today: dt.date) -> Assessment:
     """On exit, a document valid for crossing the border: not expired."""
     expiry = _date(document.expiry_date)
     if expiry is None:
-        found = Assessment(DOCUMENT, TO_VERIFY, ("no expiry date: give it, or the MRZ",))
+        state, evidence = TO_VERIFY, "no expiry date: give it, or the MRZ"
     elif expiry < today:
-        found = Assessment(DOCUMENT, NOT_MET, (f"expired on {expiry}",))
+        state, evidence = NOT_MET, f"expired on {expiry}"
     else:
-        found = Assessment(DOCUMENT, MET, (f"valid until {expiry}",))
-    return combine(DOCUMENT, [found], EXIT_DOCUMENT_BASIS)
+        state, evidence = MET, f"valid until {expiry}"
+    return Assessment(DOCUMENT, state, (evidence,), basis=EXIT_DOCUMENT_BASIS)
 
 
 # -- visa or travel authorisation --------------------------------------------------------------
 
 PERMIT = pb.ENTRY_CONDITION_VISA_OR_AUTHORISATION
+
+
+def _best(condition: Condition, judged: Sequence[Assessment]) -> Assessment:
+    """The most favourable of several records (one valid visa is enough), with its evidence."""
+    state = max((j.state for j in judged), key=SEVERITY.index)
+    return combine(condition, [j for j in judged if j.state == state])
+
+
+def _judge(
+    hit: pb.Hit, name: str, hard: Sequence[str], soft: Sequence[str], valid: str
+) -> Assessment:
+    """A visa or authorisation: not met on a hard flaw (ground C), to verify on a soft
+    one, else met."""
+    state = NOT_MET if hard else TO_VERIFY if soft else MET
+    evidence = f"{name} ({hit.hit_id}): " + ("; ".join([*hard, *soft]) or valid)
+    return Assessment(PERMIT, state, (evidence,), (hit.hit_id,), ("C",))
 
 
 def visa_or_authorisation(
@@ -314,7 +312,7 @@ def _visa(situation: Situation, visas: Answers) -> Assessment:
     return _best(PERMIT, [_judge_visa(h, situation) for h in visas.hits])
 
 
-def _judge_visa(hit: pb.Hit, situation: Situation) -> tuple[pb.Hit, State, str]:
+def _judge_visa(hit: pb.Hit, situation: Situation) -> Assessment:
     visa = hit.vis
     hard = [label(s.VisStatus, visa.status)] if visa.status not in ISSUED_VISA else []
     if visa.validity == s.VIS_VALIDITY_EXPIRED:
@@ -329,7 +327,7 @@ def _judge_visa(hit: pb.Hit, situation: Situation) -> tuple[pb.Hit, State, str]:
         soft.append(f"valid for {territory} only; checking State not given")
     elif visa.territory and situation.checking_state not in visa.territory:
         hard.append(f"valid for {territory} only, not {situation.checking_state}")
-    if _fingerprints_failed(hit):
+    if fingerprints_failed(hit.explanation):
         soft.append("fingerprints not verified against the holder's")
     if hit.match_class != pb.MATCH_CLASS_SAME:
         soft.append("similar identity: confirm it is the traveller's")
@@ -337,16 +335,14 @@ def _judge_visa(hit: pb.Hit, situation: Situation) -> tuple[pb.Hit, State, str]:
     return _judge(hit, name, hard, soft, f"valid until {visa.valid_until}")
 
 
-def _fingerprints_failed(hit: pb.Hit) -> bool:
-    return any(
-        f.field == "fingerprint_verification" and f.method == "not_verified"
-        for f in hit.explanation
-    )
+def fingerprints_failed(fields: Iterable[pb.FieldMatch]) -> bool:
+    """Whether the fingerprints given were verified against the holder's and failed."""
+    return any(f.field == FINGERPRINT_VERIFICATION and f.method == NOT_VERIFIED for f in fields)
 
 
 def valid_visas(situation: Situation, visas: Answers) -> list[pb.Hit]:
     """The visas that allow this entry."""
-    return [h for h in visas.hits if _judge_visa(h, situation)[1] == MET]
+    return [h for h in visas.hits if _judge_visa(h, situation).state == MET]
 
 
 def _authorisation(
@@ -362,10 +358,10 @@ def _authorisation(
     return _best(PERMIT, [_judge_authorisation(h, situation) for h in authorisations.hits])
 
 
-def _judge_authorisation(hit: pb.Hit, situation: Situation) -> tuple[pb.Hit, State, str]:
+def _judge_authorisation(hit: pb.Hit, situation: Situation) -> Assessment:
     authorisation = hit.etias
     if authorisation.status == s.ETIAS_STATUS_NONE:
-        return hit, NOT_MET, f"no travel authorisation for this document ({hit.hit_id})"
+        return _judge(hit, "travel authorisation", ["none for this document"], [], "")
     name = f"travel authorisation {authorisation.application_number}"
     if authorisation.status != s.ETIAS_STATUS_ISSUED:
         return _judge(hit, name, [label(s.EtiasStatus, authorisation.status)], [], "")

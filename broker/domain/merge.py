@@ -67,13 +67,18 @@ def situated(answer: Answer, situation: Situation, catalog: SystemCatalog) -> An
     """The answer with each hit's action as its system's rules give it for this situation
     (a refusal alert on exit, a flagged alert in the flagging State, ...)."""
     act = catalog.spec(answer.system).act
-    hits = []
-    for hit in answer.hits:
-        copy = pb.Hit()
-        copy.CopyFrom(hit)
-        copy.action = act(hit, situation)
-        hits.append(copy)
-    return dataclasses.replace(answer, hits=tuple(hits))
+    return dataclasses.replace(
+        answer, hits=tuple(_with_action(h, act(h, situation)) for h in answer.hits)
+    )
+
+
+def _with_action(hit: pb.Hit, action: systems_pb2.Action.ValueType) -> pb.Hit:
+    if action == hit.action:
+        return hit
+    copy = pb.Hit()
+    copy.CopyFrom(hit)
+    copy.action = action
+    return copy
 
 
 def order_hits(answers: Iterable[Answer], catalog: SystemCatalog) -> list[pb.Hit]:
