@@ -132,14 +132,14 @@ class _VerdictEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Verdict.Value
     VERDICT_UNSPECIFIED: _Verdict.ValueType  # 0
     VERDICT_CLEAR: _Verdict.ValueType  # 1
     """Every asked system answered, nothing calls for action and no entry condition is
-    known to be unmet (hits that are information only, such as a valid visa, may be
-    listed; conditions that lack a datum of the query are shown in entry_conditions).
+    unmet (hits that are information only, such as a valid visa, may be listed;
+    conditions still to verify by the guard are listed in entry_conditions).
     """
     VERDICT_HIT: _Verdict.ValueType  # 2
     """At least one hit calls for action, or an entry condition is not met."""
     VERDICT_INCOMPLETE: _Verdict.ValueType  # 3
-    """Nothing calls for action, but at least one system did not answer: never read
-    this as clear.
+    """Nothing calls for action, but at least one system did not answer (so an entry
+    condition may be left without an answer): never read this as clear.
     """
 
 class Verdict(_Verdict, metaclass=_VerdictEnumTypeWrapper): ...
@@ -147,14 +147,14 @@ class Verdict(_Verdict, metaclass=_VerdictEnumTypeWrapper): ...
 VERDICT_UNSPECIFIED: Verdict.ValueType  # 0
 VERDICT_CLEAR: Verdict.ValueType  # 1
 """Every asked system answered, nothing calls for action and no entry condition is
-known to be unmet (hits that are information only, such as a valid visa, may be
-listed; conditions that lack a datum of the query are shown in entry_conditions).
+unmet (hits that are information only, such as a valid visa, may be listed;
+conditions still to verify by the guard are listed in entry_conditions).
 """
 VERDICT_HIT: Verdict.ValueType  # 2
 """At least one hit calls for action, or an entry condition is not met."""
 VERDICT_INCOMPLETE: Verdict.ValueType  # 3
-"""Nothing calls for action, but at least one system did not answer: never read
-this as clear.
+"""Nothing calls for action, but at least one system did not answer (so an entry
+condition may be left without an answer): never read this as clear.
 """
 Global___Verdict: _TypeAlias = Verdict  # noqa: Y015
 
