@@ -26,8 +26,8 @@ from systems import REGISTRY
 EPILOG = """examples:
   interop up                                  whole stack, in-memory bus, 127.0.0.1:50051
   interop up --bus kafka --bootstrap 127.0.0.1:9092
-  interop check --surname ERIKSSON --given-names "ANNA MARIA" --dob 1974-08-12 \\
-                --nationality UTO --document L898902C3
+  interop check --surname ERIKSSON --given-names "ANNA MARIA" --dob 1974-08-12 --sex F \\
+                --nationality UTO --document L898902C3 --issuing-state UTO
   interop serve gateway --bus kafka           one part per process
   interop serve adapter sis --bus kafka
   interop serve mock sis
@@ -382,7 +382,8 @@ async def _serve(args: argparse.Namespace, settings: Settings) -> int:
                 "send a check, for example:\n"
                 "  # the ICAO 9303 specimen traveller\n"
                 "  interop check --surname ERIKSSON --given-names "
-                '"ANNA MARIA" --dob 1974-08-12 --nationality UTO --document L898902C3\n'
+                '"ANNA MARIA" --dob 1974-08-12 --sex F --nationality UTO --document L898902C3 '
+                "--issuing-state UTO\n"
                 f"{more}\n"
                 "  interop scenario run mocks/packs/*.yaml      # the shipped scenarios\n"
                 "stop with Ctrl-C",
