@@ -1,13 +1,19 @@
 """How a mock system finds records: by identity, document, visa sticker and biometrics.
 
 Records come from sources (the session's seeded records, the synthetic population)
-behind one small port; the system's rules (mocks/systems/) say which ways of finding a
-record count for that system and fill in the system-specific detail.
+behind one small port; the system's rules (systems/) say which ways of finding a record
+count for that system and fill in the system-specific detail.
+
+A travel document is its number, issuing State and type together (SIS holds all three,
+Reg. 2018/1862 Art. 20(3)): the same number from another State, or of another type, is
+another document. A number whose State one side does not give, or a number without
+identity data, is a candidate to verify, never the same person.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -15,6 +21,7 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 
+from broker.domain.countries import canonical_country
 from broker.domain.systems import Criterion
 from broker.domain.traveller import explanation, identity_of
 from broker.matching import Identity, Match, MatchClass
@@ -28,6 +35,8 @@ from mocks.session import Session
 FACE_THRESHOLD = 0.5
 FINGERPRINT_THRESHOLD = 0.5
 MIN_IDENTITY_SCORE = 0.5
+# A document number without identity data is worth reporting, and no more.
+CANDIDATE_SCORE = MIN_IDENTITY_SCORE
 
 _CLASS = {
     MatchClass.SAME: pb.MATCH_CLASS_SAME,
@@ -42,6 +51,8 @@ class Probe:
 
     identity: Identity
     document_number: str
+    document_issuing_state: str
+    document_type: pb.DocumentType.ValueType
     visa_sticker_number: str
     face: npt.NDArray[np.float32] | None
     fingerprints: dict[int, npt.NDArray[np.float32]]
@@ -57,10 +68,34 @@ class Probe:
         return cls(
             identity_of(traveller),
             traveller.document.number,
+            canonical_country(traveller.document.issuing_state),
+            traveller.document.type,
             traveller.visa_sticker_number,
             face,
             prints,
         )
+
+
+class DocumentMatch(enum.Enum):
+    """How a record's travel document compares with the query's, once the numbers agree."""
+
+    NONE = "none"
+    # Same number; the issuing State is missing on one side.
+    CANDIDATE = "candidate"
+    # Same number, issuing State and (where both give it) type.
+    SAME = "same"
+
+
+def document_match(held: pb.Document, probe: Probe) -> DocumentMatch:
+    if not probe.document_number or held.number != probe.document_number:
+        return DocumentMatch.NONE
+    types = {held.type, probe.document_type} - {pb.DOCUMENT_TYPE_UNSPECIFIED}
+    if len(types) > 1:
+        return DocumentMatch.NONE
+    states = (canonical_country(held.issuing_state), probe.document_issuing_state)
+    if not all(states):
+        return DocumentMatch.CANDIDATE
+    return DocumentMatch.SAME if states[0] == states[1] else DocumentMatch.NONE
 
 
 def unit(values: Sequence[float]) -> npt.NDArray[np.float32]:
@@ -107,12 +142,19 @@ class Rules:
     identity: Callable[[Match, mock_pb2.MockRecord], bool] = accept_any
     # A last check on a record found any way (ETIAS: the nationality must agree).
     confirm: Callable[[mock_pb2.MockRecord, Probe], bool] = lambda record, probe: True
-    # Records that only a document number finds (SIS object alerts).
+    # Records that only their travel document finds and that the document identifies:
+    # SIS object alerts, ETIAS authorisations.
     document_only: Callable[[mock_pb2.MockRecord], bool] = lambda record: False
+    # Whether a document number without an identity match finds a person's record at
+    # all (as a candidate); EES starts from the identity data (Impl. Decision 2019/327).
+    document_alone: bool = True
     # Completes the record's detail for the search (EES days left, ...).
     finish: Callable[[mock_pb2.RecordMatch, mock_pb2.MockRecord, SearchContext], None] = (
         lambda match, record, context: None
     )
+    # What the system answers when it holds nothing for the query (ETIAS: that no
+    # authorisation exists for the document); None: no answer but the empty list.
+    absent: Callable[[SearchContext], mock_pb2.RecordMatch | None] = lambda context: None
 
 
 @dataclass(frozen=True)
@@ -164,6 +206,9 @@ def search(
         if result is not None:
             rules.finish(result, record, context)
             results.append(result)
+    if not results:
+        none = rules.absent(context)
+        results = [none] if none is not None else []
     return sorted(results, key=lambda m: -m.score)[:limit]
 
 
@@ -180,25 +225,22 @@ def _bio(what: str, similarity: float) -> pb.FieldMatch:
 def _accept(
     rules: Rules, hit: Found, record: mock_pb2.MockRecord, probe: Probe
 ) -> mock_pb2.RecordMatch | None:
+    held = record.identity.document
+    document = document_match(held, probe) if hit.document else DocumentMatch.NONE
     if rules.document_only(record):
-        if not hit.document:
-            return None
-        return _record_match(
-            record,
-            1.0,
-            pb.MATCH_CLASS_SAME,
-            [_exact("document_number", probe.document_number, record.identity.document.number)],
-        )
+        return None if document is DocumentMatch.NONE else _document_record(record, document, probe)
     identity = hit.identity if hit.identity and rules.identity(hit.identity, record) else None
-    if identity is None and not (hit.document or hit.sticker or hit.biometrics):
+    by_document = document is not DocumentMatch.NONE and (
+        identity is not None or rules.document_alone
+    )
+    if identity is None and not (by_document or hit.sticker or hit.biometrics):
         return None
     fields_matched = explanation(identity.explanation) if identity else []
-    fields = {f.field for f in fields_matched}
-    if hit.document and "document_number" not in fields:
-        fields_matched.append(
-            _exact("document_number", probe.document_number, record.identity.document.number)
-        )
-    if hit.sticker and "visa_sticker_number" not in fields:
+    if hit.document:
+        # The number alone is not the document: say how its issuing State compared.
+        fields_matched = [f for f in fields_matched if f.field != "document_number"]
+        fields_matched += document_fields(held, probe)
+    if hit.sticker:
         fields_matched.append(
             _exact(
                 "visa_sticker_number",
@@ -208,11 +250,51 @@ def _accept(
         )
     fields_matched.extend(hit.biometrics)
     scores = [identity.score] if identity else []
-    scores += [1.0] * (hit.document + hit.sticker) + [f.similarity for f in hit.biometrics]
-    match_class = _CLASS[identity.match_class] if identity else pb.MATCH_CLASS_SIMILAR
-    if identity is None and (hit.document or hit.sticker):
-        match_class = pb.MATCH_CLASS_SAME
-    return _record_match(record, max(scores), match_class, fields_matched)
+    scores += [CANDIDATE_SCORE] * bool(by_document) + [1.0] * hit.sticker
+    scores += [f.similarity for f in hit.biometrics]
+    return _record_match(record, max(scores), _match_class(identity, hit), fields_matched)
+
+
+def _match_class(identity: Match | None, hit: Found) -> pb.MatchClass.ValueType:
+    """The identity data decide; a visa sticker number names one visa; anything else found
+    without identity data (a document number, a biometric) is a candidate."""
+    if identity is not None:
+        return _CLASS[identity.match_class]
+    return pb.MATCH_CLASS_SAME if hit.sticker else pb.MATCH_CLASS_SIMILAR
+
+
+def _document_record(
+    record: mock_pb2.MockRecord, document: DocumentMatch, probe: Probe
+) -> mock_pb2.RecordMatch:
+    """A record its document identifies: the same document, or a candidate to verify."""
+    same = document is DocumentMatch.SAME
+    return _record_match(
+        record,
+        1.0 if same else CANDIDATE_SCORE,
+        pb.MATCH_CLASS_SAME if same else pb.MATCH_CLASS_SIMILAR,
+        document_fields(record.identity.document, probe),
+    )
+
+
+def document_fields(held: pb.Document, probe: Probe) -> list[pb.FieldMatch]:
+    """The number matched; whether the issuing State did too, differs, or is missing."""
+    state = canonical_country(held.issuing_state)
+    if not (state and probe.document_issuing_state):
+        similarity, method = 0.0, "missing"
+    elif state == probe.document_issuing_state:
+        similarity, method = 1.0, "exact"
+    else:
+        similarity, method = 0.0, "different"
+    return [
+        _exact("document_number", probe.document_number, held.number),
+        pb.FieldMatch(
+            field="document_issuing_state",
+            query_value=probe.document_issuing_state,
+            record_value=state,
+            similarity=similarity,
+            method=method,
+        ),
+    ]
 
 
 def _record_match(

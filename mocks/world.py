@@ -20,10 +20,12 @@ import numpy as np
 import numpy.typing as npt
 
 from broker.domain.traveller import traveller_of
+from broker.domain.visa_lists import Regime, regime
 from broker.matching import Identity
 from interop.mock.v1 import mock_pb2
+from interop.v1 import border_check_pb2 as pb
 from interop.v1 import systems_pb2 as s
-from mocks.population import Population, generate
+from mocks.population import COUNTRIES, Population, generate
 
 I8 = npt.NDArray[np.int8]
 I64 = npt.NDArray[np.int64]
@@ -32,8 +34,12 @@ I64 = npt.NDArray[np.int64]
 EES_WITHIN_RULE = 1
 EES_OVERSTAY = 2
 
-# Shares of the population in each system, and of each category within it.
-VIS_SHARE = 0.35
+# Shares of the population in each system, and of each category within it. Who may be in
+# a system follows the law: VIS holds visa nationals, ETIAS the visa-exempt (Reg. 2018/1806
+# Annexes I and II), EES and Eurodac third-country nationals only (Reg. 2017/2226 Art. 2,
+# Reg. 2024/1358 Art. 1); SIS alerts for refusal or return concern third-country nationals
+# (Reg. 2018/1861 Art. 24, Reg. 2018/1860 Art. 3).
+VIS_SHARE_OF_VISA_NATIONALS = 0.85
 VIS_STATUSES = (
     s.VIS_STATUS_ISSUED,
     s.VIS_STATUS_REFUSED,
@@ -44,12 +50,11 @@ VIS_STATUSES = (
     s.VIS_STATUS_LODGED,
 )
 VIS_SHARES = (0.70, 0.10, 0.05, 0.03, 0.04, 0.03, 0.05)
-# Travellers with a file in EES: a share of everyone, a larger one of visa holders.
-EES_SHARE = 0.45
+# Travellers with a file in EES: a share of third-country nationals, more of visa holders.
+EES_SHARE = 0.55
 EES_SHARE_OF_VISA_HOLDERS = 0.7
 EES_OVERSTAY_SHARE = 0.03
-# ETIAS: only travellers without a visa.
-ETIAS_SHARE_OF_VISA_FREE = 0.5
+ETIAS_SHARE_OF_VISA_EXEMPT = 0.85
 ETIAS_STATUSES = (
     s.ETIAS_STATUS_ISSUED,
     s.ETIAS_STATUS_REFUSED,
@@ -80,13 +85,17 @@ SIS_OBJECT = (
     s.SIS_ALERT_CATEGORY_INVALIDATED_DOCUMENT,
 )
 SIS_OBJECT_SHARES = (0.6, 0.3, 0.1)
-EURODAC_SHARE = 0.02
+EURODAC_SHARE = 0.025
 EURODAC = (
     s.EURODAC_CATEGORY_INTERNATIONAL_PROTECTION_APPLICANT,
     s.EURODAC_CATEGORY_IRREGULAR_CROSSING,
     s.EURODAC_CATEGORY_ILLEGAL_STAY,
+    s.EURODAC_CATEGORY_ADMISSION_PROCEDURE,
+    s.EURODAC_CATEGORY_ADMITTED,
+    s.EURODAC_CATEGORY_SEARCH_AND_RESCUE,
+    s.EURODAC_CATEGORY_TEMPORARY_PROTECTION,
 )
-EURODAC_SHARES = (0.5, 0.3, 0.2)
+EURODAC_SHARES = (0.4, 0.2, 0.15, 0.02, 0.03, 0.05, 0.15)
 MEMBER_STATES = (
     "AUT",
     "BEL",
@@ -103,6 +112,21 @@ MEMBER_STATES = (
     "PRT",
     "SWE",
 )
+
+
+_TCN_ALERTS = (s.SIS_ALERT_CATEGORY_REFUSAL_OF_ENTRY, s.SIS_ALERT_CATEGORY_RETURN)
+_FREE_MOVEMENT, _VISA, _AUTHORISATION, _UNKNOWN = range(4)
+_REGIME_CODES = {
+    Regime.FREE_MOVEMENT: _FREE_MOVEMENT,
+    Regime.VISA: _VISA,
+    Regime.TRAVEL_AUTHORISATION: _AUTHORISATION,
+    Regime.UNKNOWN: _UNKNOWN,
+}
+
+
+def _regimes() -> I8:
+    """Per country of the population, what its nationals need to cross the border."""
+    return np.array([_REGIME_CODES[regime(c.code)[0]] for c in COUNTRIES], dtype=np.int8)
 
 
 def _pick(
@@ -131,19 +155,26 @@ class World:
     def build(cls, n: int, seed: int) -> World:
         """The world of `n` people from `seed`; built once per process (mocks share it)."""
         population = generate(n, seed)
+        needs = _regimes()[population.country]
+        visa_national, tcn = needs == _VISA, needs != _FREE_MOVEMENT
         rng = np.random.default_rng([seed, 99])
         u = rng.random((8, n))
-        vis = np.where(u[0] < VIS_SHARE, _pick(rng, VIS_STATUSES, VIS_SHARES, n), 0)
-        in_ees = (u[1] < EES_SHARE) | ((vis > 0) & (u[1] < EES_SHARE_OF_VISA_HOLDERS))
+        vis = np.where(
+            visa_national & (u[0] < VIS_SHARE_OF_VISA_NATIONALS),
+            _pick(rng, VIS_STATUSES, VIS_SHARES, n),
+            0,
+        )
+        in_ees = tcn & ((u[1] < EES_SHARE) | ((vis > 0) & (u[1] < EES_SHARE_OF_VISA_HOLDERS)))
         overstay = u[2] < EES_OVERSTAY_SHARE
         ees = np.where(in_ees, np.where(overstay, EES_OVERSTAY, EES_WITHIN_RULE), 0)
         etias = np.where(
-            (vis == 0) & (u[3] < ETIAS_SHARE_OF_VISA_FREE),
+            (needs == _AUTHORISATION) & (u[3] < ETIAS_SHARE_OF_VISA_EXEMPT),
             _pick(rng, ETIAS_STATUSES, ETIAS_SHARES, n),
             0,
         )
         flag = (etias == s.ETIAS_STATUS_ISSUED) & (u[4] < ETIAS_FLAG_SHARE)
         sis = np.where(u[5] < SIS_PERSON_SHARE, _pick(rng, SIS_PERSON, SIS_SHARES, n), 0)
+        sis[~tcn & np.isin(sis, _TCN_ALERTS)] = 0
         follow_up = u[6] < SIS_FOLLOW_UP_SHARE
         refused = np.isin(vis, (s.VIS_STATUS_REVOKED, s.VIS_STATUS_REFUSED)) & follow_up
         sis[refused] = s.SIS_ALERT_CATEGORY_REFUSAL_OF_ENTRY
@@ -151,7 +182,8 @@ class World:
         document = np.where(
             u[7] < SIS_DOCUMENT_SHARE, _pick(rng, SIS_OBJECT, SIS_OBJECT_SHARES, n), 0
         )
-        eurodac = np.where(rng.random(n) < EURODAC_SHARE, _pick(rng, EURODAC, EURODAC_SHARES, n), 0)
+        in_eurodac = tcn & (rng.random(n) < EURODAC_SHARE)
+        eurodac = np.where(in_eurodac, _pick(rng, EURODAC, EURODAC_SHARES, n), 0)
         return cls(
             population,
             seed,
@@ -174,6 +206,7 @@ class World:
         """Person `position` as a record with their identity, and a generator for the rest."""
         person = self.population.identity(position)
         record = mock_pb2.MockRecord(identity=traveller_of(person))
+        record.identity.document.type = pb.DOCUMENT_TYPE_PASSPORT
         record.identity.document.issuing_state = person.nationality
         record.identity.visa_sticker_number = ""
         return record, self.rng(stream, position)

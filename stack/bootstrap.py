@@ -236,8 +236,8 @@ def example_commands(settings: Settings) -> list[str]:
         lines.append(
             f"  # {what}\n  interop check --surname {shlex.quote(person.surname)} "
             f"--given-names {shlex.quote(' '.join(person.given_names))} "
-            f"--dob {person.date_of_birth} --nationality {person.nationality} "
-            f"--document {person.document_number}"
+            f"--dob {person.date_of_birth} --sex {person.sex} --nationality {person.nationality} "
+            f"--document {person.document_number} --issuing-state {person.nationality}"
         )
     return lines
 

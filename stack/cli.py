@@ -26,8 +26,8 @@ from systems import REGISTRY
 EPILOG = """examples:
   interop up                                  whole stack, in-memory bus, 127.0.0.1:50051
   interop up --bus kafka --bootstrap 127.0.0.1:9092
-  interop check --surname ERIKSSON --given-names "ANNA MARIA" --dob 1974-08-12 \\
-                --nationality UTO --document L898902C3
+  interop check --surname ERIKSSON --given-names "ANNA MARIA" --dob 1974-08-12 --sex F \\
+                --nationality UTO --document L898902C3 --issuing-state UTO
   interop serve gateway --bus kafka           one part per process
   interop serve adapter sis --bus kafka
   interop serve mock sis
@@ -190,6 +190,7 @@ def build_parser() -> argparse.ArgumentParser:
     ck.add_argument("--document-type", choices=["passport", "id-card", "visa", "residence-permit"])
     ck.add_argument("--issuing-state")
     ck.add_argument("--expiry", help="document expiry YYYY-MM-DD")
+    ck.add_argument("--issue-date", help="document issue date YYYY-MM-DD (not in the MRZ)")
     ck.add_argument("--visa-sticker", help="visa sticker number")
     ck.add_argument(
         "--mrz",
@@ -198,6 +199,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="the MRZ lines (2 or 3), each as one argument or joined by \\n",
     )
     ck.add_argument("--purpose", choices=list(PURPOSES), default="border-entry")
+    ck.add_argument("--checking-state", help="Member State making the check, e.g. DEU")
+    ck.add_argument("--crossing-point", help="border crossing point, e.g. DEU-FRA-AIRPORT")
+    stay = ck.add_mutually_exclusive_group()
+    stay.add_argument("--exit-date", help="intended exit from the Schengen area YYYY-MM-DD")
+    stay.add_argument("--stay-days", type=int, help="intended stay in days, entry day included")
     ck.add_argument("--systems", help="comma separated subset, e.g. sis,vis (default: all)")
     ck.add_argument("--deadline-ms", type=int, help="how long the broker may wait (default 2000)")
     ck.add_argument("--request-id", default="")
@@ -277,17 +283,27 @@ def build_request(args: argparse.Namespace) -> pb.CheckRequest:
         visa_sticker_number=args.visa_sticker or "",
         mrz="\n".join(line.replace("\\n", "\n") for line in args.mrz or []),
     )
-    if args.document or args.issuing_state or args.expiry or args.document_type:
+    if args.document or args.issuing_state or args.expiry or args.issue_date or args.document_type:
         traveller.document.number = args.document or ""
         traveller.document.issuing_state = args.issuing_state or ""
         traveller.document.expiry_date = args.expiry or ""
+        traveller.document.issue_date = args.issue_date or ""
         if args.document_type:
             traveller.document.type = pb.DocumentType.Value(
                 "DOCUMENT_TYPE_" + args.document_type.upper().replace("-", "_")
             )
     request = pb.CheckRequest(
-        request_id=args.request_id, purpose=PURPOSES[args.purpose], traveller=traveller
+        request_id=args.request_id,
+        purpose=PURPOSES[args.purpose],
+        traveller=traveller,
+        checking_state=args.checking_state or "",
+        border_crossing_point=args.crossing_point or "",
     )
+    if args.exit_date:
+        request.intended_exit_date = args.exit_date
+    if args.stay_days is not None:
+        # The field is unsigned: a negative count is sent as 0, which the gateway refuses.
+        request.intended_stay_days = max(0, args.stay_days)
     if args.systems:
         try:
             chosen = [REGISTRY.catalog.by_name(s).value for s in args.systems.split(",")]
@@ -366,7 +382,8 @@ async def _serve(args: argparse.Namespace, settings: Settings) -> int:
                 "send a check, for example:\n"
                 "  # the ICAO 9303 specimen traveller\n"
                 "  interop check --surname ERIKSSON --given-names "
-                '"ANNA MARIA" --dob 1974-08-12 --nationality UTO --document L898902C3\n'
+                '"ANNA MARIA" --dob 1974-08-12 --sex F --nationality UTO --document L898902C3 '
+                "--issuing-state UTO\n"
                 f"{more}\n"
                 "  interop scenario run mocks/packs/*.yaml      # the shipped scenarios\n"
                 "stop with Ctrl-C",

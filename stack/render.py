@@ -47,6 +47,23 @@ def _detail(hit: pb.Hit) -> str:
     return " ".join(fields)
 
 
+def render_conditions(conditions: pb.EntryConditions) -> list[str]:
+    """The entry conditions at a glance: a line each with its findings, then the refusal
+    grounds."""
+    place = (conditions.checking_state, conditions.border_crossing_point)
+    where = " at ".join(p for p in place if p)
+    state = label(pb.ConditionState, conditions.state).upper()
+    title = f"Conditions for {label(pb.Purpose, conditions.purpose)}"
+    lines = [f"{title}{f' ({where})' if where else ''}: {state} - {conditions.note}"]
+    for c in conditions.conditions:
+        name = label(pb.EntryCondition, c.condition)
+        state = label(pb.ConditionState, c.state).upper()
+        lines.append(f"  {name:<22} {state:<10} {c.legal_basis}")
+        lines += [f"      {finding}" for finding in c.evidence]
+    lines += [f"  Refusal ground {g.code}: {g.wording}" for g in conditions.refusal_grounds]
+    return lines
+
+
 def render_report(report: pb.HitReport) -> str:
     verdict = short_name(pb.Verdict, report.verdict)
     lines = [
@@ -54,9 +71,10 @@ def render_report(report: pb.HitReport) -> str:
         + (f" (request {report.request_id})" if report.request_id else ""),
         f"Traveller: {_traveller(report.traveller)}",
         f"VERDICT: {verdict}",
-        "",
-        "Systems:",
     ]
+    if report.HasField("entry_conditions"):
+        lines += ["", *render_conditions(report.entry_conditions)]
+    lines += ["", "Systems:"]
     for o in report.outcomes:
         status = label(pb.OutcomeStatus, o.status).upper()
         note = f"  ({o.detail})" if o.detail and o.status != pb.OUTCOME_STATUS_ANSWERED else ""

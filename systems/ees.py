@@ -1,10 +1,16 @@
 """EES, the Entry/Exit System: the individual file, its crossings and refusals, and the
 90/180-day calculation.
 
-Implementing Decision (EU) 2019/327: names are compared inexactly; date of birth,
-nationality and sex exactly. Names with those data return the file even when the
-document differs; the document number alone also finds it. Crossings are written by
+Implementing Decision (EU) 2019/327 Art. 2: the search starts from all the data, names
+inexact and the rest exact. Names with the same date of birth, nationality and sex
+return the file even when the document differs; a document number alone, or names
+without nationality or sex, return nothing. Crossings are written by
 `BorderCheck.RecordCrossing`.
+
+Border authorities consult EES on entry and exit (Reg. 2017/2226 Art. 23), within the
+territory (Art. 26) and visa authorities for an application (Art. 24); police reach it
+only as designated authorities through a central access point (Arts. 29-32), which is
+not this broker.
 """
 
 from __future__ import annotations
@@ -14,9 +20,11 @@ import datetime as dt
 import numpy as np
 
 from adapters.translate import base_hit
+from broker.domain.entry_conditions import REFUSAL_GROUNDS
 from broker.domain.labels import short_name
 from broker.domain.profiles import BORDER_GUARD, POLICE, VISA_AUTHORITY
-from broker.domain.systems import Criterion, SystemSpec
+from broker.domain.situation import BORDER_PURPOSES
+from broker.domain.systems import Criterion, Evidence, SystemSpec
 from broker.matching import Match
 from interop.mock.v1 import mock_pb2
 from interop.v1 import border_check_pb2 as pb
@@ -33,9 +41,11 @@ SPEC = SystemSpec(
     value=s.SYSTEM_EES,
     label="EES",
     searched_by=frozenset({Criterion.IDENTITY, Criterion.DOCUMENT}),
-    readers=_ACCESS,
+    readers=frozenset({BORDER_GUARD, VISA_AUTHORITY}),
     writers=_ACCESS,
     records_crossings=True,
+    purposes=BORDER_PURPOSES | {pb.PURPOSE_VISA_APPLICATION},
+    evidence=frozenset({Evidence.STAYS}),
 )
 
 # -- adapter -----------------------------------------------------------------------------------
@@ -54,16 +64,14 @@ def translate(match: mock_pb2.RecordMatch) -> pb.Hit:
 
 # -- mock: search rules ------------------------------------------------------------------------
 
-_EXACT_OR_ABSENT = {"exact", "missing"}
+_EXACT_FIELDS = ("date_of_birth", "nationality", "sex")
 
 
 def _rule_2019_327(match: Match, record: mock_pb2.MockRecord) -> bool:
+    """Date of birth, nationality and sex given on both sides and equal; names may differ
+    as far as the matching core calls them similar."""
     how = {f.field: f.how for f in match.explanation}
-    return (
-        how.get("date_of_birth") == "exact"
-        and how.get("nationality") in _EXACT_OR_ABSENT
-        and how.get("sex") in _EXACT_OR_ABSENT
-    )
+    return all(how.get(name) == "exact" for name in _EXACT_FIELDS)
 
 
 def crossings(record: mock_pb2.MockRecord, context: SearchContext) -> list[s.EesCrossing]:
@@ -98,21 +106,15 @@ def _finish(
     calculate(match.ees, crossings(record, context), context.today)
 
 
-RULES = Rules(SPEC.searched_by, identity=_rule_2019_327, finish=_finish)
+RULES = Rules(SPEC.searched_by, identity=_rule_2019_327, document_alone=False, finish=_finish)
 
 # -- mock: records of the synthetic world ------------------------------------------------------
 
 STREAM = 3
 REFUSAL_SHARE = 0.05
-# Annex V, Part B of the Schengen Borders Code: the standard reasons for refusing entry.
-REFUSAL_REASONS = (
-    "B: false, counterfeit or forged travel document",
-    "C: no valid visa or residence permit",
-    "E: no documents justifying the purpose and conditions of stay",
-    "F: has already stayed 90 days during the 180-day period",
-    "G: insufficient means of subsistence",
-    "H: alert for refusal of entry in SIS",
-)
+# The standard grounds (Annex V Part B of the Schengen Borders Code) a refusal is recorded
+# with (Reg. 2017/2226 Art. 18).
+REFUSAL_REASONS = tuple(f"{c}: {REFUSAL_GROUNDS[c]}" for c in ("B", "C", "E", "F", "G", "H"))
 
 
 def _stays(

@@ -1,5 +1,12 @@
-"""Eurodac: applicants for international protection, irregular crossings and illegal
-stays, found by fingerprints and, since the 2024 recast, facial image and names."""
+"""Eurodac (Reg. 2024/1358): applicants for international protection, persons registered
+for or admitted under resettlement, irregular crossings, illegal stays, persons
+disembarked after search and rescue and beneficiaries of temporary protection, found by
+fingerprints and, since the 2024 recast, facial image and names.
+
+Its purposes (Art. 1) are asylum, resettlement, the identification of illegally staying
+persons and temporary protection, not routine border checks: a border guard asks it in
+an asylum procedure or within the territory, never on entry or exit.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +14,7 @@ import datetime as dt
 
 from adapters.translate import categorised_hit
 from broker.domain.profiles import ASYLUM_AUTHORITY, BORDER_GUARD
-from broker.domain.systems import Criterion, SystemSpec
+from broker.domain.systems import Action, Criterion, SystemSpec
 from interop.mock.v1 import mock_pb2
 from interop.v1 import border_check_pb2 as pb
 from interop.v1 import systems_pb2 as s
@@ -24,13 +31,17 @@ SPEC = SystemSpec(
         {Criterion.IDENTITY, Criterion.DOCUMENT, Criterion.FACE, Criterion.FINGERPRINTS}
     ),
     readers=frozenset({BORDER_GUARD, ASYLUM_AUTHORITY}),
+    purposes=frozenset({pb.PURPOSE_ASYLUM, pb.PURPOSE_IN_TERRITORY_CHECK}),
 )
 
 # -- adapter -----------------------------------------------------------------------------------
 
-ACTIONS: dict[int, s.Action.ValueType] = {
+# Arrivals outside a border crossing point call for a closer look; an application,
+# resettlement or temporary protection is information for the procedure at hand.
+ACTIONS: dict[int, Action] = {
     s.EURODAC_CATEGORY_IRREGULAR_CROSSING: s.ACTION_SECOND_LINE_CHECK,
     s.EURODAC_CATEGORY_ILLEGAL_STAY: s.ACTION_SECOND_LINE_CHECK,
+    s.EURODAC_CATEGORY_SEARCH_AND_RESCUE: s.ACTION_SECOND_LINE_CHECK,
 }
 
 

@@ -1,14 +1,26 @@
 """VIS, the Visa Information System: visa applications and their status, found by
 identity, document or visa sticker number; the fingerprints given with a query are
-verified against the applicant's."""
+verified against the applicant's.
+
+At the border VIS answers whether the visa is valid, in time and territory, and whether
+the holder is its holder (Reg. (EC) No 767/2008 Art. 18): an issued visa is information
+only while it is valid, for the checking State, and the fingerprints did not fail.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from adapters.translate import categorised_hit
+from adapters.translate import base_hit, categorised_hit
+from broker.domain.entry_conditions import (
+    FINGERPRINT_VERIFICATION,
+    NOT_VERIFIED,
+    fingerprints_failed,
+)
+from broker.domain.labels import short_name
 from broker.domain.profiles import ASYLUM_AUTHORITY, BORDER_GUARD, VISA_AUTHORITY
-from broker.domain.systems import Criterion, SystemSpec
+from broker.domain.situation import BORDER_PURPOSES, Situation
+from broker.domain.systems import Action, Criterion, Evidence, SystemSpec
 from interop.mock.v1 import mock_pb2
 from interop.v1 import border_check_pb2 as pb
 from interop.v1 import systems_pb2 as s
@@ -17,27 +29,57 @@ from mocks.spec import MockSpec
 from mocks.world import MEMBER_STATES, World, WorldShare
 from systems.registry import BorderSystem
 
+# -- adapter -----------------------------------------------------------------------------------
+
+# A visa that was revoked or annulled no longer covers the stay: the guard must look closer.
+ACTIONS: dict[int, Action] = {
+    s.VIS_STATUS_REVOKED: s.ACTION_SECOND_LINE_CHECK,
+    s.VIS_STATUS_ANNULLED: s.ACTION_SECOND_LINE_CHECK,
+    s.VIS_STATUS_REFUSED: s.ACTION_VERIFY,
+}
+ISSUED = frozenset({s.VIS_STATUS_ISSUED, s.VIS_STATUS_EXTENDED, s.VIS_STATUS_SHORTENED})
+NOT_VALID_TODAY = frozenset({s.VIS_VALIDITY_EXPIRED, s.VIS_VALIDITY_NOT_YET_VALID})
+
+
+def translate(match: mock_pb2.RecordMatch) -> pb.Hit:
+    visa = match.vis
+    if visa.status in ISSUED and fingerprints_failed(match.explanation):
+        return base_hit(match, "VIS_FINGERPRINTS_NOT_VERIFIED", s.ACTION_SECOND_LINE_CHECK)
+    if visa.status in ISSUED and visa.validity in NOT_VALID_TODAY:
+        category = "VIS_VISA_" + short_name(s.VisValidity, visa.validity)
+        return base_hit(match, category, s.ACTION_VERIFY)
+    return categorised_hit(match, "VIS_VISA_", s.VisStatus, visa.status, ACTIONS)
+
+
+def act(hit: pb.Hit, situation: Situation) -> Action:
+    """Validity is the border's question: for a visa application an old visa is history. A
+    visa of limited territorial validity does not cover entry into another State."""
+    not_valid = hit.action == s.ACTION_VERIFY and hit.vis.validity in NOT_VALID_TODAY
+    if situation.purpose not in BORDER_PURPOSES:
+        return s.ACTION_INFORMATION if not_valid else hit.action
+    if hit.action == s.ACTION_INFORMATION and not covers(hit.vis, situation.checking_state):
+        return s.ACTION_VERIFY
+    return hit.action
+
+
+def covers(visa: s.VisApplication, state: str) -> bool:
+    """Whether the visa is valid for `state`; an unlimited one is valid for every State."""
+    return not visa.territory or state in visa.territory
+
+
 SPEC = SystemSpec(
     name="vis",
     value=s.SYSTEM_VIS,
     label="VIS",
     searched_by=frozenset({Criterion.IDENTITY, Criterion.DOCUMENT, Criterion.VISA_STICKER}),
     readers=frozenset({BORDER_GUARD, VISA_AUTHORITY, ASYLUM_AUTHORITY}),
+    # Reg. (EC) No 767/2008: visa applications (Arts. 15-17), border checks on entry and
+    # exit (Art. 18), within the territory (Art. 19), asylum (Arts. 21-22); law enforcement
+    # only through designated authorities' central access points, not this broker.
+    purposes=BORDER_PURPOSES | {pb.PURPOSE_VISA_APPLICATION, pb.PURPOSE_ASYLUM},
+    evidence=frozenset({Evidence.VISAS}),
+    act=act,
 )
-
-# -- adapter -----------------------------------------------------------------------------------
-
-# A visa that was revoked or annulled no longer covers the stay: the guard must look closer.
-ACTIONS: dict[int, s.Action.ValueType] = {
-    s.VIS_STATUS_REVOKED: s.ACTION_SECOND_LINE_CHECK,
-    s.VIS_STATUS_ANNULLED: s.ACTION_SECOND_LINE_CHECK,
-    s.VIS_STATUS_REFUSED: s.ACTION_VERIFY,
-}
-
-
-def translate(match: mock_pb2.RecordMatch) -> pb.Hit:
-    return categorised_hit(match, "VIS_VISA_", s.VisStatus, match.vis.status, ACTIONS)
-
 
 # -- mock: search rules ------------------------------------------------------------------------
 
@@ -57,16 +99,33 @@ def _verify_fingerprints(
     verified = similarity >= FINGERPRINT_THRESHOLD
     match.explanation.append(
         pb.FieldMatch(
-            field="fingerprint_verification",
+            field=FINGERPRINT_VERIFICATION,
             query_value=f"{len(pairs)} finger(s)",
             record_value="enrolled",
             similarity=round(similarity, 4),
-            method="verified" if verified else "not_verified",
+            method="verified" if verified else NOT_VERIFIED,
         )
     )
 
 
-RULES = Rules(SPEC.searched_by, finish=_verify_fingerprints)
+def _validity(visa: s.VisApplication, today: dt.date) -> s.VisValidity.ValueType:
+    if visa.status not in ISSUED or not (visa.valid_from and visa.valid_until):
+        return s.VIS_VALIDITY_UNSPECIFIED
+    if today < dt.date.fromisoformat(visa.valid_from):
+        return s.VIS_VALIDITY_NOT_YET_VALID
+    if today > dt.date.fromisoformat(visa.valid_until):
+        return s.VIS_VALIDITY_EXPIRED
+    return s.VIS_VALIDITY_VALID
+
+
+def _finish(
+    match: mock_pb2.RecordMatch, record: mock_pb2.MockRecord, context: SearchContext
+) -> None:
+    _verify_fingerprints(match, record, context)
+    match.vis.validity = _validity(match.vis, context.today)
+
+
+RULES = Rules(SPEC.searched_by, finish=_finish)
 
 # -- mock: records of the synthetic world ------------------------------------------------------
 

@@ -113,6 +113,12 @@ def normalise_country(code: str) -> str:
     return "DEU" if cleaned == _GERMANY_IN_MRZ else cleaned
 
 
+def canonical_country(code: str) -> str:
+    """`normalise_country` for a code that may not be valid: an unknown one is only cleaned,
+    so that comparing two codes never fails."""
+    return normalise_country(code) if is_valid_country(code) else _clean(code)
+
+
 def is_valid_country(code: str) -> bool:
     """Whether ``normalise_country`` accepts ``code``."""
     return _clean(code) in MRZ_COUNTRY_CODES

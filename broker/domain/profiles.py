@@ -1,32 +1,27 @@
 """Who is asking, and what their profile lets them ask (ESP Arts. 8 and 9).
 
 A profile lists the purposes it may check for; each system's spec lists the profiles
-that may read it (and write to it). Systems a caller requests but may not ask are
-reported as NOT_PERMITTED for that system; data the profile may not see never leaves
-the broker.
+that may read it (and write to it) and the purposes its own regulation allows a query
+for. A system is asked only when both agree. Systems a caller requests but may not ask
+are reported as NOT_PERMITTED for that system; data the profile may not see never
+leaves the broker.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TypeAlias
 
 from broker.domain.errors import PermissionDenied, Unauthenticated
 from broker.domain.labels import short_name
+from broker.domain.situation import BORDER_PURPOSES, Purpose
 from broker.domain.systems import System, SystemCatalog
 from interop.v1 import border_check_pb2 as pb
-
-Purpose: TypeAlias = pb.Purpose.ValueType
 
 BORDER_GUARD = "border-guard"
 VISA_AUTHORITY = "visa-authority"
 ASYLUM_AUTHORITY = "asylum-authority"
 POLICE = "police"
-
-BORDER_PURPOSES = frozenset(
-    {pb.PURPOSE_BORDER_ENTRY, pb.PURPOSE_BORDER_EXIT, pb.PURPOSE_IN_TERRITORY_CHECK}
-)
 
 
 @dataclass(frozen=True)
@@ -94,9 +89,11 @@ class Route:
     not_permitted: tuple[System, ...]
 
 
-def readable(caller: Caller, catalog: SystemCatalog) -> tuple[System, ...]:
-    """The systems the caller's profile may ask."""
-    return tuple(s.value for s in catalog if caller.profile.name in s.readers)
+def readable(caller: Caller, catalog: SystemCatalog, purpose: Purpose) -> tuple[System, ...]:
+    """The systems the caller's profile may ask for `purpose`."""
+    return tuple(
+        s.value for s in catalog if caller.profile.name in s.readers and purpose in s.purposes
+    )
 
 
 def route(
@@ -106,7 +103,7 @@ def route(
         raise PermissionDenied(
             f"profile {caller.profile.name} may not check for {short_name(pb.Purpose, purpose)}"
         )
-    allowed = readable(caller, catalog)
+    allowed = readable(caller, catalog, purpose)
     wanted = requested or allowed
     asked = tuple(s for s in wanted if s in allowed)
     return Route(asked, tuple(s for s in wanted if s not in allowed))

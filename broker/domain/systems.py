@@ -8,13 +8,20 @@ names a system itself and a sixth system needs no change to the domain.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TypeAlias
 
+from broker.domain.situation import Purpose, Situation
+from interop.v1 import border_check_pb2 as pb
 from interop.v1 import systems_pb2
 
 System: TypeAlias = systems_pb2.System.ValueType
+Action: TypeAlias = systems_pb2.Action.ValueType
+# What the guard must do about a hit where and why the check is made (the adapter gives
+# the action the record calls for anywhere).
+ActionRule = Callable[[pb.Hit, Situation], Action]
+ALL_PURPOSES: frozenset[Purpose] = frozenset(pb.Purpose.values()) - {pb.PURPOSE_UNSPECIFIED}
 
 
 class Criterion(enum.StrEnum):
@@ -29,9 +36,24 @@ class Criterion(enum.StrEnum):
     FINGERPRINTS = "fingerprints"
 
 
+class Evidence(enum.StrEnum):
+    """What a system's answer tells about the entry conditions (Reg. (EU) 2016/399 Art. 6)."""
+
+    # Alerts for refusal of entry and others bearing on entry; alerts on documents.
+    ALERTS = "alerts"
+    VISAS = "visas"
+    TRAVEL_AUTHORISATIONS = "travel_authorisations"
+    # Entries, exits and the 90/180-day rule.
+    STAYS = "stays"
+
+
+def action_as_given(hit: pb.Hit, situation: Situation) -> Action:
+    return hit.action
+
+
 @dataclass(frozen=True)
 class SystemSpec:
-    """One system: how it is named, searched, and who may read or write it."""
+    """One system: how it is named, searched, who may read or write it and for what."""
 
     name: str
     value: System
@@ -41,6 +63,10 @@ class SystemSpec:
     readers: frozenset[str]
     writers: frozenset[str] = field(default_factory=frozenset)
     records_crossings: bool = False
+    # The purposes the system's legal basis lets it be asked for, whoever asks.
+    purposes: frozenset[Purpose] = ALL_PURPOSES
+    evidence: frozenset[Evidence] = field(default_factory=frozenset)
+    act: ActionRule = action_as_given
 
 
 class SystemCatalog:
@@ -66,6 +92,10 @@ class SystemCatalog:
 
     def spec(self, value: System) -> SystemSpec:
         return self._by_value[value]
+
+    def giving(self, evidence: Evidence) -> tuple[SystemSpec, ...]:
+        """The systems whose answers are evidence of that kind."""
+        return tuple(s for s in self if evidence in s.evidence)
 
     def name(self, value: System) -> str:
         """`SYSTEM_SIS` -> "sis"; an unknown value is shown as its number."""

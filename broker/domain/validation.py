@@ -12,7 +12,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from broker.domain.countries import is_valid_country, normalise_country
+from broker.domain.countries import SCHENGEN_STATES, is_valid_country, normalise_country
 from broker.domain.errors import FieldViolation, InvalidRequest
 from broker.domain.mrz import Mrz, MrzError, parse_mrz
 from broker.domain.names import canonical_name
@@ -26,9 +26,13 @@ MAX_TEMPLATE_FLOATS = 2048
 MAX_NAME_CHARS = 120
 MAX_GIVEN_NAMES = 10
 MAX_MRZ_CHARS = 200
+MAX_CROSSING_POINT_CHARS = 64
+# A stay a traveller may state: a long stay is possible, a decade is not a plan.
+MAX_STAY_DAYS = 3650
 
 _DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 _ALNUM = re.compile(r"^[A-Z0-9]{1,20}$")
+_CROSSING_POINT = re.compile(r"^[A-Za-z0-9 _.-]*$")
 _NAME_FORBIDDEN = re.compile(r"[\d\x00-\x1f\x7f<>{}\[\]|\\/@#$%^&*=+_~`\";:!?]")
 _MRZ_SEX = {"M": pb.SEX_MALE, "F": pb.SEX_FEMALE, "X": pb.SEX_OTHER}
 _MRZ_DOCUMENT = {
@@ -59,6 +63,10 @@ class ValidCheck:
     traveller: pb.Traveller
     systems: tuple[System, ...]
     deadline_ms: int | None
+    checking_state: str = ""
+    border_crossing_point: str = ""
+    # The last day of the intended stay, from an exit date or a number of days.
+    intended_exit: dt.date | None = None
 
 
 def validate_check(
@@ -90,12 +98,71 @@ def validate_check(
         )
     systems = _systems(request.systems, catalog, problems)
     deadline = _deadline(request, limits.max_deadline_ms, problems)
+    today = today or dt.date.today()
     traveller = normalise_traveller(
-        request.traveller, problems, today or dt.date.today(), present=request.HasField("traveller")
+        request.traveller, problems, today, present=request.HasField("traveller")
     )
+    checking_state = _checking_state(request.checking_state, problems)
+    crossing_point = _crossing_point(request.border_crossing_point, problems)
+    intended_exit = _intended_exit(request, today, problems)
     if problems:
         raise InvalidRequest(problems)
-    return ValidCheck(request.request_id, request.purpose, traveller, systems, deadline)
+    return ValidCheck(
+        request.request_id,
+        request.purpose,
+        traveller,
+        systems,
+        deadline,
+        checking_state,
+        crossing_point,
+        intended_exit,
+    )
+
+
+def _checking_state(code: str, problems: list[FieldViolation]) -> str:
+    state = _country("checking_state", code, problems)
+    if state and state not in SCHENGEN_STATES and is_valid_country(state):
+        problems.append(
+            FieldViolation("checking_state", f"{state} is not a State applying the Schengen rules")
+        )
+    return state
+
+
+def _crossing_point(name: str, problems: list[FieldViolation]) -> str:
+    if len(name) > MAX_CROSSING_POINT_CHARS or not _CROSSING_POINT.match(name):
+        problems.append(
+            FieldViolation(
+                "border_crossing_point",
+                f"letters, digits, spaces, '.', '_' and '-', at most {MAX_CROSSING_POINT_CHARS}",
+            )
+        )
+    return name
+
+
+def _intended_exit(
+    request: pb.CheckRequest, today: dt.date, problems: list[FieldViolation]
+) -> dt.date | None:
+    which = request.WhichOneof("intended_stay")
+    if which == "intended_stay_days":
+        days = request.intended_stay_days
+        if not 1 <= days <= MAX_STAY_DAYS:
+            problems.append(
+                FieldViolation("intended_stay_days", f"1 to {MAX_STAY_DAYS} days, got {days}")
+            )
+            return None
+        return today + dt.timedelta(days=days - 1)
+    if which == "intended_exit_date":
+        before = len(problems)
+        value = request.intended_exit_date
+        _date("intended_exit_date", value, problems, today, allow_unknown=False)
+        if len(problems) > before:
+            return None
+        day = dt.date.fromisoformat(value)
+        if day < today:
+            problems.append(FieldViolation("intended_exit_date", f"{value} is in the past"))
+            return None
+        return day
+    return None
 
 
 def _deadline(
@@ -315,6 +382,14 @@ def _document(out: pb.Traveller, problems: list[FieldViolation], today: dt.date)
     )
     _date(
         "traveller.document.expiry_date", document.expiry_date, problems, today, allow_unknown=False
+    )
+    _date(
+        "traveller.document.issue_date",
+        document.issue_date,
+        problems,
+        today,
+        allow_unknown=False,
+        not_after=today,
     )
 
 

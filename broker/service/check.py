@@ -13,9 +13,10 @@ from collections.abc import AsyncIterator
 from broker.domain.answers import Answer
 from broker.domain.audit import check_record
 from broker.domain.labels import short_name
-from broker.domain.merge import build_report
+from broker.domain.merge import build_report, situated
 from broker.domain.profiles import Caller, route
-from broker.domain.validation import validate_check
+from broker.domain.situation import Situation
+from broker.domain.validation import ValidCheck, validate_check
 from broker.service.fanout import deadline, new_correlation_id, system_query
 from broker.service.ports import Peer, Ports
 from interop.v1 import border_check_pb2 as pb
@@ -38,7 +39,10 @@ async def _checked(
     request: pb.CheckRequest, peer: Peer, caller: Caller, ports: Ports
 ) -> AsyncIterator[pb.CheckEvent]:
     started = ports.clock.monotonic()
-    valid = validate_check(request, ports.limits, ports.catalog)
+    # The local date, as the mocks and the EES calculation count days.
+    today = dt.date.fromtimestamp(ports.clock.time())
+    valid = validate_check(request, ports.limits, ports.catalog, today)
+    situation = _situation(valid, today)
     plan = route(caller, valid.purpose, valid.systems, ports.catalog)
     correlation_id = new_correlation_id()
     until = deadline(valid.deadline_ms, peer.time_remaining_s, ports)
@@ -49,7 +53,8 @@ async def _checked(
             s,
             pb.OUTCOME_STATUS_NOT_PERMITTED,
             0,
-            detail=f"profile {profile} may not ask this system",
+            detail=f"profile {profile} may not ask this system for "
+            f"{short_name(pb.Purpose, valid.purpose)}",
         )
         for s in plan.not_permitted
     ] + [ports.breaker.refusal(s) for s in plan.asked if s not in asked]
@@ -70,6 +75,7 @@ async def _checked(
     ]
     async for answer in ports.dispatcher.ask(correlation_id, queries, until):
         ports.breaker.record(answer)
+        answer = situated(answer, situation, ports.catalog)
         answers.append(answer)
         yield _result(answer)
     report = build_report(
@@ -80,6 +86,7 @@ async def _checked(
         _rfc3339(ports.clock.time()),
         ports.linker,
         ports.catalog,
+        situation,
     )
     await ports.audit(check_record(report, valid.purpose, caller))
     log.info(
@@ -104,6 +111,12 @@ async def check(request: pb.CheckRequest, peer: Peer, ports: Ports) -> pb.HitRep
         if event.HasField("report"):
             report = event.report
     return report
+
+
+def _situation(valid: ValidCheck, today: dt.date) -> Situation:
+    return Situation(
+        valid.purpose, today, valid.checking_state, valid.border_crossing_point, valid.intended_exit
+    )
 
 
 def _result(answer: Answer) -> pb.CheckEvent:

@@ -131,28 +131,30 @@ class _VerdictEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Verdict.Value
     DESCRIPTOR: _descriptor.EnumDescriptor
     VERDICT_UNSPECIFIED: _Verdict.ValueType  # 0
     VERDICT_CLEAR: _Verdict.ValueType  # 1
-    """Every asked system answered and nothing calls for action (hits that are
-    information only, such as a valid visa, may be listed).
+    """Every asked system answered, nothing calls for action and no entry condition is
+    unmet (hits that are information only, such as a valid visa, may be listed;
+    conditions still to verify by the guard are listed in entry_conditions).
     """
     VERDICT_HIT: _Verdict.ValueType  # 2
-    """At least one hit calls for action."""
+    """At least one hit calls for action, or an entry condition is not met."""
     VERDICT_INCOMPLETE: _Verdict.ValueType  # 3
-    """Nothing calls for action, but at least one system did not answer: never read
-    this as clear.
+    """Nothing calls for action, but at least one system did not answer (so an entry
+    condition may be left without an answer): never read this as clear.
     """
 
 class Verdict(_Verdict, metaclass=_VerdictEnumTypeWrapper): ...
 
 VERDICT_UNSPECIFIED: Verdict.ValueType  # 0
 VERDICT_CLEAR: Verdict.ValueType  # 1
-"""Every asked system answered and nothing calls for action (hits that are
-information only, such as a valid visa, may be listed).
+"""Every asked system answered, nothing calls for action and no entry condition is
+unmet (hits that are information only, such as a valid visa, may be listed;
+conditions still to verify by the guard are listed in entry_conditions).
 """
 VERDICT_HIT: Verdict.ValueType  # 2
-"""At least one hit calls for action."""
+"""At least one hit calls for action, or an entry condition is not met."""
 VERDICT_INCOMPLETE: Verdict.ValueType  # 3
-"""Nothing calls for action, but at least one system did not answer: never read
-this as clear.
+"""Nothing calls for action, but at least one system did not answer (so an entry
+condition may be left without an answer): never read this as clear.
 """
 Global___Verdict: _TypeAlias = Verdict  # noqa: Y015
 
@@ -206,6 +208,104 @@ LINK_COLOUR_RED: LinkColour.ValueType  # 4
 """Checked: unlawful multiple identity."""
 Global___LinkColour: _TypeAlias = LinkColour  # noqa: Y015
 
+class _ConditionState:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _ConditionStateEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ConditionState.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    CONDITION_STATE_UNSPECIFIED: _ConditionState.ValueType  # 0
+    CONDITION_STATE_MET: _ConditionState.ValueType  # 1
+    CONDITION_STATE_NOT_MET: _ConditionState.ValueType  # 2
+    CONDITION_STATE_NO_ANSWER: _ConditionState.ValueType  # 3
+    """Cannot tell: a system the condition depends on did not answer (or was not
+    permitted). The verdict is then never CLEAR.
+    """
+    CONDITION_STATE_TO_VERIFY: _ConditionState.ValueType  # 4
+    """Cannot tell from the query and the answers: a datum is missing (an expiry date, the
+    checking State, who accompanies a minor), a match is to be confirmed, or an alert's
+    action comes first; the guard verifies it in person.
+    """
+    CONDITION_STATE_NOT_APPLICABLE: _ConditionState.ValueType  # 5
+    """The conditions do not apply: the traveller enjoys the right of free movement
+    (Reg. (EU) 2016/399 Art. 8(2), minimum check).
+    """
+
+class ConditionState(_ConditionState, metaclass=_ConditionStateEnumTypeWrapper):
+    """The state of one condition."""
+
+CONDITION_STATE_UNSPECIFIED: ConditionState.ValueType  # 0
+CONDITION_STATE_MET: ConditionState.ValueType  # 1
+CONDITION_STATE_NOT_MET: ConditionState.ValueType  # 2
+CONDITION_STATE_NO_ANSWER: ConditionState.ValueType  # 3
+"""Cannot tell: a system the condition depends on did not answer (or was not
+permitted). The verdict is then never CLEAR.
+"""
+CONDITION_STATE_TO_VERIFY: ConditionState.ValueType  # 4
+"""Cannot tell from the query and the answers: a datum is missing (an expiry date, the
+checking State, who accompanies a minor), a match is to be confirmed, or an alert's
+action comes first; the guard verifies it in person.
+"""
+CONDITION_STATE_NOT_APPLICABLE: ConditionState.ValueType  # 5
+"""The conditions do not apply: the traveller enjoys the right of free movement
+(Reg. (EU) 2016/399 Art. 8(2), minimum check).
+"""
+Global___ConditionState: _TypeAlias = ConditionState  # noqa: Y015
+
+class _EntryCondition:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _EntryConditionEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_EntryCondition.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    ENTRY_CONDITION_UNSPECIFIED: _EntryCondition.ValueType  # 0
+    ENTRY_CONDITION_TRAVEL_DOCUMENT: _EntryCondition.ValueType  # 1
+    """Art. 6(1)(a): a valid travel document, valid three months after the intended exit
+    and issued within the previous ten years; on exit, a document valid for crossing.
+    """
+    ENTRY_CONDITION_VISA_OR_AUTHORISATION: _EntryCondition.ValueType  # 2
+    """Art. 6(1)(b): a valid visa for a visa national (Reg. (EU) 2018/1806 Annex I), or a
+    valid travel authorisation for a visa-exempt one (Annex II; Reg. (EU) 2018/1240).
+    """
+    ENTRY_CONDITION_STAY: _EntryCondition.ValueType  # 3
+    """Art. 6(1) first subparagraph: no more than 90 days in any 180-day period (EES),
+    within the visa's validity and authorised duration.
+    """
+    ENTRY_CONDITION_ALERTS: _EntryCondition.ValueType  # 4
+    """Art. 6(1)(d) and (e): no alert for refusal of entry, no threat; other alerts as they
+    bear on the entry.
+    """
+    ENTRY_CONDITION_MINOR: _EntryCondition.ValueType  # 5
+    """Annex VII point 6: a minor gets particular attention (who accompanies them, with
+    what consent).
+    """
+
+class EntryCondition(_EntryCondition, metaclass=_EntryConditionEnumTypeWrapper):
+    """What a condition is about (Reg. (EU) 2016/399 Arts. 6 and 8, Annex VII)."""
+
+ENTRY_CONDITION_UNSPECIFIED: EntryCondition.ValueType  # 0
+ENTRY_CONDITION_TRAVEL_DOCUMENT: EntryCondition.ValueType  # 1
+"""Art. 6(1)(a): a valid travel document, valid three months after the intended exit
+and issued within the previous ten years; on exit, a document valid for crossing.
+"""
+ENTRY_CONDITION_VISA_OR_AUTHORISATION: EntryCondition.ValueType  # 2
+"""Art. 6(1)(b): a valid visa for a visa national (Reg. (EU) 2018/1806 Annex I), or a
+valid travel authorisation for a visa-exempt one (Annex II; Reg. (EU) 2018/1240).
+"""
+ENTRY_CONDITION_STAY: EntryCondition.ValueType  # 3
+"""Art. 6(1) first subparagraph: no more than 90 days in any 180-day period (EES),
+within the visa's validity and authorised duration.
+"""
+ENTRY_CONDITION_ALERTS: EntryCondition.ValueType  # 4
+"""Art. 6(1)(d) and (e): no alert for refusal of entry, no threat; other alerts as they
+bear on the entry.
+"""
+ENTRY_CONDITION_MINOR: EntryCondition.ValueType  # 5
+"""Annex VII point 6: a minor gets particular attention (who accompanies them, with
+what consent).
+"""
+Global___EntryCondition: _TypeAlias = EntryCondition  # noqa: Y015
+
 class _CrossingDirection:
     ValueType = _typing.NewType("ValueType", _builtins.int)
     V: _TypeAlias = ValueType  # noqa: Y015
@@ -231,12 +331,17 @@ class Document(_message.Message):
     NUMBER_FIELD_NUMBER: _builtins.int
     ISSUING_STATE_FIELD_NUMBER: _builtins.int
     EXPIRY_DATE_FIELD_NUMBER: _builtins.int
+    ISSUE_DATE_FIELD_NUMBER: _builtins.int
     type: Global___DocumentType.ValueType
     number: _builtins.str
     issuing_state: _builtins.str
     """ISO 3166-1 alpha-3 (or an ICAO 9303 code such as UTO, XXA)."""
     expiry_date: _builtins.str
     """YYYY-MM-DD."""
+    issue_date: _builtins.str
+    """YYYY-MM-DD; not in the MRZ. With it the report checks that the document was issued
+    within the previous ten years (Reg. (EU) 2016/399 Art. 6(1)(a)(ii)).
+    """
     def __init__(
         self,
         *,
@@ -244,10 +349,11 @@ class Document(_message.Message):
         number: _builtins.str = ...,
         issuing_state: _builtins.str = ...,
         expiry_date: _builtins.str = ...,
+        issue_date: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["expiry_date", b"expiry_date", "issuing_state", b"issuing_state", "number", b"number", "type", b"type"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["expiry_date", b"expiry_date", "issue_date", b"issue_date", "issuing_state", b"issuing_state", "number", b"number", "type", b"type"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -363,6 +469,10 @@ class CheckRequest(_message.Message):
     TRAVELLER_FIELD_NUMBER: _builtins.int
     SYSTEMS_FIELD_NUMBER: _builtins.int
     DEADLINE_MS_FIELD_NUMBER: _builtins.int
+    CHECKING_STATE_FIELD_NUMBER: _builtins.int
+    BORDER_CROSSING_POINT_FIELD_NUMBER: _builtins.int
+    INTENDED_EXIT_DATE_FIELD_NUMBER: _builtins.int
+    INTENDED_STAY_DAYS_FIELD_NUMBER: _builtins.int
     request_id: _builtins.str
     """The caller's own reference, echoed in the report."""
     purpose: Global___Purpose.ValueType
@@ -370,6 +480,17 @@ class CheckRequest(_message.Message):
     """How long the broker may wait for the systems; unset means the default (2 s).
     Always capped by the caller's gRPC deadline.
     """
+    checking_state: _builtins.str
+    """The Member State making the check (ISO 3166-1 alpha-3, e.g. DEU). A visa or travel
+    authorisation with limited territorial validity covers entry into the States it names
+    only; without this field the report cannot tell whether it covers this one.
+    """
+    border_crossing_point: _builtins.str
+    """The border crossing point, e.g. "DEU-FRA-AIRPORT"; echoed in the report."""
+    intended_exit_date: _builtins.str
+    """YYYY-MM-DD, the day the traveller intends to leave the Schengen area."""
+    intended_stay_days: _builtins.int
+    """Days of the intended stay, the day of entry included."""
     @_builtins.property
     def traveller(self) -> Global___Traveller: ...
     @_builtins.property
@@ -384,14 +505,23 @@ class CheckRequest(_message.Message):
         traveller: Global___Traveller | None = ...,
         systems: _abc.Iterable[_systems_pb2.System.ValueType] | None = ...,
         deadline_ms: _builtins.int | None = ...,
+        checking_state: _builtins.str = ...,
+        border_crossing_point: _builtins.str = ...,
+        intended_exit_date: _builtins.str = ...,
+        intended_stay_days: _builtins.int = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["_deadline_ms", b"_deadline_ms", "deadline_ms", b"deadline_ms", "traveller", b"traveller"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_deadline_ms", b"_deadline_ms", "deadline_ms", b"deadline_ms", "intended_exit_date", b"intended_exit_date", "intended_stay", b"intended_stay", "intended_stay_days", b"intended_stay_days", "traveller", b"traveller"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_deadline_ms", b"_deadline_ms", "deadline_ms", b"deadline_ms", "purpose", b"purpose", "request_id", b"request_id", "systems", b"systems", "traveller", b"traveller"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_deadline_ms", b"_deadline_ms", "border_crossing_point", b"border_crossing_point", "checking_state", b"checking_state", "deadline_ms", b"deadline_ms", "intended_exit_date", b"intended_exit_date", "intended_stay", b"intended_stay", "intended_stay_days", b"intended_stay_days", "purpose", b"purpose", "request_id", b"request_id", "systems", b"systems", "traveller", b"traveller"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__deadline_ms: _TypeAlias = _typing.Literal["deadline_ms"]  # noqa: Y015
     _WhichOneofArgType__deadline_ms: _TypeAlias = _typing.Literal["_deadline_ms", b"_deadline_ms"]  # noqa: Y015
+    _WhichOneofReturnType_intended_stay: _TypeAlias = _typing.Literal["intended_exit_date", "intended_stay_days"]  # noqa: Y015
+    _WhichOneofArgType_intended_stay: _TypeAlias = _typing.Literal["intended_stay", b"intended_stay"]  # noqa: Y015
+    @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__deadline_ms) -> _WhichOneofReturnType__deadline_ms | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType_intended_stay) -> _WhichOneofReturnType_intended_stay | None: ...
 
 Global___CheckRequest: _TypeAlias = CheckRequest  # noqa: Y015
 
@@ -576,6 +706,7 @@ class HitReport(_message.Message):
     TRAVELLER_FIELD_NUMBER: _builtins.int
     ACTIONS_FIELD_NUMBER: _builtins.int
     CHECKED_AT_FIELD_NUMBER: _builtins.int
+    ENTRY_CONDITIONS_FIELD_NUMBER: _builtins.int
     request_id: _builtins.str
     correlation_id: _builtins.str
     verdict: Global___Verdict.ValueType
@@ -599,6 +730,13 @@ class HitReport(_message.Message):
     def actions(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """What the guard should do, most urgent first."""
 
+    @_builtins.property
+    def entry_conditions(self) -> Global___EntryConditions:
+        """Whether the conditions for entry (or, on exit and within the territory, for the
+        stay) are met, as far as the query and the systems' answers tell. Set for border
+        purposes only (entry, exit, in-territory check).
+        """
+
     def __init__(
         self,
         *,
@@ -611,14 +749,130 @@ class HitReport(_message.Message):
         traveller: Global___Traveller | None = ...,
         actions: _abc.Iterable[_builtins.str] | None = ...,
         checked_at: _builtins.str = ...,
+        entry_conditions: Global___EntryConditions | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["traveller", b"traveller"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["entry_conditions", b"entry_conditions", "traveller", b"traveller"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["actions", b"actions", "checked_at", b"checked_at", "correlation_id", b"correlation_id", "hits", b"hits", "links", b"links", "outcomes", b"outcomes", "request_id", b"request_id", "traveller", b"traveller", "verdict", b"verdict"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["actions", b"actions", "checked_at", b"checked_at", "correlation_id", b"correlation_id", "entry_conditions", b"entry_conditions", "hits", b"hits", "links", b"links", "outcomes", b"outcomes", "request_id", b"request_id", "traveller", b"traveller", "verdict", b"verdict"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___HitReport: _TypeAlias = HitReport  # noqa: Y015
+
+@_typing.final
+class ConditionAssessment(_message.Message):
+    """One condition, its state and why."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CONDITION_FIELD_NUMBER: _builtins.int
+    STATE_FIELD_NUMBER: _builtins.int
+    LEGAL_BASIS_FIELD_NUMBER: _builtins.int
+    EVIDENCE_FIELD_NUMBER: _builtins.int
+    HIT_IDS_FIELD_NUMBER: _builtins.int
+    condition: Global___EntryCondition.ValueType
+    state: Global___ConditionState.ValueType
+    legal_basis: _builtins.str
+    """The provision the condition comes from, e.g. "Reg. (EU) 2016/399 Art. 6(1)(a)"."""
+    @_builtins.property
+    def evidence(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """What decided the state, one finding per line, e.g. "expired on 2012-04-15"."""
+
+    @_builtins.property
+    def hit_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """The hits the evidence comes from (hit_id of the report's hits)."""
+
+    def __init__(
+        self,
+        *,
+        condition: Global___EntryCondition.ValueType = ...,
+        state: Global___ConditionState.ValueType = ...,
+        legal_basis: _builtins.str = ...,
+        evidence: _abc.Iterable[_builtins.str] | None = ...,
+        hit_ids: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["condition", b"condition", "evidence", b"evidence", "hit_ids", b"hit_ids", "legal_basis", b"legal_basis", "state", b"state"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ConditionAssessment: _TypeAlias = ConditionAssessment  # noqa: Y015
+
+@_typing.final
+class RefusalGround(_message.Message):
+    """A standard ground for refusing entry (Reg. (EU) 2016/399 Annex V Part B)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CODE_FIELD_NUMBER: _builtins.int
+    WORDING_FIELD_NUMBER: _builtins.int
+    code: _builtins.str
+    """The letter on the standard form: "A" to "I"."""
+    wording: _builtins.str
+    """Its wording on the form."""
+    def __init__(
+        self,
+        *,
+        code: _builtins.str = ...,
+        wording: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["code", b"code", "wording", b"wording"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RefusalGround: _TypeAlias = RefusalGround  # noqa: Y015
+
+@_typing.final
+class EntryConditions(_message.Message):
+    """The entry conditions at a glance."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PURPOSE_FIELD_NUMBER: _builtins.int
+    STATE_FIELD_NUMBER: _builtins.int
+    CONDITIONS_FIELD_NUMBER: _builtins.int
+    REFUSAL_GROUNDS_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    CHECKING_STATE_FIELD_NUMBER: _builtins.int
+    BORDER_CROSSING_POINT_FIELD_NUMBER: _builtins.int
+    purpose: Global___Purpose.ValueType
+    """What was assessed: the purpose of the check decides it."""
+    state: Global___ConditionState.ValueType
+    """The worst state of the conditions: NOT_MET, then NO_ANSWER, then TO_VERIFY."""
+    note: _builtins.str
+    """Why the conditions are assessed as they are, e.g. "visa-exempt (Reg. (EU) 2018/1806
+    Annex II, list of 2024-08-04)".
+    """
+    checking_state: _builtins.str
+    """The checking Member State and border crossing point, as given in the request."""
+    border_crossing_point: _builtins.str
+    @_builtins.property
+    def conditions(self) -> _containers.RepeatedCompositeFieldContainer[Global___ConditionAssessment]: ...
+    @_builtins.property
+    def refusal_grounds(self) -> _containers.RepeatedCompositeFieldContainer[Global___RefusalGround]:
+        """On entry, the grounds for refusal the unmet conditions give, in the form's order."""
+
+    def __init__(
+        self,
+        *,
+        purpose: Global___Purpose.ValueType = ...,
+        state: Global___ConditionState.ValueType = ...,
+        conditions: _abc.Iterable[Global___ConditionAssessment] | None = ...,
+        refusal_grounds: _abc.Iterable[Global___RefusalGround] | None = ...,
+        note: _builtins.str = ...,
+        checking_state: _builtins.str = ...,
+        border_crossing_point: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["border_crossing_point", b"border_crossing_point", "checking_state", b"checking_state", "conditions", b"conditions", "note", b"note", "purpose", b"purpose", "refusal_grounds", b"refusal_grounds", "state", b"state"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___EntryConditions: _TypeAlias = EntryConditions  # noqa: Y015
 
 @_typing.final
 class SystemResult(_message.Message):

@@ -59,7 +59,7 @@ class _ActionEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Action.ValueTy
     ACTION_SEIZE_DOCUMENT: _Action.ValueType  # 4
     """Seize the document (Art. 38)."""
     ACTION_ENFORCE_RETURN: _Action.ValueType  # 5
-    """Return decision to enforce (Reg. 2018/1860 Art. 3)."""
+    """Return decision to enforce, within the territory (Reg. 2018/1860 Arts. 3 and 7(2))."""
     ACTION_REPORT_WHEREABOUTS: _Action.ValueType  # 6
     """Report whereabouts for a judicial procedure (Art. 34)."""
     ACTION_DISCREET_CHECK: _Action.ValueType  # 7
@@ -72,9 +72,20 @@ class _ActionEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Action.ValueTy
     """Verify the visa, authorisation or stay before deciding."""
     ACTION_INFORMATION: _Action.ValueType  # 12
     """Information only."""
+    ACTION_CONFIRM_MATCH: _Action.ValueType  # 13
+    """A possible match on a person alert (similar identity data, a document number without
+    identity data, or a misused identity): confirm the identity before taking the
+    alert's action (Reg. 2018/1862 Art. 3(8); Art. 62 on misused identities).
+    """
+    ACTION_INFORM_ISSUING_STATE: _Action.ValueType  # 14
+    """Inform the State that issued the alert through its SIRENE Bureau: an alert on return
+    at the border (Reg. 2018/1860 Arts. 6 and 8), a refusal alert on exit.
+    """
 
 class Action(_Action, metaclass=_ActionEnumTypeWrapper):
-    """What the guard must do about a hit, most urgent first."""
+    """What the guard must do about a hit. The report orders hits by a fixed urgency, not by
+    these numbers (values added later are not the least urgent).
+    """
 
 ACTION_UNSPECIFIED: Action.ValueType  # 0
 ACTION_ARREST: Action.ValueType  # 1
@@ -86,7 +97,7 @@ ACTION_REFUSE_ENTRY: Action.ValueType  # 3
 ACTION_SEIZE_DOCUMENT: Action.ValueType  # 4
 """Seize the document (Art. 38)."""
 ACTION_ENFORCE_RETURN: Action.ValueType  # 5
-"""Return decision to enforce (Reg. 2018/1860 Art. 3)."""
+"""Return decision to enforce, within the territory (Reg. 2018/1860 Arts. 3 and 7(2))."""
 ACTION_REPORT_WHEREABOUTS: Action.ValueType  # 6
 """Report whereabouts for a judicial procedure (Art. 34)."""
 ACTION_DISCREET_CHECK: Action.ValueType  # 7
@@ -99,6 +110,15 @@ ACTION_VERIFY: Action.ValueType  # 11
 """Verify the visa, authorisation or stay before deciding."""
 ACTION_INFORMATION: Action.ValueType  # 12
 """Information only."""
+ACTION_CONFIRM_MATCH: Action.ValueType  # 13
+"""A possible match on a person alert (similar identity data, a document number without
+identity data, or a misused identity): confirm the identity before taking the
+alert's action (Reg. 2018/1862 Art. 3(8); Art. 62 on misused identities).
+"""
+ACTION_INFORM_ISSUING_STATE: Action.ValueType  # 14
+"""Inform the State that issued the alert through its SIRENE Bureau: an alert on return
+at the border (Reg. 2018/1860 Arts. 6 and 8), a refusal alert on exit.
+"""
 Global___Action: _TypeAlias = Action  # noqa: Y015
 
 class _SisAlertCategory:
@@ -120,6 +140,10 @@ class _SisAlertCategoryEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_SisA
     SIS_ALERT_CATEGORY_STOLEN_DOCUMENT: _SisAlertCategory.ValueType  # 10
     SIS_ALERT_CATEGORY_LOST_DOCUMENT: _SisAlertCategory.ValueType  # 11
     SIS_ALERT_CATEGORY_INVALIDATED_DOCUMENT: _SisAlertCategory.ValueType  # 12
+    SIS_ALERT_CATEGORY_UNKNOWN_WANTED_PERSON: _SisAlertCategory.ValueType  # 13
+    """Unknown person wanted for identification, held by dactyloscopic data only
+    (Reg. 2018/1862 Art. 40).
+    """
 
 class SisAlertCategory(_SisAlertCategory, metaclass=_SisAlertCategoryEnumTypeWrapper): ...
 
@@ -136,6 +160,10 @@ SIS_ALERT_CATEGORY_RETURN: SisAlertCategory.ValueType  # 9
 SIS_ALERT_CATEGORY_STOLEN_DOCUMENT: SisAlertCategory.ValueType  # 10
 SIS_ALERT_CATEGORY_LOST_DOCUMENT: SisAlertCategory.ValueType  # 11
 SIS_ALERT_CATEGORY_INVALIDATED_DOCUMENT: SisAlertCategory.ValueType  # 12
+SIS_ALERT_CATEGORY_UNKNOWN_WANTED_PERSON: SisAlertCategory.ValueType  # 13
+"""Unknown person wanted for identification, held by dactyloscopic data only
+(Reg. 2018/1862 Art. 40).
+"""
 Global___SisAlertCategory: _TypeAlias = SisAlertCategory  # noqa: Y015
 
 class _WarningFlag:
@@ -190,6 +218,26 @@ VIS_STATUS_EXTENDED: VisStatus.ValueType  # 6
 VIS_STATUS_SHORTENED: VisStatus.ValueType  # 7
 Global___VisStatus: _TypeAlias = VisStatus  # noqa: Y015
 
+class _VisValidity:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _VisValidityEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_VisValidity.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    VIS_VALIDITY_UNSPECIFIED: _VisValidity.ValueType  # 0
+    VIS_VALIDITY_VALID: _VisValidity.ValueType  # 1
+    VIS_VALIDITY_EXPIRED: _VisValidity.ValueType  # 2
+    VIS_VALIDITY_NOT_YET_VALID: _VisValidity.ValueType  # 3
+
+class VisValidity(_VisValidity, metaclass=_VisValidityEnumTypeWrapper):
+    """The temporal validity of an issued visa on the day of the search."""
+
+VIS_VALIDITY_UNSPECIFIED: VisValidity.ValueType  # 0
+VIS_VALIDITY_VALID: VisValidity.ValueType  # 1
+VIS_VALIDITY_EXPIRED: VisValidity.ValueType  # 2
+VIS_VALIDITY_NOT_YET_VALID: VisValidity.ValueType  # 3
+Global___VisValidity: _TypeAlias = VisValidity  # noqa: Y015
+
 class _EtiasStatus:
     ValueType = _typing.NewType("ValueType", _builtins.int)
     V: _TypeAlias = ValueType  # noqa: Y015
@@ -225,15 +273,41 @@ class _EurodacCategoryEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Eurod
     DESCRIPTOR: _descriptor.EnumDescriptor
     EURODAC_CATEGORY_UNSPECIFIED: _EurodacCategory.ValueType  # 0
     EURODAC_CATEGORY_INTERNATIONAL_PROTECTION_APPLICANT: _EurodacCategory.ValueType  # 1
+    """Applicant for international protection (Reg. 2024/1358 Art. 15)."""
     EURODAC_CATEGORY_IRREGULAR_CROSSING: _EurodacCategory.ValueType  # 2
+    """Apprehended in connection with an irregular crossing of an external border (Art. 22)."""
     EURODAC_CATEGORY_ILLEGAL_STAY: _EurodacCategory.ValueType  # 3
+    """Found illegally staying in a Member State (Art. 23)."""
+    EURODAC_CATEGORY_ADMISSION_PROCEDURE: _EurodacCategory.ValueType  # 4
+    """Registered for an admission procedure under the Union Resettlement and Humanitarian
+    Admission Framework (Reg. 2024/1358 Art. 18(1)).
+    """
+    EURODAC_CATEGORY_ADMITTED: _EurodacCategory.ValueType  # 5
+    """Admitted under the Union Framework or a national resettlement scheme (Arts. 18(2), 20)."""
+    EURODAC_CATEGORY_SEARCH_AND_RESCUE: _EurodacCategory.ValueType  # 6
+    """Disembarked following a search and rescue operation (Art. 24)."""
+    EURODAC_CATEGORY_TEMPORARY_PROTECTION: _EurodacCategory.ValueType  # 7
+    """Beneficiary of temporary protection (Art. 26)."""
 
 class EurodacCategory(_EurodacCategory, metaclass=_EurodacCategoryEnumTypeWrapper): ...
 
 EURODAC_CATEGORY_UNSPECIFIED: EurodacCategory.ValueType  # 0
 EURODAC_CATEGORY_INTERNATIONAL_PROTECTION_APPLICANT: EurodacCategory.ValueType  # 1
+"""Applicant for international protection (Reg. 2024/1358 Art. 15)."""
 EURODAC_CATEGORY_IRREGULAR_CROSSING: EurodacCategory.ValueType  # 2
+"""Apprehended in connection with an irregular crossing of an external border (Art. 22)."""
 EURODAC_CATEGORY_ILLEGAL_STAY: EurodacCategory.ValueType  # 3
+"""Found illegally staying in a Member State (Art. 23)."""
+EURODAC_CATEGORY_ADMISSION_PROCEDURE: EurodacCategory.ValueType  # 4
+"""Registered for an admission procedure under the Union Resettlement and Humanitarian
+Admission Framework (Reg. 2024/1358 Art. 18(1)).
+"""
+EURODAC_CATEGORY_ADMITTED: EurodacCategory.ValueType  # 5
+"""Admitted under the Union Framework or a national resettlement scheme (Arts. 18(2), 20)."""
+EURODAC_CATEGORY_SEARCH_AND_RESCUE: EurodacCategory.ValueType  # 6
+"""Disembarked following a search and rescue operation (Art. 24)."""
+EURODAC_CATEGORY_TEMPORARY_PROTECTION: EurodacCategory.ValueType  # 7
+"""Beneficiary of temporary protection (Art. 26)."""
 Global___EurodacCategory: _TypeAlias = EurodacCategory  # noqa: Y015
 
 @_typing.final
@@ -248,6 +322,9 @@ class SisAlert(_message.Message):
     MATCHED_ALIAS_FIELD_NUMBER: _builtins.int
     DOCUMENT_NUMBER_FIELD_NUMBER: _builtins.int
     REMARKS_FIELD_NUMBER: _builtins.int
+    FLAGGED_BY_FIELD_NUMBER: _builtins.int
+    ACTION_TO_TAKE_FIELD_NUMBER: _builtins.int
+    MISUSED_IDENTITY_FIELD_NUMBER: _builtins.int
     alert_id: _builtins.str
     category: Global___SisAlertCategory.ValueType
     legal_basis: _builtins.str
@@ -257,10 +334,26 @@ class SisAlert(_message.Message):
     matched_alias: _builtins.bool
     """True when the query matched an alias of the alert rather than the main identity."""
     document_number: _builtins.str
-    """For object alerts: the document the alert is about."""
+    """For object alerts: the document the alert is about (its type and issuing State are
+    in the record's identity.document, Reg. 2018/1862 Art. 38(2)).
+    """
     remarks: _builtins.str
+    action_to_take: _builtins.str
+    """The action the issuing State asks for in case of a hit, as written in the alert
+    (Reg. 2018/1862 Art. 20(3); Reg. 2018/1861 Art. 20(2)).
+    """
+    misused_identity: _builtins.bool
+    """The alert also holds the data of a person whose identity the wanted person misused
+    (Reg. 2018/1862 Art. 62, Reg. 2018/1861 Art. 47): the traveller may be that person.
+    """
     @_builtins.property
     def warning_flags(self) -> _containers.RepeatedScalarFieldContainer[Global___WarningFlag.ValueType]: ...
+    @_builtins.property
+    def flagged_by(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Member States that flagged the alert: its action is not taken on their territory
+        (Reg. 2018/1862 Arts. 24 and 25).
+        """
+
     def __init__(
         self,
         *,
@@ -272,10 +365,13 @@ class SisAlert(_message.Message):
         matched_alias: _builtins.bool = ...,
         document_number: _builtins.str = ...,
         remarks: _builtins.str = ...,
+        flagged_by: _abc.Iterable[_builtins.str] | None = ...,
+        action_to_take: _builtins.str = ...,
+        misused_identity: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["alert_id", b"alert_id", "category", b"category", "document_number", b"document_number", "issuing_state", b"issuing_state", "legal_basis", b"legal_basis", "matched_alias", b"matched_alias", "remarks", b"remarks", "warning_flags", b"warning_flags"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["action_to_take", b"action_to_take", "alert_id", b"alert_id", "category", b"category", "document_number", b"document_number", "flagged_by", b"flagged_by", "issuing_state", b"issuing_state", "legal_basis", b"legal_basis", "matched_alias", b"matched_alias", "misused_identity", b"misused_identity", "remarks", b"remarks", "warning_flags", b"warning_flags"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -294,6 +390,7 @@ class VisApplication(_message.Message):
     TERRITORY_FIELD_NUMBER: _builtins.int
     DURATION_OF_STAY_DAYS_FIELD_NUMBER: _builtins.int
     ISSUING_STATE_FIELD_NUMBER: _builtins.int
+    VALIDITY_FIELD_NUMBER: _builtins.int
     application_number: _builtins.str
     status: Global___VisStatus.ValueType
     visa_sticker_number: _builtins.str
@@ -303,6 +400,10 @@ class VisApplication(_message.Message):
     valid_until: _builtins.str
     duration_of_stay_days: _builtins.int
     issuing_state: _builtins.str
+    validity: Global___VisValidity.ValueType
+    """Whether the visa is valid on the day of the search, as the border check verifies it
+    (Reg. (EC) No 767/2008 Art. 18); unspecified for an application never issued.
+    """
     @_builtins.property
     def territory(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """Member States where the visa is valid; empty with a C visa means all Schengen."""
@@ -319,10 +420,11 @@ class VisApplication(_message.Message):
         territory: _abc.Iterable[_builtins.str] | None = ...,
         duration_of_stay_days: _builtins.int = ...,
         issuing_state: _builtins.str = ...,
+        validity: Global___VisValidity.ValueType = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["application_number", b"application_number", "duration_of_stay_days", b"duration_of_stay_days", "issuing_state", b"issuing_state", "status", b"status", "territory", b"territory", "valid_from", b"valid_from", "valid_until", b"valid_until", "visa_sticker_number", b"visa_sticker_number", "visa_type", b"visa_type"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["application_number", b"application_number", "duration_of_stay_days", b"duration_of_stay_days", "issuing_state", b"issuing_state", "status", b"status", "territory", b"territory", "valid_from", b"valid_from", "valid_until", b"valid_until", "validity", b"validity", "visa_sticker_number", b"visa_sticker_number", "visa_type", b"visa_type"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -29,6 +29,7 @@ SPECIMEN = pb.Traveller(
     surname="Eriksson",
     given_names=["Anna Maria"],
     date_of_birth="1974-08-12",
+    sex=pb.SEX_FEMALE,
     nationality="uto",
     document=pb.Document(number="L898902C3"),
 )

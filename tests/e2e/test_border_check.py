@@ -18,7 +18,8 @@ from tests.e2e.stacks import SPECIMEN, Stack
 SPECIMEN_MRZ = (
     "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<\nL898902C36UTO7408122F1204159ZE184226B<<<<<10"
 )
-ALL = [s.SYSTEM_SIS, s.SYSTEM_VIS, s.SYSTEM_EES, s.SYSTEM_ETIAS, s.SYSTEM_EURODAC]
+# What a border guard asks on entry: Eurodac is not for routine border checks.
+ON_ENTRY = [s.SYSTEM_SIS, s.SYSTEM_VIS, s.SYSTEM_EES, s.SYSTEM_ETIAS]
 
 
 def check_request(traveller: pb.Traveller, **kwargs: object) -> pb.CheckRequest:
@@ -31,7 +32,7 @@ async def test_specimen_traveller_gets_a_full_report(
     report = await client.Check(check_request(SPECIMEN, request_id="r-1"), timeout=10)
     assert report.request_id == "r-1"
     assert len(report.correlation_id) == 32
-    assert [o.system for o in report.outcomes] == ALL
+    assert [o.system for o in report.outcomes] == ON_ENTRY
     assert all(o.status == pb.OUTCOME_STATUS_ANSWERED for o in report.outcomes)
     assert report.verdict == pb.VERDICT_HIT
     first = report.hits[0]
@@ -77,9 +78,9 @@ async def test_stream_sends_each_system_then_the_report(
 ) -> None:
     events = [e async for e in client.CheckStream(check_request(SPECIMEN), timeout=10)]
     kinds = [e.WhichOneof("event") for e in events]
-    assert kinds == ["system_result"] * 5 + ["report"]
+    assert kinds == ["system_result"] * 4 + ["report"]
     streamed = sorted(e.system_result.outcome.system for e in events[:-1])
-    assert streamed == ALL
+    assert streamed == ON_ENTRY
     report = events[-1].report
     hits_streamed = sum(len(e.system_result.hits) for e in events[:-1])
     assert hits_streamed == len(report.hits)
@@ -100,11 +101,15 @@ async def test_unknown_traveller_is_clear_only_when_all_answered(
 async def test_systems_subset_and_document_number_alone(
     client: border_check_pb2_grpc.BorderCheckStub,
 ) -> None:
-    stolen = pb.Traveller(document=pb.Document(number="X4K7P2Q91"))
+    stolen = pb.Traveller(document=pb.Document(number="X4K7P2Q91", issuing_state="FRA"))
     report = await client.Check(check_request(stolen, systems=[s.SYSTEM_SIS]), timeout=10)
     assert [o.system for o in report.outcomes] == [s.SYSTEM_SIS]
     assert report.hits[0].category == "SIS_STOLEN_DOCUMENT"
     assert report.hits[0].action == s.ACTION_SEIZE_DOCUMENT
+    # Without its issuing State the number is a candidate to confirm, not the document.
+    number_only = pb.Traveller(document=pb.Document(number="X4K7P2Q91"))
+    report = await client.Check(check_request(number_only, systems=[s.SYSTEM_SIS]), timeout=10)
+    assert report.hits[0].action == s.ACTION_CONFIRM_MATCH
 
 
 BAD_INPUTS = [
@@ -209,7 +214,7 @@ async def test_every_check_is_audited_in_an_unbroken_chain(
     assert last["correlation_id"] == report.correlation_id
     assert last["request_id"] == "audit-me"
     assert "face" in last["data_used"]
-    assert len(last["outcomes"]) == 5
+    assert len(last["outcomes"]) == 4
     assert "0.5" not in lines[-1], "no biometric data in the audit"
 
 

@@ -32,6 +32,22 @@ def test_every_required_scenario_is_shipped() -> None:
         "eurodac-fingerprint",
         "yellow-link",
         "partial-timeout",
+        # Issue 13: one pack per point reviewed against the legal texts ...
+        "document-identity",
+        "visa-validity",
+        "identity-links",
+        "exit-check",
+        "purposes-and-profiles",
+        "ees-search",
+        "actions-and-details",
+        # ... and the entry conditions.
+        "expired-passport",
+        "visa-national-without-visa",
+        "visa-exempt-without-etias",
+        "expired-visa",
+        "visa-limited-territory",
+        "minor",
+        "overstayer-on-entry",
     }
 
 

@@ -78,7 +78,8 @@ async def test_a_sixth_system_is_asked_and_answers_in_the_report(stack: InProces
             timeout=10,
         )
 
-    assert [o.system for o in report.outcomes] == [1, 2, 3, 4, 5, SYSTEM_CIR]
+    # Eurodac (5) is not asked on entry (Reg. 2024/1358 Art. 1).
+    assert [o.system for o in report.outcomes] == [1, 2, 3, 4, SYSTEM_CIR]
     assert all(o.status == pb.OUTCOME_STATUS_ANSWERED for o in report.outcomes)
     [hit] = [h for h in report.hits if h.system == SYSTEM_CIR]
     assert (hit.hit_id, hit.record_id, hit.category) == ("cir-1", "CIR-1", "CIR_IDENTITY")

@@ -41,3 +41,21 @@ def test_purpose_outside_the_profile_is_refused() -> None:
 def test_profile_map_is_checked() -> None:
     with pytest.raises(ValueError, match="COMMON_NAME=PROFILE"):
         parse_profile_map(["terminal-1=janitor"])
+
+
+def _asked(profile: str, purpose: pb.Purpose.ValueType) -> tuple[int, ...]:
+    caller = AccessPolicy({}, insecure_profile=profile).authenticate(None, tls=False)
+    return route(caller, purpose, [], CATALOG).asked
+
+
+def test_each_system_is_asked_only_for_the_purposes_of_its_regulation() -> None:
+    # Eurodac is for asylum and illegal stays, not routine border checks (2024/1358 Art. 1);
+    # ETIAS is consulted on entry (2018/1240 Art. 47), not on exit.
+    guard = "border-guard"
+    on_entry = (s.SYSTEM_SIS, s.SYSTEM_VIS, s.SYSTEM_EES, s.SYSTEM_ETIAS)
+    assert _asked(guard, pb.PURPOSE_BORDER_ENTRY) == on_entry
+    assert _asked(guard, pb.PURPOSE_BORDER_EXIT) == (s.SYSTEM_SIS, s.SYSTEM_VIS, s.SYSTEM_EES)
+    assert s.SYSTEM_EURODAC in _asked(guard, pb.PURPOSE_ASYLUM)
+    # Police reach EES only through a central access point (2017/2226 Arts. 29-32).
+    assert _asked("police", pb.PURPOSE_IN_TERRITORY_CHECK) == (s.SYSTEM_SIS,)
+    assert _asked("police", pb.PURPOSE_LAW_ENFORCEMENT) == (s.SYSTEM_SIS,)

@@ -88,6 +88,8 @@ def ports(dispatcher: FakeDispatcher, audit: FakeAudit, profile: str = "border-g
 
 
 LOCAL = Peer(common_name=None, secure=False)
+# Eurodac is not for routine border checks (Reg. 2024/1358 Art. 1).
+ON_ENTRY = [s.SYSTEM_SIS, s.SYSTEM_VIS, s.SYSTEM_EES, s.SYSTEM_ETIAS]
 
 
 def request(**changes: object) -> pb.CheckRequest:
@@ -105,7 +107,7 @@ async def test_a_full_check_merges_every_system_and_is_audited() -> None:
     audit = FakeAudit()
     report = await check(request(), LOCAL, ports(dispatcher, audit))
 
-    assert [o.system for o in report.outcomes] == list(REGISTRY.catalog.values)
+    assert [o.system for o in report.outcomes] == ON_ENTRY
     assert all(o.status == pb.OUTCOME_STATUS_ANSWERED for o in report.outcomes)
     assert report.verdict == pb.VERDICT_HIT
     assert [h.hit_id for h in report.hits] == ["sis-1", "vis-1"]
@@ -114,7 +116,7 @@ async def test_a_full_check_merges_every_system_and_is_audited() -> None:
     assert report.traveller.document.number == "L898902C3"
     assert report.checked_at.startswith("2027-01-15T08:00:00")
     # One query per system, with the check's correlation id and a wall-clock deadline.
-    assert {q.system for q in dispatcher.asked} == set(REGISTRY.catalog.values)
+    assert {q.system for q in dispatcher.asked} == set(ON_ENTRY)
     assert {q.correlation_id for q in dispatcher.asked} == {report.correlation_id}
     assert {q.deadline_unix_ms for q in dispatcher.asked} == {int((NOW + 2.0) * 1000)}
     [record] = audit.records
@@ -148,7 +150,7 @@ async def test_a_system_outside_the_profile_is_not_permitted_and_not_asked() -> 
     assert [q.system for q in dispatcher.asked] == [s.SYSTEM_VIS]
     eurodac = next(o for o in report.outcomes if o.system == s.SYSTEM_EURODAC)
     assert eurodac.status == pb.OUTCOME_STATUS_NOT_PERMITTED
-    assert "visa-authority" in eurodac.detail
+    assert "visa-authority" in eurodac.detail and "VISA_APPLICATION" in eurodac.detail
     assert report.verdict == pb.VERDICT_INCOMPLETE
     assert audit.records[0].outcomes == report.outcomes
 
@@ -177,7 +179,7 @@ async def test_the_callers_deadline_caps_the_wait() -> None:
 async def test_the_stream_gives_each_system_before_the_report() -> None:
     dispatcher = FakeDispatcher({s.SYSTEM_SIS: (ARREST,)})
     events = [e async for e in stream_check(request(), LOCAL, ports(dispatcher, FakeAudit()))]
-    assert [e.WhichOneof("event") for e in events] == ["system_result"] * 5 + ["report"]
+    assert [e.WhichOneof("event") for e in events] == ["system_result"] * 4 + ["report"]
     assert events[0].system_result.outcome.system == s.SYSTEM_SIS
     assert events[0].system_result.hits[0].category == "SIS_ARREST"
 

@@ -2,23 +2,37 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from broker.domain.answers import Answer
 from broker.domain.links import link_hits
-from broker.domain.merge import build_report, verdict
+from broker.domain.merge import build_report, situated, verdict
+from broker.domain.situation import Situation
+from interop.mock.v1 import mock_pb2
 from interop.v1 import border_check_pb2 as pb
 from interop.v1 import systems_pb2 as s
 from systems import REGISTRY
 
 ANSWERED = pb.OUTCOME_STATUS_ANSWERED
+TODAY = dt.date(2026, 11, 28)
+# A purpose without entry conditions, so that these tests see the hits alone.
+POLICE_ENQUIRY = Situation(pb.PURPOSE_LAW_ENFORCEMENT, TODAY)
 
 
 def _hit(category: str, action: int, score: float = 0.9) -> pb.Hit:
     return pb.Hit(category=category, action=action, score=score, record_id=category)  # type: ignore[arg-type]
 
 
-def _report(*answers: Answer) -> pb.HitReport:
+def _report(*answers: Answer, situation: Situation = POLICE_ENQUIRY) -> pb.HitReport:
     return build_report(
-        "r", "c", pb.Traveller(), answers, "2026-01-01T00:00:00Z", link_hits, REGISTRY.catalog
+        "r",
+        "c",
+        pb.Traveller(),
+        answers,
+        "2026-01-01T00:00:00Z",
+        link_hits,
+        REGISTRY.catalog,
+        situation,
     )
 
 
@@ -73,3 +87,73 @@ def test_verdicts() -> None:
     assert verdict([ok, denied], []) == pb.VERDICT_INCOMPLETE
     assert verdict([ok, down], [refuse]) == pb.VERDICT_HIT
     assert verdict([], []) == pb.VERDICT_INCOMPLETE
+
+
+def test_an_entry_condition_not_met_is_a_hit_and_silence_is_never_clear() -> None:
+    ok = pb.SystemOutcome(status=ANSWERED)
+    down = pb.SystemOutcome(status=pb.OUTCOME_STATUS_TIMEOUT)
+    unmet = pb.EntryConditions(state=pb.CONDITION_STATE_NOT_MET)
+    to_verify = pb.EntryConditions(state=pb.CONDITION_STATE_TO_VERIFY)
+    no_answer = pb.EntryConditions(state=pb.CONDITION_STATE_NO_ANSWER)
+    assert verdict([ok], [], unmet) == pb.VERDICT_HIT
+    assert verdict([ok], [], to_verify) == pb.VERDICT_CLEAR
+    assert verdict([ok], [], no_answer) == pb.VERDICT_INCOMPLETE
+    assert verdict([down], [], to_verify) == pb.VERDICT_INCOMPLETE
+
+
+def test_return_alerts_rank_below_judicial_and_check_alerts() -> None:
+    report = _report(
+        Answer(
+            s.SYSTEM_SIS,
+            ANSWERED,
+            5,
+            (
+                _hit("SIS_RETURN", s.ACTION_INFORM_ISSUING_STATE),
+                _hit("SIS_DISCREET_CHECK", s.ACTION_DISCREET_CHECK),
+                _hit("SIS_JUDICIAL_PROCEDURE", s.ACTION_REPORT_WHEREABOUTS),
+                _hit("SIS_ARREST", s.ACTION_CONFIRM_MATCH),
+            ),
+        )
+    )
+    assert [h.category for h in report.hits] == [
+        "SIS_ARREST",
+        "SIS_JUDICIAL_PROCEDURE",
+        "SIS_DISCREET_CHECK",
+        "SIS_RETURN",
+    ]
+
+
+def test_warning_markers_come_first_in_the_actions() -> None:
+    arrest = _hit("SIS_ARREST", s.ACTION_ARREST)
+    arrest.sis.warning_flags.extend([s.WARNING_FLAG_ARMED, s.WARNING_FLAG_VIOLENT])
+    report = _report(Answer(s.SYSTEM_SIS, ANSWERED, 5, (arrest,)))
+    assert report.actions[:2] == [
+        "Caution, warning markers on sis-1: armed, violent",
+        "Arrest the person (SIS alert for arrest)",
+    ]
+
+
+def _situated_action(category: int, purpose: int, state: str = "") -> int:
+    hit = _hit("SIS", s.ACTION_REFUSE_ENTRY)
+    hit.sis.category = category  # type: ignore[assignment]
+    hit.sis.flagged_by.append("FRA")
+    hit.action = REGISTRY["sis"].translate(_as_match(hit)).action
+    answer = Answer(s.SYSTEM_SIS, ANSWERED, 5, (hit,))
+    situation = Situation(purpose, TODAY, checking_state=state)  # type: ignore[arg-type]
+    return situated(answer, situation, REGISTRY.catalog).hits[0].action
+
+
+def _as_match(hit: pb.Hit) -> mock_pb2.RecordMatch:
+    return mock_pb2.RecordMatch(match_class=pb.MATCH_CLASS_SAME, sis=hit.sis)
+
+
+def test_the_action_depends_on_where_and_why_the_check_is_made() -> None:
+    refusal, ret = s.SIS_ALERT_CATEGORY_REFUSAL_OF_ENTRY, s.SIS_ALERT_CATEGORY_RETURN
+    assert _situated_action(refusal, pb.PURPOSE_BORDER_ENTRY) == s.ACTION_REFUSE_ENTRY
+    assert _situated_action(refusal, pb.PURPOSE_BORDER_EXIT) == s.ACTION_INFORM_ISSUING_STATE
+    assert _situated_action(ret, pb.PURPOSE_BORDER_ENTRY) == s.ACTION_INFORM_ISSUING_STATE
+    assert _situated_action(ret, pb.PURPOSE_IN_TERRITORY_CHECK) == s.ACTION_ENFORCE_RETURN
+    arrest = s.SIS_ALERT_CATEGORY_ARREST
+    assert _situated_action(arrest, pb.PURPOSE_BORDER_ENTRY, "DEU") == s.ACTION_ARREST
+    flagged = _situated_action(arrest, pb.PURPOSE_BORDER_ENTRY, "FRA")
+    assert flagged == s.ACTION_REPORT_WHEREABOUTS

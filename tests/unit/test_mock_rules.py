@@ -41,16 +41,67 @@ def _find(
 
 STOLEN = mock_pb2.MockRecord(
     record_id="SIS-OBJ-1",
-    identity=pb.Traveller(document=pb.Document(number="AB1234567")),
+    identity=pb.Traveller(
+        document=pb.Document(
+            type=pb.DOCUMENT_TYPE_PASSPORT, number="AB1234567", issuing_state="BEL"
+        )
+    ),
     sis=s.SisAlert(category=s.SIS_ALERT_CATEGORY_STOLEN_DOCUMENT, document_number="AB1234567"),
 )
 
 
-def test_sis_object_alert_hits_on_the_document_number_alone() -> None:
-    found = _find("sis", [STOLEN], pb.Traveller(document=pb.Document(number="AB1234567")))
-    assert [m.record_id for m in found] == ["SIS-OBJ-1"]
-    assert found[0].match_class == pb.MATCH_CLASS_SAME
-    assert [f.field for f in found[0].explanation] == ["document_number"]
+def _document(number: str, state: str = "", kind: int = 0) -> pb.Traveller:
+    return pb.Traveller(
+        document=pb.Document(number=number, issuing_state=state, type=kind)  # type: ignore[arg-type]
+    )
+
+
+def test_sis_object_alert_is_the_document_number_issuing_state_and_type() -> None:
+    [found] = _find("sis", [STOLEN], _document("AB1234567", "BEL", pb.DOCUMENT_TYPE_PASSPORT))
+    assert (found.record_id, found.match_class, found.score) == (
+        "SIS-OBJ-1",
+        pb.MATCH_CLASS_SAME,
+        1.0,
+    )
+    assert [f.field for f in found.explanation] == ["document_number", "document_issuing_state"]
+
+
+def test_a_number_of_another_state_or_type_is_another_document() -> None:
+    assert _find("sis", [STOLEN], _document("AB1234567", "USA")) == []
+    assert _find("sis", [STOLEN], _document("AB1234567", "BEL", pb.DOCUMENT_TYPE_ID_CARD)) == []
+
+
+def test_a_number_without_its_issuing_state_is_a_candidate() -> None:
+    [found] = _find("sis", [STOLEN], _document("AB1234567"))
+    assert (found.match_class, found.score) == (pb.MATCH_CLASS_SIMILAR, 0.5)
+    assert REGISTRY["sis"].translate(found).action == s.ACTION_CONFIRM_MATCH
+
+
+def test_a_person_alert_found_by_number_alone_is_a_candidate_never_an_arrest() -> None:
+    wanted = mock_pb2.MockRecord(
+        record_id="SIS-P-1",
+        identity=pb.Traveller(
+            surname="VOLKOV",
+            given_names=["SERGEI"],
+            date_of_birth="1980-02-29",
+            sex=pb.SEX_MALE,
+            nationality="RUS",
+            document=pb.Document(number="751234567", issuing_state="RUS"),
+        ),
+        sis=s.SisAlert(category=s.SIS_ALERT_CATEGORY_ARREST),
+    )
+    other_woman = pb.Traveller(
+        surname="GARCIA",
+        given_names=["LUCIA"],
+        date_of_birth="1990-06-01",
+        sex=pb.SEX_FEMALE,
+        nationality="MEX",
+        document=pb.Document(number="751234567", issuing_state="MEX"),
+    )
+    assert _find("sis", [wanted], other_woman) == []
+    [candidate] = _find("sis", [wanted], _document("751234567", "RUS"))
+    assert candidate.match_class == pb.MATCH_CLASS_SIMILAR
+    assert REGISTRY["sis"].translate(candidate).action == s.ACTION_CONFIRM_MATCH
 
 
 def test_sis_object_alert_ignores_names_and_other_numbers() -> None:
@@ -144,3 +195,50 @@ def test_vis_verifies_fingerprints() -> None:
     assert not _find("vis", [application], same)[0].identity.biometrics.fingerprints, (
         "templates are not sent back"
     )
+
+
+def test_ees_starts_from_all_the_identity_data_not_the_document() -> None:
+    file = mock_pb2.MockRecord(record_id="EES-1", identity=HOLDER, ees=s.EesFile(file_id="EES-1"))
+    assert _find("ees", [file], pb.Traveller(document=pb.Document(number="AB1234567"))) == []
+    for missing in ("sex", "nationality"):
+        query = pb.Traveller()
+        query.CopyFrom(HOLDER)
+        query.ClearField(missing)
+        assert _find("ees", [file], query) == [], missing
+
+
+def test_etias_answers_that_no_authorisation_exists_for_a_visa_exempt_document() -> None:
+    american = pb.Traveller(
+        nationality="USA", document=pb.Document(number="US1234567", issuing_state="USA")
+    )
+    [none] = _find("etias", [], american)
+    assert none.etias.status == s.ETIAS_STATUS_NONE
+    hit = REGISTRY["etias"].translate(none)
+    assert (hit.category, hit.action) == ("ETIAS_NONE", s.ACTION_VERIFY)
+    # A visa national needs a visa, not an authorisation: ETIAS says nothing of them.
+    indian = pb.Traveller(nationality="IND", document=pb.Document(number="IN1234567"))
+    assert _find("etias", [], indian) == []
+
+
+def test_vis_tells_whether_an_issued_visa_is_valid_today() -> None:
+    def application(valid_from: str, valid_until: str) -> mock_pb2.MockRecord:
+        return mock_pb2.MockRecord(
+            record_id=f"V-{valid_from}",
+            identity=HOLDER,
+            vis=s.VisApplication(
+                status=s.VIS_STATUS_ISSUED, valid_from=valid_from, valid_until=valid_until
+            ),
+        )
+
+    expired, future = (
+        application("2026-01-01", "2026-06-30"),
+        application("2027-01-01", "2027-06-30"),
+    )
+    found = {m.record_id: m for m in _find("vis", [expired, future], HOLDER)}
+    assert found[expired.record_id].vis.validity == s.VIS_VALIDITY_EXPIRED
+    assert found[future.record_id].vis.validity == s.VIS_VALIDITY_NOT_YET_VALID
+    hits = [REGISTRY["vis"].translate(m) for m in found.values()]
+    assert {(h.category, h.action) for h in hits} == {
+        ("VIS_VISA_EXPIRED", s.ACTION_VERIFY),
+        ("VIS_VISA_NOT_YET_VALID", s.ACTION_VERIFY),
+    }

@@ -7,7 +7,7 @@ import datetime as dt
 import numpy as np
 import pytest
 
-from broker.domain.traveller import identity_of
+from broker.domain.traveller import identity_of, traveller_of
 from interop.v1 import border_check_pb2 as pb
 from interop.v1 import systems_pb2 as s
 from mocks.engine import Probe, SearchContext, search
@@ -122,7 +122,8 @@ def test_sis_document_alerts_hit_on_the_number(world: World) -> None:
 def test_ees_files_of_overstayers_show_the_overstay(world: World) -> None:
     position = int(np.flatnonzero(world.ees == EES_OVERSTAY)[0])
     person = world.population.identity(position)
-    query = pb.Traveller(document=pb.Document(number=person.document_number))
+    # Impl. Decision 2019/327: all the identity data, not the document number alone.
+    query = traveller_of(person)
     rules = REGISTRY["ees"].mock.rules
     [found] = search(
         rules, [_source(world, "ees")], SearchContext(Probe.of(query), TODAY, Session())
