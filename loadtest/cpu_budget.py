@@ -7,7 +7,8 @@
 Starts the stack as a user would, as `interop serve ...` processes on real Kafka: five
 mocks, five adapters and a gateway (or, with `--topology compact`, one process for the five
 adapters and one for the five mocks). Once every system answers, it drives the gateway in
-a closed loop with the ICAO specimen traveller: `--in-flight` checks at a time, a warm-up,
+a closed loop with the ICAO specimen traveller checked within the territory (all five
+systems are asked): `--in-flight` checks at a time, a warm-up,
 then a window of `--checks` checks or `--seconds`, whichever ends first. From
 /proc/PID/stat (utime + stime of all threads, children included) it reports the CPU
 milliseconds per check of each group (gateway, adapters, mocks, the Kafka JVM, and this
@@ -52,7 +53,7 @@ from interop.v1 import border_check_pb2 as pb
 from interop.v1 import border_check_pb2_grpc
 from loadtest.check_latency import percentile
 from loadtest.fleet import Fleet, ProcessDied
-from loadtest.processes import SPECIMEN
+from loadtest.processes import EVERY_SYSTEM
 from loadtest.procstat import Group, listening_pids, snapshot, usage
 from loadtest.transport_floor import SYSTEMS
 
@@ -62,7 +63,7 @@ FLOOR = (sys.executable, "-m", "loadtest.transport_floor")
 KAFKA_SH = Path(__file__).resolve().parents[1] / "deploy" / "kafka" / "kafka.sh"
 CHECK_TIMEOUT_S = 10.0
 KAFKA_START_TIMEOUT_S = 180
-REQUEST = pb.CheckRequest(purpose=pb.PURPOSE_BORDER_ENTRY, traveller=SPECIMEN)
+REQUEST = EVERY_SYSTEM
 
 
 class Role(enum.Enum):
