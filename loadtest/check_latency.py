@@ -2,8 +2,9 @@
 
     python -m loadtest.check_latency --target 127.0.0.1:50051 --n 500
 
-Sends the ICAO specimen traveller (checked within the territory: all five systems) `--n` times (after `--warmup` unmeasured checks), with
-`--concurrency` checks in flight, and counts reports in which a system did not answer.
+Sends the ICAO specimen traveller (checked within the territory: all five systems are
+asked) `--n` times (after `--warmup` unmeasured checks), with `--concurrency` checks in
+flight, and counts reports in which a system did not answer.
 A client only: it needs nothing but the stubs.
 """
 
