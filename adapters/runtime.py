@@ -27,6 +27,10 @@ log = logging.getLogger(__name__)
 MIN_REMAINING_MS = 5
 # How long a stopping adapter waits for the queries in hand (their deadlines end them sooner).
 DRAIN_S = 5.0
+# A consumer with more queries waiting than this is far behind; one holding queries and
+# taking none for STALL_S is stalled (e.g. stuck in a rebalance): either is unhealthy.
+MAX_LAG = 1000
+STALL_S = 5.0
 
 
 @dataclass
@@ -56,6 +60,7 @@ class Adapter:
         self._tasks: set[asyncio.Task[None]] = set()
         self.subscription: Subscription | None = None
         self.stats = AdapterStats()
+        self._last_taken = time.monotonic()
 
     @property
     def group(self) -> str:
@@ -75,10 +80,24 @@ class Adapter:
         """Serve until cancelled. Call start() first."""
         assert self.subscription is not None, "start() first"
         async for message in self.subscription:
+            self._last_taken = time.monotonic()
             await self._slots.acquire()
             task = asyncio.create_task(self._handle(message))
             self._tasks.add(task)
             task.add_done_callback(self._done)
+
+    async def trouble(self) -> str | None:
+        """Why this adapter cannot do its work now, or None (its health check)."""
+        if self.subscription is None:
+            return f"adapter {self._spec.name} is not consuming yet"
+        if not self.subscription.assigned_partitions():
+            return f"adapter {self._spec.name}: no partition assigned in group {self.group}"
+        waiting = await self.subscription.lag()
+        if waiting > MAX_LAG:
+            return f"adapter {self._spec.name}: {waiting} queries waiting (far behind)"
+        if waiting and time.monotonic() - self._last_taken > STALL_S:
+            return f"adapter {self._spec.name}: {waiting} queries waiting, none taken (stalled)"
+        return None
 
     def _done(self, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)

@@ -31,6 +31,7 @@ from broker.transport.bus.factory import make_bus
 from broker.transport.dispatcher import BusDispatcher
 from broker.transport.envelope import Keyring
 from broker.transport.grpc_server import GrpcServer, Service
+from broker.transport.health import HealthWatch, bus_reachable
 from broker.transport.tls import server_credentials
 from interop.v1 import border_check_pb2, border_check_pb2_grpc
 from mocks import scenarios
@@ -131,7 +132,10 @@ async def gateway(
             credentials,
         )
         await server.start()
-        await server.set_serving(True)
+        watch = HealthWatch(
+            f"gateway {settings.gateway_id}", server, [bus_reachable(bus), dispatcher.trouble]
+        )
+        await watch.evaluate()
         log.info(
             "gateway %s listening on %s (bus %s, %s)",
             settings.gateway_id,
@@ -140,7 +144,8 @@ async def gateway(
             "mTLS" if credentials else "plaintext",
         )
         try:
-            yield RunningGateway(server, dispatcher, bus)
+            async with _background(watch.run(), "gateway-health"):
+                yield RunningGateway(server, dispatcher, bus)
         finally:
             # New checks are refused at once; those in flight get until their deadline.
             await server.stop(grace=settings.limits.max_deadline_ms / 1000 + 1)
@@ -195,7 +200,10 @@ async def adapters(
             if health is not None:
                 await health.start()
                 running.push_async_callback(health.stop, 0)
-                await health.set_serving(True)
+                checks = [bus_reachable(bus), *(runner.trouble for runner in runners)]
+                watch = HealthWatch(f"adapters {label}", health, checks)
+                await watch.evaluate()
+                await running.enter_async_context(_background(watch.run(), "adapter-health"))
                 log.info("adapters %s: health on %s", label, health_listen)
             yield runners
     finally:

@@ -27,6 +27,8 @@ from interop.v1 import bus_pb2
 log = logging.getLogger(__name__)
 
 _READ_RETRY_S = 0.5
+# Replies waiting and none read for this long: the reader is stalled.
+_STALL_S = 5.0
 
 
 @dataclass
@@ -69,6 +71,7 @@ class BusDispatcher:
         self._subscription: Subscription | None = None
         self._reader: asyncio.Task[None] | None = None
         self.stats = DispatchStats()
+        self._last_reply = time.monotonic()
 
     def topic_specs(self) -> list[TopicSpec]:
         t = self._topics
@@ -100,7 +103,17 @@ class BusDispatcher:
                 log.error("reading replies failed, retrying: %s", error)
                 await asyncio.sleep(_READ_RETRY_S)
 
+    async def trouble(self) -> str | None:
+        """Why replies cannot reach their checks now, or None (the gateway's health check)."""
+        if self._subscription is None:
+            return "the reply topic is not read yet"
+        waiting = await self._subscription.lag()
+        if waiting and time.monotonic() - self._last_reply > _STALL_S:
+            return f"{waiting} replies waiting on {self.reply_topic}, none read (stalled)"
+        return None
+
     def _receive(self, message: Message) -> None:
+        self._last_reply = time.monotonic()
         try:
             reply = unpack_reply(self._keyring, message)
         except UnreadableMessage as error:

@@ -53,6 +53,9 @@ class Subscription(Protocol):
     def assigned_partitions(self) -> frozenset[tuple[str, int]]:
         """The (topic, partition) pairs this member currently owns."""
 
+    async def lag(self) -> int:
+        """Records on this member's partitions not handed out yet (0 when unknown)."""
+
     async def close(self) -> None: ...
 
 
@@ -63,6 +66,9 @@ class Bus(Protocol):
         """Connect. Raises BusUnavailable with a clear message when the bus cannot be reached."""
 
     async def stop(self) -> None: ...
+
+    async def reachable(self, timeout_s: float) -> bool:
+        """Whether the bus answers within `timeout_s` now (for Kafka: a metadata request)."""
 
     async def ensure_topics(self, topics: Sequence[TopicSpec]) -> None:
         """Create the topics that do not exist yet; existing ones are left as they are."""

@@ -119,6 +119,14 @@ class KafkaSubscription:
             return frozenset()
         return frozenset((tp.topic, tp.partition) for tp in self._consumer.assignment())
 
+    async def lag(self) -> int:
+        waiting = len(self._buffer)
+        for tp in self._consumer.assignment():
+            high = self._consumer.highwater(tp)
+            if high is not None:
+                waiting += max(0, high - await self._consumer.position(tp))
+        return waiting
+
     async def close(self) -> None:
         if self._closed:
             return
@@ -219,6 +227,14 @@ class KafkaBus:
             await _quietly(producer.stop())
         if admin is not None:
             await _quietly(admin.close())
+
+    async def reachable(self, timeout_s: float) -> bool:
+        producer, _ = self._started()
+        try:
+            await asyncio.wait_for(producer.client.fetch_all_metadata(), timeout_s)
+        except (TimeoutError, KafkaError, OSError):
+            return False
+        return True
 
     def _started(self) -> tuple[AIOKafkaProducer, AIOKafkaAdminClient]:
         if self._producer is None or self._admin is None:

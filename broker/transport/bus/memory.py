@@ -261,6 +261,13 @@ class MemorySubscription:
     def assigned_partitions(self) -> frozenset[TopicPartition]:
         return self._assigned_set
 
+    async def lag(self) -> int:
+        waiting = 0
+        for tp in self._assigned:
+            part = self._broker.partition(tp)
+            waiting += part.next_offset - max(self._positions[tp], part.start_offset)
+        return waiting
+
     async def close(self) -> None:
         if self._closed:
             return
@@ -286,6 +293,9 @@ class MemoryBus:
         subs, self._subscriptions = self._subscriptions, []
         for sub in subs:
             await sub.close()
+
+    async def reachable(self, timeout_s: float) -> bool:
+        return self._started
 
     def _check_started(self) -> None:
         if not self._started:
