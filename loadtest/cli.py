@@ -166,7 +166,7 @@ def _run_parser(run: argparse.ArgumentParser) -> None:
     judge.add_argument(
         "--max-lag",
         type=_arg(parse_duration),
-        default="25ms",
+        default="50ms",
         help="the run is invalid when the p99 of the generator's send lag "
         "(actual minus intended send time) exceeds this",
     )

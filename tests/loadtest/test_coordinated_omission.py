@@ -4,7 +4,8 @@ The mock is frozen through MockControl (a fixed latency of one second on the def
 session, cleared a second later). Open loop keeps sending at its rate, so about a
 second's worth of checks wait for the mock and the p99 shows the stall. A closed-loop
 caller sends nothing while its one check waits: one or two slow checks among
-hundreds, below the p99.
+hundreds, below the p99. Validity is not asserted: a generator starved of CPU on a busy
+machine still counts the stall from the intended send time, which is the point here.
 """
 
 from __future__ import annotations
@@ -13,12 +14,14 @@ import asyncio
 
 import grpc
 import pytest
+from hdrh.histogram import HdrHistogram
 
 from interop.mock.v1 import mock_pb2, mock_pb2_grpc
 from loadtest.cli import build_parser, plan_of, pool_of
 from loadtest.execute import execute
 from loadtest.launch import Stack
 from loadtest.report import RunReport
+from loadtest.summary import Latency
 from tests.loadtest.conftest import POPULATION
 
 FREEZE_MS = 1000
@@ -48,19 +51,28 @@ async def run_with_freeze(stack: Stack, *shape: str) -> RunReport:
     return await run
 
 
+def stalled(latency: Latency) -> int:
+    """How many checks took at least (nearly) the freeze."""
+    histogram = HdrHistogram.decode(latency.hdr.encode())
+    threshold_us = 0.95 * FREEZE_MS * 1000
+    return sum(
+        item.count_at_value_iterated_to
+        for item in histogram.get_recorded_iterator()
+        if item.value_iterated_to >= threshold_us
+    )
+
+
 @pytest.mark.slow
 async def test_open_loop_shows_the_frozen_second_closed_loop_hides_it(memory_stack: Stack) -> None:
-    opened = await run_with_freeze(memory_stack, "--rate", "40", "--duration", "8s")
-    assert opened.valid, opened.invalid_reasons
-    stalled = opened.summary.latency
-    # About 40 of 320 checks waited a second for VIS: far more than 1 %.
-    assert stalled.p99_ms >= 0.95 * FREEZE_MS, stalled
-    assert max(p.p99_ms or 0 for p in opened.timeline) >= 0.95 * FREEZE_MS
+    opened = (await run_with_freeze(memory_stack, "--rate", "40", "--duration", "8s")).summary
+    # About 40 of 320 checks were meant to be sent while VIS was frozen: far more than 1 %.
+    assert stalled(opened.latency) >= 0.05 * opened.latency.count, opened.latency
+    assert opened.latency.p99_ms >= 0.95 * FREEZE_MS, opened.latency
 
-    closed = await run_with_freeze(memory_stack, "--concurrency", "1", "--duration", "10s")
-    hidden = closed.summary.latency
-    assert hidden.max_ms >= 0.95 * FREEZE_MS, "the freeze fell outside the closed-loop run"
-    assert hidden.p99_ms < 0.5 * FREEZE_MS, (
-        f"closed loop: {hidden.count} checks, p99 {hidden.p99_ms} ms; with fewer than a "
-        "few hundred checks in 10 s the one slow check reaches the p99"
-    )
+    closed = (
+        await run_with_freeze(memory_stack, "--concurrency", "1", "--duration", "10s")
+    ).summary
+    # The one caller waited through the freeze once (twice if it sent just before the end).
+    assert 1 <= stalled(closed.latency) <= 2, closed.latency
+    if closed.latency.count >= 200:  # then two checks are at most 1 %: under the p99
+        assert closed.latency.p99_ms < 0.95 * FREEZE_MS, closed.latency

@@ -24,6 +24,9 @@ PERCENTILES = ("min_ms", "p50_ms", "p90_ms", "p99_ms", "p999_ms", "max_ms")
 def loadtest(stack: Stack, out: Path, *args: str) -> tuple[int, dict[str, Any]]:
     """`python -m loadtest run` against the stack, as a user runs it; its exit code and report."""
     common = f"--target {stack.gateway} --out {out} --population {POPULATION} --distinct 300"
+    # Other work shares the test machine's cores: scheduler delays of a few tens of ms are
+    # expected there and are not what these tests are about.
+    common += " --max-lag 250ms"
     done = subprocess.run(
         [sys.executable, "-m", "loadtest", "run", *common.split(), "--quiet", *args],
         cwd=ROOT,
