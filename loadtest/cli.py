@@ -7,9 +7,8 @@ import asyncio
 import datetime as dt
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TypeVar
 
 from google.protobuf import json_format
 
@@ -20,13 +19,14 @@ from loadtest.arrivals import Arrivals
 from loadtest.capacity import Ramp, SearchLimits
 from loadtest.channels import Tls
 from loadtest.execute import execute
+from loadtest.helptext import HelpFormatter
 from loadtest.packs import PackShare
 from loadtest.plan import Mode, Plan
 from loadtest.report import write as write_json
 from loadtest.runner import Transport
 from loadtest.slo import parse_slo
 from loadtest.travellers import VARIANTS
-from loadtest.units import parse_duration, parse_rate, parse_share
+from loadtest.units import arg_type, parse_duration, parse_rate, parse_share
 from loadtest.workload import (
     PURPOSES,
     Mix,
@@ -37,7 +37,6 @@ from loadtest.workload import (
     parse_weights,
 )
 
-T = TypeVar("T")
 EXIT_SLO_MISSED = 1
 EXIT_INVALID = 3
 
@@ -52,30 +51,17 @@ run exits 0 when the run is valid and met its SLO (if one was given), 1 when it 
 SLO, 3 when the run is invalid (the generator fell behind) or the gateway cannot be reached.
 compare exits 1 on a regression beyond the tolerance. Reports: loadtest/README.md."""
 
-RUN_EPILOG = """SLO clauses (comma separated): p50|p90|p99|p99.9|max|mean <= or < a latency
-(100ms, 1s); SYSTEM.p99<=40ms for one system as the broker measured it; errors<=0.1% (gRPC errors);
-incomplete<=1% (reports in which an asked system did not answer); rate>=300 (achieved /s).
+RUN_EPILOG = """SLO clauses, comma separated:
+  p50|p90|p99|p99.9|max|mean  <=, <, >=, > a latency: p99<=100ms, max<1s
+  SYSTEM.p99<=40ms            one system's latency as the broker measured it
+  errors<=0.1%                calls that ended in a gRPC error
+  incomplete<=1%              reports in which an asked system did not answer
+  rate>=300                   achieved checks/s
 
-Latency runs from the intended send time in open loop, so a stall of the server is counted
-in full (no coordinated omission); in closed loop (--concurrency) from the actual send.
-The workload is drawn from the same synthetic world as the mocks': give the stack's
---population and seed (defaults: $INTEROP_POPULATION, $INTEROP_POPULATION_SEED)."""
-
-
-def _arg(parse: Callable[[str], T]) -> Callable[[str], T]:
-    """An argparse type that shows the parser's own message for a bad value."""
-
-    def convert(text: str) -> T:
-        try:
-            return parse(text)
-        except ValueError as error:
-            raise argparse.ArgumentTypeError(str(error)) from None
-
-    return convert
-
-
-class _Help(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
-    """Defaults shown after each option, examples kept as written."""
+Latency runs from the intended send time in open loop, so a stall of the server is
+counted in full (no coordinated omission); in closed loop (--concurrency) from the
+actual send. The workload is drawn from the same synthetic world as the mocks': give
+the stack's population and seed (defaults: $INTEROP_POPULATION, $INTEROP_POPULATION_SEED)."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -83,14 +69,14 @@ def build_parser() -> argparse.ArgumentParser:
         prog="interop loadtest",
         description=__doc__,
         epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=HelpFormatter,
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _run_parser(
         commands.add_parser(
             "run",
             help="send load and write report.json and report.html",
-            formatter_class=_Help,
+            formatter_class=HelpFormatter,
             description="Send checks to a gateway at a fixed rate, a ramp of rates, the highest "
             "rate that meets an SLO, or in closed loop; write report.json and report.html.",
             epilog=RUN_EPILOG,
@@ -100,7 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
         commands.add_parser(
             "compare",
             help="deltas between two runs; exit 1 on a regression",
-            formatter_class=_Help,
+            formatter_class=HelpFormatter,
             description="Compare a candidate run with a baseline run (report.json files or the "
             "directories holding them).",
         )
@@ -113,10 +99,10 @@ def _run_parser(run: argparse.ArgumentParser) -> None:
     shape = run.add_argument_group("load shape (choose one)").add_mutually_exclusive_group(
         required=True
     )
-    shape.add_argument("--rate", type=_arg(parse_rate), help="open loop at this many checks/s")
+    shape.add_argument("--rate", type=arg_type(parse_rate), help="open loop at this many checks/s")
     shape.add_argument(
         "--ramp",
-        type=_arg(Ramp.parse),
+        type=arg_type(Ramp.parse),
         metavar="START:STOP:STEP",
         help="open loop, rates from START to STOP checks/s, --step long each; "
         "with --slo it stops at the first step that misses it",
@@ -136,13 +122,13 @@ def _run_parser(run: argparse.ArgumentParser) -> None:
     timing = run.add_argument_group("timing")
     timing.add_argument(
         "--duration",
-        type=_arg(parse_duration),
+        type=arg_type(parse_duration),
         default="60s",
         help="length of a --rate or --concurrency run",
     )
     timing.add_argument(
         "--step",
-        type=_arg(parse_duration),
+        type=arg_type(parse_duration),
         default="10s",
         help="length of each ramp step or find-max probe",
     )
@@ -154,41 +140,44 @@ def _run_parser(run: argparse.ArgumentParser) -> None:
     )
     timing.add_argument(
         "--warmup",
-        type=_arg(parse_duration),
+        type=arg_type(parse_duration),
         default="2s",
         help="unmeasured load at the first rate before measuring",
     )
     timing.add_argument("--seed", type=int, default=1, help="seed of the Poisson arrivals")
     judge = run.add_argument_group("judging")
     judge.add_argument(
-        "--slo", type=_arg(parse_slo), help='objective, e.g. "p99<=100ms,errors<=0.1%%"'
+        "--slo", type=arg_type(parse_slo), help='objective, e.g. "p99<=100ms,errors<=0.1%%"'
     )
     judge.add_argument(
         "--max-lag",
-        type=_arg(parse_duration),
+        type=arg_type(parse_duration),
         default="50ms",
         help="the run is invalid when the p99 of the generator's send lag "
         "(actual minus intended send time) exceeds this",
     )
     search = run.add_argument_group("find-max")
     search.add_argument(
-        "--start-rate", type=_arg(parse_rate), default="25", help="first rate probed"
+        "--start-rate", type=arg_type(parse_rate), default="25", help="first rate probed"
     )
     search.add_argument(
-        "--max-rate", type=_arg(parse_rate), default="5000", help="highest rate probed"
+        "--max-rate", type=arg_type(parse_rate), default="5000", help="highest rate probed"
     )
     search.add_argument(
         "--growth", type=float, default=2.0, help="factor between probes until one misses the SLO"
     )
     search.add_argument(
         "--precision",
-        type=_arg(parse_share),
+        type=arg_type(parse_share),
         default="5%",
         help="stop bisecting when the bracket is narrower than this",
     )
     search.add_argument("--max-probes", type=int, default=12, help="at most this many probes")
     search.add_argument(
-        "--max-time", type=_arg(parse_duration), default="10m", help="no new probe after this long"
+        "--max-time",
+        type=arg_type(parse_duration),
+        default="10m",
+        help="no new probe after this long",
     )
     _workload_options(run)
     transport = run.add_argument_group("transport")
@@ -203,7 +192,7 @@ def _run_parser(run: argparse.ArgumentParser) -> None:
         "waits, and its lag says so",
     )
     transport.add_argument(
-        "--timeout", type=_arg(parse_duration), default="5s", help="gRPC deadline of each check"
+        "--timeout", type=arg_type(parse_duration), default="5s", help="gRPC deadline of each check"
     )
     transport.add_argument(
         "--tls-dir",
@@ -267,7 +256,7 @@ def _workload_options(run: argparse.ArgumentParser) -> None:
     )
     mix.add_argument(
         "--hit-ratio",
-        type=_arg(parse_share),
+        type=arg_type(parse_share),
         help="share of checks about someone on record in an asked system "
         "(default: the world's own share)",
     )
@@ -275,7 +264,7 @@ def _workload_options(run: argparse.ArgumentParser) -> None:
         "--pack",
         action="append",
         default=[],
-        type=_arg(PackShare.parse),
+        type=arg_type(PackShare.parse),
         metavar="FILE[=SHARE]",
         help="mix in a scenario pack's checks at this share of all checks "
         "(default 0.1; load the pack into the mocks first)",
@@ -296,13 +285,13 @@ def _compare_parser(cmp: argparse.ArgumentParser) -> None:
     cmp.add_argument("candidate", type=Path, help="report.json (or its directory) under test")
     cmp.add_argument(
         "--tolerance",
-        type=_arg(parse_share),
+        type=arg_type(parse_share),
         default="10%",
         help="relative change of a latency or rate that counts as a regression",
     )
     cmp.add_argument(
         "--share-tolerance",
-        type=_arg(parse_share),
+        type=arg_type(parse_share),
         default="0.1%",
         help="rise of the error or incomplete share, in points, that counts as one",
     )

@@ -1,0 +1,221 @@
+"""Does `interop loadtest` agree with ghz? Same rate, same payload, same gateway.
+
+    python -m loadtest.ghz_agreement --target 127.0.0.1:50051 --rate 50 --duration 30s
+
+Builds a protoset of the API with buf (ghz's own .proto parser rejects proto3
+`optional`), installs ghz into .cache/bin from the Go module proxy if it is missing,
+then runs ghz and `python -m loadtest run --request` one after the other at the same
+fixed rate with the same CheckRequest (the ICAO specimen traveller by default), each
+after the same warm-up, and prints both achieved rates and p50s and their ratios.
+Exits 1 when a ratio is off by more than `--agreement` (10 %).
+
+At a rate well below the gateway's capacity both tools see the same service time, so
+the p50s should agree; ghz measures from its actual send, the load test from the
+intended one, which differ only when a generator falls behind.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from loadtest.helptext import HelpFormatter
+from loadtest.units import arg_type, format_duration, parse_duration, parse_rate, parse_share
+
+# The newest ghz on the Go module proxy; it builds with Go 1.26.
+GHZ_VERSION = "v0.121.0"
+ROOT = Path(__file__).resolve().parents[1]
+GHZ = ROOT / ".cache" / "bin" / "ghz"
+METHOD = "interop.v1.BorderCheck.Check"
+SPECIMEN = {
+    "purpose": "PURPOSE_BORDER_ENTRY",
+    "traveller": {
+        "surname": "ERIKSSON",
+        "given_names": ["ANNA", "MARIA"],
+        "date_of_birth": "1974-08-12",
+        "nationality": "UTO",
+        "document": {"number": "L898902C3"},
+    },
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Measured:
+    tool: str
+    rate: float
+    p50_ms: float
+    p99_ms: float
+    calls: int
+    errors: int
+
+
+@dataclass(frozen=True, slots=True)
+class Load:
+    target: str
+    rate: float
+    duration_s: float
+    warmup_s: float
+    connections: int
+    payload: Path
+
+
+def build_protoset(out: Path) -> Path:
+    subprocess.run(["npx", "--no-install", "buf", "build", "-o", str(out)], cwd=ROOT, check=True)
+    return out
+
+
+def ghz_binary() -> Path:
+    """ghz from PATH or .cache/bin; installed there with `go install` when missing."""
+    found = shutil.which("ghz")
+    if found:
+        return Path(found)
+    if not GHZ.exists():
+        print(f"installing ghz {GHZ_VERSION} into {GHZ.parent}", file=sys.stderr)
+        subprocess.run(
+            ["go", "install", f"github.com/bojand/ghz/cmd/ghz@{GHZ_VERSION}"],
+            env=os.environ | {"GOBIN": str(GHZ.parent)},
+            check=True,
+        )
+    return GHZ
+
+
+def _flags(options: dict[str, str]) -> list[str]:
+    return [part for pair in options.items() for part in pair]
+
+
+def run_ghz(ghz: Path, protoset: Path, load: Load, out: Path) -> Measured:
+    # ghz sends at --rps with as many workers as it is given: enough for half a second.
+    workers = max(10, round(load.rate / 2))
+    options = {
+        "--protoset": str(protoset),
+        "--call": METHOD,
+        "--data-file": str(load.payload),
+        "--rps": f"{load.rate:g}",
+        "--duration": f"{load.warmup_s + load.duration_s:g}s",
+        "--skipFirst": str(round(load.rate * load.warmup_s)),
+        "--concurrency": str(workers),
+        "--connections": str(load.connections),
+        "--timeout": "5s",
+        "--format": "json",
+        "--output": str(out),
+    }
+    subprocess.run([str(ghz), "--insecure", *_flags(options), load.target], check=True)
+    report: dict[str, Any] = json.loads(out.read_text())
+    percentiles = {p["percentage"]: p["latency"] / 1e6 for p in report["latencyDistribution"]}
+    statuses: dict[str, int] = report.get("statusCodeDistribution", {})
+    return Measured(
+        "ghz",
+        float(report["rps"]),
+        percentiles[50],
+        percentiles[99],
+        int(report["count"]),
+        sum(n for status, n in statuses.items() if status != "OK"),
+    )
+
+
+def run_loadtest(load: Load, out: Path) -> Measured:
+    options = {
+        "--target": load.target,
+        "--rate": f"{load.rate:g}",
+        "--duration": f"{load.duration_s:g}s",
+        "--warmup": f"{load.warmup_s:g}s",
+        "--request": str(load.payload),
+        "--channels": str(load.connections),
+        "--out": str(out),
+    }
+    # Exit 3 (invalid) still leaves a report to compare; a missing report fails below.
+    subprocess.run(
+        [sys.executable, "-m", "loadtest", "run", *_flags(options), "--quiet"],
+        cwd=ROOT,
+        check=False,
+    )
+    summary = json.loads((out / "report.json").read_text())["summary"]
+    return Measured(
+        "interop loadtest",
+        float(summary["achieved_rate"]),
+        float(summary["latency"]["p50_ms"]),
+        float(summary["latency"]["p99_ms"]),
+        int(summary["completed"]),
+        int(summary["errors"]),
+    )
+
+
+def agreement_lines(ghz: Measured, ours: Measured, tolerance: float) -> tuple[list[str], bool]:
+    lines = [
+        f"{m.tool:>17}: achieved {m.rate:8.2f}/s  p50 {m.p50_ms:8.2f} ms  "
+        f"p99 {m.p99_ms:8.2f} ms  calls {m.calls}  errors {m.errors}"
+        for m in (ghz, ours)
+    ]
+    agree = True
+    for what, theirs, mine in (
+        ("achieved rate", ghz.rate, ours.rate),
+        ("p50", ghz.p50_ms, ours.p50_ms),
+    ):
+        ratio = mine / theirs if theirs else float("inf")
+        within = abs(ratio - 1) <= tolerance
+        agree &= within
+        lines.append(
+            f"{what:>17}: interop loadtest / ghz = {ratio:.3f} "
+            f"({'within' if within else 'OUTSIDE'} {tolerance:.0%})"
+        )
+    return lines, agree
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=(__doc__ or "").split("\n\n")[0],
+        epilog="Both tools talk plaintext gRPC to --target; run it against `interop up`.",
+        prog="python -m loadtest.ghz_agreement",
+        formatter_class=HelpFormatter,
+    )
+    parser.add_argument("--target", default="127.0.0.1:50051", help="gateway HOST:PORT")
+    parser.add_argument(
+        "--rate", type=arg_type(parse_rate), default="50", help="checks/s for both tools"
+    )
+    parser.add_argument(
+        "--duration", type=arg_type(parse_duration), default="30s", help="measured time"
+    )
+    parser.add_argument(
+        "--warmup", type=arg_type(parse_duration), default="3s", help="unmeasured start"
+    )
+    parser.add_argument("--connections", type=int, default=4, help="gRPC connections per tool")
+    parser.add_argument(
+        "--request",
+        type=Path,
+        help="CheckRequest as protobuf JSON; without it, the ICAO specimen traveller",
+    )
+    parser.add_argument(
+        "--agreement",
+        type=arg_type(parse_share),
+        default="10%",
+        help="largest difference of the ratios from 1",
+    )
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="ghz-agreement-") as work:
+        directory = Path(work)
+        payload = args.request or directory / "request.json"
+        if args.request is None:
+            payload.write_text(json.dumps(SPECIMEN))
+        load = Load(args.target, args.rate, args.duration, args.warmup, args.connections, payload)
+        protoset = build_protoset(directory / "interop.protoset")
+        ghz = run_ghz(ghz_binary(), protoset, load, directory / "ghz.json")
+        ours = run_loadtest(load, directory / "loadtest")
+    print(
+        f"{args.rate:g} checks/s for {format_duration(args.duration)} (after "
+        f"{format_duration(args.warmup)} warm-up) against {args.target}, same request"
+    )
+    lines, agree = agreement_lines(ghz, ours, args.agreement)
+    print("\n".join(lines))
+    return 0 if agree else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
