@@ -35,13 +35,12 @@ async def execute(plan: Plan, pool: Pool, show_progress: bool) -> RunReport:
             await _warm_up(plan, runner, progress)
             before = await snapshots(plan.metrics_urls)
             runner.restart_clock()
-            whole = Tally(0.0, plan.planned_s(), plan.open_loop)
+            whole = Tally(0.0, plan.open_loop)
             timeline = Timeline(plan.timeline_interval_s())
             measure = _Measure(plan, runner, progress, (whole, timeline, progress))
             steps, capacity = await measure.run()
             after = await snapshots(plan.metrics_urls)
-    whole.nominal_s = sum(s.summary.duration_s for s in steps) or plan.planned_s()
-    summary = whole.summary()
+    summary = whole.summary(_nominal_s(plan, steps))
     reasons = _invalid_reasons(plan, steps, capacity)
     return RunReport(
         schema=SCHEMA,
@@ -104,23 +103,22 @@ class _Measure:
 
     async def step(self, rate: float, duration_s: float, label: str, left_after_s: float) -> Step:
         """One open-loop stretch at `rate`, judged against the SLO."""
-        tally = Tally(self.runner.now(), duration_s, open_loop=True)
+        tally = Tally(self.runner.now(), open_loop=True)
         self.progress.begin(label, duration_s, left_after_s)
         await self.runner.open_phase(Phase(rate, duration_s), [*self.sinks, tally])
-        return self._record(rate, tally)
+        return self._record(rate, tally.summary(duration_s), tally.start_s)
 
     async def closed(self) -> None:
         concurrency = self.plan.concurrency or 1
-        tally = Tally(self.runner.now(), self.plan.duration_s, open_loop=False)
+        tally = Tally(self.runner.now(), open_loop=False)
         self.progress.begin(f"closed loop x{concurrency}", self.plan.duration_s, 0.0)
         await self.runner.closed_phase(concurrency, self.plan.duration_s, [*self.sinks, tally])
-        self._record(None, tally)
+        self._record(None, tally.summary(self.plan.duration_s), tally.start_s)
 
-    def _record(self, rate: float | None, tally: Tally) -> Step:
-        summary = tally.summary()
+    def _record(self, rate: float | None, summary: Summary, started_s: float) -> Step:
         slo = self.plan.slo.judge(summary) if self.plan.slo else None
         lag = _lag_problem(summary, self.plan.max_lag_ms) if rate is not None else None
-        step = Step(len(self.steps), rate, round(tally.start_s, 3), summary, slo, lag is None, lag)
+        step = Step(len(self.steps), rate, round(started_s, 3), summary, slo, lag is None, lag)
         self.steps.append(step)
         return step
 
@@ -152,6 +150,13 @@ class _Measure:
             return step.valid and step.slo is not None and step.slo.passed
 
         return await find_max(probe, limits)
+
+
+def _nominal_s(plan: Plan, steps: Sequence[Step]) -> float:
+    """The measured time as planned: the run's duration, or its steps' (pauses aside)."""
+    if plan.mode in (Mode.FIXED, Mode.CLOSED):
+        return plan.duration_s
+    return len(steps) * plan.step_s
 
 
 def _lag_problem(summary: Summary, max_lag_ms: float) -> str | None:

@@ -45,11 +45,10 @@ class _System:
 
 
 class Tally:
-    """Every figure of one stretch of load, from `start_s` for `nominal_s` seconds."""
+    """Every figure of one stretch of load, from `start_s` on."""
 
-    def __init__(self, start_s: float, nominal_s: float, open_loop: bool) -> None:
+    def __init__(self, start_s: float, open_loop: bool) -> None:
         self.start_s = start_s
-        self.nominal_s = nominal_s
         self.open_loop = open_loop
         self.offered = 0
         self.latency = histogram()
@@ -90,14 +89,15 @@ class Tally:
         for hop, ms in observation.hops:
             record_seconds(self.hops.setdefault(hop, histogram()), ms / 1000)
 
-    def summary(self) -> Summary:
+    def summary(self, nominal_s: float) -> Summary:
+        """The figures, over `nominal_s` or until the last call ended if that was later."""
         completed = self.answered + sum(self.errors.values())
-        duration = max(self.nominal_s, self.last_end_s - self.start_s)
+        duration = max(nominal_s, self.last_end_s - self.start_s)
         offered = self.offered if self.open_loop else None
         return Summary(
             duration_s=round(duration, 3),
             offered=offered,
-            offered_rate=round(self.offered / self.nominal_s, 3) if offered is not None else None,
+            offered_rate=round(self.offered / nominal_s, 3) if offered is not None else None,
             completed=completed,
             answered=self.answered,
             errors=completed - self.answered,

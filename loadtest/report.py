@@ -52,7 +52,7 @@ class RunReport:
     @property
     def met_slo(self) -> bool | None:
         """Did the run meet its SLO (None without one): every step did, or a capacity was found."""
-        if self.settings.get("slo") is None:
+        if self.slo is None:
             return None
         if self.capacity is not None:
             return self.capacity.max_rate is not None

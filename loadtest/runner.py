@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import grpc
 
+from interop.v1 import border_check_pb2 as pb
 from loadtest.arrivals import Arrivals, Phase, offsets
 from loadtest.channels import Channels, Tls
 from loadtest.observation import Observation, answers, server_timing, verdict_name
@@ -53,6 +54,7 @@ class Runner:
         self._channels = Channels(transport.target, transport.channels, transport.tls)
         self._next_request = 0
         self._origin = time.perf_counter()
+        self._failures: list[BaseException] = []
 
     async def __aenter__(self) -> Runner:
         await self._channels.ready(self.transport.connect_timeout_s)
@@ -83,6 +85,8 @@ class Runner:
             task.add_done_callback(tasks.discard)
         if tasks:
             await asyncio.wait(tasks)
+        if self._failures:
+            raise self._failures[0]
 
     async def closed_phase(
         self, concurrency: int, duration_s: float, sinks: Sequence[Sink]
@@ -101,6 +105,10 @@ class Runner:
     ) -> None:
         try:
             await self._one(intended, sinks)
+        except Exception as error:
+            # Not a gRPC status (those are observations): a fault of the generator itself,
+            # raised when the phase ends rather than lost with its task.
+            self._failures.append(error)
         finally:
             slots.release()
 
@@ -118,7 +126,7 @@ class Runner:
         for sink in sinks:
             sink.add(observation)
 
-    async def _call(self, request: object, intended: float, sent: float) -> Observation:
+    async def _call(self, request: pb.CheckRequest, intended: float, sent: float) -> Observation:
         call = self._channels.stub().Check(
             request, timeout=self.transport.timeout_s, metadata=_traceparent()
         )

@@ -17,7 +17,7 @@ def summary(
     latencies_ms: list[float], errors: int = 0, vis_ms: int = 30, incomplete: int = 0
 ) -> Summary:
     """Checks that took `latencies_ms`, then `errors` that failed and `incomplete` reports."""
-    tally = Tally(0.0, 10.0, open_loop=True)
+    tally = Tally(0.0, open_loop=True)
     answers = (SystemAnswer("sis", "ANSWERED", 5), SystemAnswer("vis", "ANSWERED", vis_ms))
     missing = (SystemAnswer("sis", "ANSWERED", 5), SystemAnswer("vis", "TIMEOUT", 2000))
     for i, ms in enumerate(latencies_ms):
@@ -28,7 +28,7 @@ def summary(
     for _ in range(errors):
         tally.scheduled(0.0)
         tally.add(Observation(0.0, 0.0, 0.05, error="UNAVAILABLE"))
-    return tally.summary()
+    return tally.summary(10.0)
 
 
 def report(

@@ -15,11 +15,11 @@ def answered(at: float, latency_s: float, lag_s: float = 0.0) -> Observation:
 
 
 def test_percentiles_of_a_known_distribution() -> None:
-    tally = Tally(0.0, 10.0, open_loop=True)
+    tally = Tally(0.0, open_loop=True)
     for i in range(1, 1001):  # 1 ms .. 1000 ms
         tally.scheduled(i / 100)
         tally.add(answered(i / 100, i / 1000))
-    latency = tally.summary().latency
+    latency = tally.summary(10.0).latency
     assert latency.count == 1000
     assert latency.p50_ms == pytest.approx(500, rel=0.002)
     assert latency.p90_ms == pytest.approx(900, rel=0.002)
@@ -31,16 +31,16 @@ def test_percentiles_of_a_known_distribution() -> None:
 
 
 def test_latency_counts_from_the_intended_send_and_service_time_from_the_actual_one() -> None:
-    tally = Tally(0.0, 1.0, open_loop=True)
+    tally = Tally(0.0, open_loop=True)
     tally.add(answered(0.0, latency_s=0.300, lag_s=0.200))
-    summary = tally.summary()
+    summary = tally.summary(1.0)
     assert summary.latency.max_ms == pytest.approx(300, rel=0.002)
     assert summary.service_time.max_ms == pytest.approx(100, rel=0.002)
     assert summary.send_lag.max_ms == pytest.approx(200, rel=0.002)
 
 
 def test_counts_add_up_with_errors_incomplete_reports_and_hits() -> None:
-    tally = Tally(0.0, 2.0, open_loop=True)
+    tally = Tally(0.0, open_loop=True)
     for i in range(10):
         tally.scheduled(i * 0.1)
     for i in range(6):
@@ -50,7 +50,7 @@ def test_counts_add_up_with_errors_incomplete_reports_and_hits() -> None:
     timed_out = (SystemAnswer("sis", "ANSWERED", 3), SystemAnswer("vis", "TIMEOUT", 2000))
     tally.add(Observation(0.8, 0.8, 2.9, verdict="INCOMPLETE", systems=timed_out))
     tally.add(Observation(0.9, 0.9, 1.0, verdict="HIT", hits=2, systems=ANSWERED))
-    s = tally.summary()
+    s = tally.summary(2.0)
     assert (s.offered, s.completed, s.answered, s.errors) == (10, 10, 8, 2)
     assert s.errors_by_status == {"DEADLINE_EXCEEDED": 1, "UNAVAILABLE": 1}
     assert s.verdicts == {"CLEAR": 6, "HIT": 1, "INCOMPLETE": 1}
@@ -69,10 +69,10 @@ def test_counts_add_up_with_errors_incomplete_reports_and_hits() -> None:
 
 
 def test_closed_loop_has_no_offered_figures() -> None:
-    tally = Tally(0.0, 1.0, open_loop=False)
+    tally = Tally(0.0, open_loop=False)
     tally.add(answered(0.0, 0.01))
-    assert tally.summary().offered is None
-    assert tally.summary().offered_rate is None
+    assert tally.summary(1.0).offered is None
+    assert tally.summary(1.0).offered_rate is None
 
 
 def test_hops_from_server_timing_trailers() -> None:
@@ -84,18 +84,18 @@ def test_hops_from_server_timing_trailers() -> None:
         ]
     )
     assert hops == (("gateway.validate", 0.4), ("sis.call", 3.25), ("merge", 0.2))
-    tally = Tally(0.0, 1.0, open_loop=True)
+    tally = Tally(0.0, open_loop=True)
     tally.add(Observation(0.0, 0.0, 0.01, verdict="CLEAR", systems=ANSWERED, hops=hops))
-    summary = tally.summary()
+    summary = tally.summary(1.0)
     assert summary.hops.reported
     assert summary.hops.by_hop["sis.call"].max_ms == pytest.approx(3.25, rel=0.002)
 
 
 def test_no_hops_reported_is_said_so() -> None:
-    tally = Tally(0.0, 1.0, open_loop=True)
+    tally = Tally(0.0, open_loop=True)
     tally.add(answered(0.0, 0.01))
-    assert not tally.summary().hops.reported
-    assert tally.summary().hops.by_hop == {}
+    assert not tally.summary(1.0).hops.reported
+    assert tally.summary(1.0).hops.by_hop == {}
 
 
 def test_timeline_counts_by_interval_and_in_flight() -> None:

@@ -12,11 +12,11 @@ from tests.loadtest.summaries import report, summary
 
 
 def test_hops_reported_by_the_server_get_their_own_chart() -> None:
-    tally = Tally(0.0, 1.0, open_loop=True)
+    tally = Tally(0.0, open_loop=True)
     hops = (("gateway.validate", 0.3), ("vis.call", 4.0), ("gateway.merge", 0.2))
     answers = (SystemAnswer("vis", "ANSWERED", 4),)
     tally.add(Observation(0.0, 0.0, 0.01, verdict="CLEAR", systems=answers, hops=hops))
-    page = render(report(tally.summary()))
+    page = render(report(tally.summary(1.0)))
     assert NOT_REPORTED not in page
     assert "Latency per hop" in page and ">vis.call<" in page
 
