@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import sys
 import time
 from collections.abc import AsyncIterator, Callable
 from typing import TextIO
 
 from loadtest.observation import Observation
-from loadtest.recorder import histogram, record_seconds
 from loadtest.units import format_duration
 
 PLAIN_EVERY_S = 5.0
@@ -32,7 +32,9 @@ class Progress:
         self._label = ""
         self._ends_at = 0.0
         self._left_after_s = 0.0
-        self._recent = histogram()
+        # A plain list: sorting a second's worth of latencies is cheap, whereas reading a
+        # percentile from an HDR histogram walks its buckets in Python and would stall sends.
+        self._recent: list[float] = []
         self._ended = 0
         self._errors = 0
         self._lag_ms = 0.0
@@ -52,7 +54,7 @@ class Progress:
         """Sends show up as in-flight checks, counted by the runner."""
 
     def add(self, observation: Observation) -> None:
-        record_seconds(self._recent, observation.ended_s - observation.intended_s)
+        self._recent.append(observation.ended_s - observation.intended_s)
         self._ended += 1
         self._errors += observation.error is not None
         self._lag_ms = max(self._lag_ms, (observation.sent_s - observation.intended_s) * 1000)
@@ -80,16 +82,16 @@ class Progress:
 
     def line(self) -> str:
         """The figures since the last call (rate, percentiles, worst lag) and of the phase."""
-        count = int(self._recent.get_total_count())
-        p50, p99 = (self._recent.get_value_at_percentile(p) / 1000 for p in (50, 99))
+        recent = sorted(self._recent)
+        p50, p99 = (_nearest_rank(recent, p) * 1000 for p in (0.50, 0.99))
         left = max(0.0, self._ends_at - time.monotonic()) + self._left_after_s
         share = self._errors / self._ended if self._ended else 0.0
         text = (
-            f"{self._label}: {count}/s  p50 {p50:.1f} ms  p99 {p99:.1f} ms  "
+            f"{self._label}: {len(recent)}/s  p50 {p50:.1f} ms  p99 {p99:.1f} ms  "
             f"errors {self._errors} ({share:.2%})  in flight {self._in_flight()}  "
             f"lag {self._lag_ms:.1f} ms  left {format_duration(left)}"
         )
-        self._recent.reset()
+        self._recent.clear()
         self._lag_ms = 0.0
         return text
 
@@ -102,6 +104,12 @@ class Progress:
         if now - self._last_plain >= PLAIN_EVERY_S:
             self._last_plain = now
             print(text, file=self._stream, flush=True)
+
+
+def _nearest_rank(ordered: list[float], fraction: float) -> float:
+    if not ordered:
+        return 0.0
+    return ordered[min(len(ordered) - 1, max(0, math.ceil(fraction * len(ordered)) - 1))]
 
 
 def stderr_progress(enabled: bool, in_flight: Callable[[], int]) -> Progress:
