@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import time
 from collections.abc import Sequence
 
 from loadtest.arrivals import Phase
@@ -122,30 +123,32 @@ class _Measure:
         self.steps.append(step)
         return step
 
-    async def ramp(self) -> SearchResult:
+    async def ramp(self) -> SearchResult | None:
+        """Every rate of the ramp in turn; with an SLO, up to the first step that misses it."""
         assert self.plan.ramp is not None
         rates = self.plan.ramp.rates()
         passed: float | None = None
         for i, rate in enumerate(rates):
             left = (len(rates) - i - 1) * (self.plan.step_s + SETTLE_S)
-            step = await self.step(
-                rate, self.plan.step_s, f"step {i + 1}/{len(rates)} at {rate:g}/s", left
-            )
-            if step.slo is not None and not (step.slo.passed and step.valid):
+            label = f"step {i + 1}/{len(rates)} at {rate:g}/s"
+            step = await self.step(rate, self.plan.step_s, label, left)
+            if step.slo is not None and not step.slo.passed:
                 return SearchResult(passed, rate, i + 1, f"SLO missed at {rate:g}/s")
-            passed = rate if step.slo is not None else None
+            if step.slo is not None and not step.valid:
+                return SearchResult(passed, rate, i + 1, f"generator fell behind at {rate:g}/s")
+            passed = rate
             await asyncio.sleep(SETTLE_S)
-        return SearchResult(passed, None, len(rates), "ramp finished")
+        return SearchResult(passed, None, len(rates), "ramp finished") if self.plan.slo else None
 
     async def find_max(self) -> SearchResult:
         limits = self.plan.search
         assert limits is not None
+        started = time.monotonic()
 
         async def probe(rate: float) -> bool:
-            left = limits.max_time_s
-            step = await self.step(
-                rate, self.plan.step_s, f"probe {len(self.steps) + 1} at {rate:g}/s", left
-            )
+            left = max(0.0, limits.max_time_s - (time.monotonic() - started))
+            label = f"probe {len(self.steps) + 1} at {rate:g}/s"
+            step = await self.step(rate, self.plan.step_s, label, left)
             await asyncio.sleep(SETTLE_S)
             return step.valid and step.slo is not None and step.slo.passed
 
