@@ -98,10 +98,16 @@ def _next_rate(passed: float | None, failed: float | None, limits: SearchLimits)
             return None
         return min(limits.ceiling, passed * limits.growth)
     if passed is None:
-        return None if failed <= MIN_RATE else round(failed / 2, 3)
-    if failed - passed <= limits.precision * passed:
+        return None if failed <= MIN_RATE else _rounded(failed / 2)
+    middle = _rounded((passed + failed) / 2)
+    if failed - passed <= limits.precision * passed or middle in (passed, failed):
         return None
-    return round((passed + failed) / 2, 3)
+    return middle
+
+
+def _rounded(rate: float) -> float:
+    """Three significant digits: 21.09375 checks/s is 21.1, as a person would probe it."""
+    return float(f"{rate:.3g}")
 
 
 def _settled(passed: float | None, failed: float | None, limits: SearchLimits) -> str:
