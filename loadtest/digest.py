@@ -12,8 +12,9 @@ def lines(report: RunReport, files: list[Path]) -> list[str]:
     s = report.settings
     out = [f"{_what(report)} against {s['target']}: {'VALID' if report.valid else 'INVALID'}"]
     out.extend(f"  invalid: {reason}" for reason in report.invalid_reasons)
-    out.extend(_figures(report.summary, "  "))
     if len(report.steps) > 1:
+        out.append("  all steps together (pauses between steps included in the rate):")
+        out.extend(_figures(report.summary, "    "))
         out.append("  steps:")
         out.extend(
             f"    {step.rate:>8g}/s -> {step.summary.achieved_rate:8.1f}/s  "
@@ -23,6 +24,8 @@ def lines(report: RunReport, files: list[Path]) -> list[str]:
             f"{'' if step.valid else '  INVALID'}"
             for step in report.steps
         )
+    else:
+        out.extend(_figures(report.summary, "  "))
     if report.capacity is not None:
         best = report.capacity.max_rate
         out.append(
