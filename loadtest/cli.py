@@ -366,7 +366,11 @@ def _mix(args: argparse.Namespace) -> Mix:
 def pool_of(plan: Plan) -> Pool:
     if plan.request_file is not None:
         text = plan.request_file.read_text(encoding="utf-8")
-        return fixed_pool(json_format.Parse(text, pb.CheckRequest()), plan.deadline_ms)
+        try:
+            request = json_format.Parse(text, pb.CheckRequest())
+        except json_format.ParseError as error:
+            raise ValueError(f"--request {plan.request_file}: {error}") from None
+        return fixed_pool(request, plan.deadline_ms)
     assert plan.mix is not None
     return draw_pool(plan.mix, plan.deadline_ms)
 
