@@ -180,8 +180,10 @@ def _over_time(report: RunReport) -> str:
         )
     ]
     per_s = 1 / report.timeline_interval_s
+    # The last interval holds only the tail of the run: as a rate it would read as a collapse.
+    whole = [p for p in points if p.t_s + report.timeline_interval_s <= report.summary.duration_s]
     throughput = [
-        Series("achieved", COLOURS["achieved"], tuple((p.t_s, p.completed * per_s) for p in points))
+        Series("achieved", COLOURS["achieved"], tuple((p.t_s, p.completed * per_s) for p in whole))
     ]
     if report.summary.offered is not None:
         throughput.insert(
@@ -189,12 +191,12 @@ def _over_time(report: RunReport) -> str:
             Series(
                 "offered",
                 COLOURS["offered"],
-                tuple((p.t_s, p.offered * per_s) for p in points),
+                tuple((p.t_s, p.offered * per_s) for p in whole),
                 True,
             ),
         )
     throughput.append(
-        Series("errors", COLOURS["errors"], tuple((p.t_s, p.errors * per_s) for p in points))
+        Series("errors", COLOURS["errors"], tuple((p.t_s, p.errors * per_s) for p in whole))
     )
     in_flight = [
         Series(
