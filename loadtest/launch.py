@@ -37,9 +37,16 @@ class Stack:
 
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    return free_addresses(1)[0]
+
+
+def free_addresses(count: int) -> list[int]:
+    """`count` distinct free loopback ports (all held open at once, so none repeats)."""
+    with contextlib.ExitStack() as held:
+        sockets = [held.enter_context(socket.socket()) for _ in range(count)]
+        for s in sockets:
+            s.bind(("127.0.0.1", 0))
+        return [int(s.getsockname()[1]) for s in sockets]
 
 
 def wait_serving(target: str, timeout_s: float) -> None:
@@ -91,22 +98,39 @@ def stop(processes: Sequence[subprocess.Popen[bytes]]) -> None:
             process.wait(10)
 
 
+def _addresses(names: Sequence[str]) -> dict[str, str]:
+    ports = free_addresses(len(names))
+    return {name: f"127.0.0.1:{port}" for name, port in zip(names, ports, strict=True)}
+
+
 @contextlib.contextmanager
 def all_in_one(population: int, ready_timeout_s: float = 120) -> Iterator[Stack]:
-    """`interop up` on the memory bus: gateway, adapters and mocks in one process."""
+    """`interop up` on the memory bus: gateway, adapters and mocks in one process.
+
+    A port found free can be taken by another program before the stack binds it; the
+    stack then exits at once, and is started again on other ports (three tries).
+    """
     state = Path(tempfile.mkdtemp(prefix="interop-loadtest-"))
-    gateway = f"127.0.0.1:{free_port()}"
-    mocks = {system: f"127.0.0.1:{free_port()}" for system in SYSTEMS}
-    env = base_env(state, population, mocks) | {"INTEROP_BUS": "memory"}
-    process = spawn(
-        ["up", "--population", str(population), "--listen", gateway], env, state / "up.log"
-    )
     try:
-        for target in (gateway, *mocks.values()):
-            _wait_alive(process, target, ready_timeout_s, state / "up.log")
-        yield Stack(gateway, mocks, state)
+        for attempt in range(3):
+            addresses = _addresses(["gateway", *SYSTEMS])
+            gateway, mocks = addresses.pop("gateway"), addresses
+            env = base_env(state, population, mocks) | {"INTEROP_BUS": "memory"}
+            command = ["up", "--population", str(population), "--listen", gateway]
+            process = spawn(command, env, state / "up.log")
+            try:
+                try:
+                    for target in (gateway, *mocks.values()):
+                        _wait_alive(process, target, ready_timeout_s, state / "up.log")
+                except _Exited:
+                    if attempt == 2:
+                        raise
+                    continue
+                yield Stack(gateway, mocks, state)
+                return
+            finally:
+                stop([process])
     finally:
-        stop([process])
         shutil.rmtree(state, ignore_errors=True)
 
 
@@ -114,9 +138,10 @@ def all_in_one(population: int, ready_timeout_s: float = 120) -> Iterator[Stack]
 def on_kafka(bootstrap: str, population: int, ready_timeout_s: float = 120) -> Iterator[Stack]:
     """Five mocks, five adapters and a gateway as eleven processes on Kafka (own topics)."""
     state = Path(tempfile.mkdtemp(prefix="interop-loadtest-"))
-    gateway = f"127.0.0.1:{free_port()}"
-    mocks = {system: f"127.0.0.1:{free_port()}" for system in SYSTEMS}
-    health = {system: f"127.0.0.1:{free_port()}" for system in SYSTEMS}
+    addresses = _addresses(["gateway", *SYSTEMS, *(f"{s}-health" for s in SYSTEMS)])
+    gateway = addresses["gateway"]
+    mocks = {system: addresses[system] for system in SYSTEMS}
+    health = {system: addresses[f"{system}-health"] for system in SYSTEMS}
     env = base_env(state, population, mocks) | {
         "INTEROP_BUS": "kafka",
         "INTEROP_KAFKA_BOOTSTRAP": bootstrap,
@@ -151,4 +176,8 @@ def _wait_alive(process: subprocess.Popen[bytes], target: str, timeout_s: float,
             if time.monotonic() > deadline:
                 raise
     tail = log.read_text(errors="replace")[-2000:]
-    raise RuntimeError(f"the stack exited with {process.returncode} before serving:\n{tail}")
+    raise _Exited(f"the stack exited with {process.returncode} before serving:\n{tail}")
+
+
+class _Exited(RuntimeError):
+    """The stack's process ended before it served."""
