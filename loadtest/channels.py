@@ -41,6 +41,7 @@ class Channels:
 
     def __init__(self, target: str, count: int, tls: Tls | None) -> None:
         self._target = target
+        self._tls = tls
         options = [("grpc.use_local_subchannel_pool", 1)]
         credentials = tls.credentials() if tls is not None else None
         self._channels = [
