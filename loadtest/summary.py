@@ -30,8 +30,8 @@ class Latency:
     hdr: str
 
     @classmethod
-    def of(cls, histogram: HdrHistogram) -> Latency:
-        """Summary of a histogram of microseconds (all zeros when it is empty)."""
+    def of(cls, histogram: HdrHistogram, total_us: int) -> Latency:
+        """Summary of a histogram of microseconds and their sum (all zeros when it is empty)."""
         count = int(histogram.get_total_count())
         if count == 0:
             return cls(0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, histogram.encode().decode())
@@ -39,7 +39,7 @@ class Latency:
         return cls(
             count=count,
             min_ms=_ms(histogram.get_min_value()),
-            mean_ms=round(float(histogram.get_mean_value()) / 1000, 3),
+            mean_ms=round(total_us / count / 1000, 3),
             p50_ms=_ms(at[50.0]),
             p90_ms=_ms(at[90.0]),
             p99_ms=_ms(at[99.0]),

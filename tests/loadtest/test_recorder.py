@@ -27,6 +27,7 @@ def test_percentiles_of_a_known_distribution() -> None:
     assert latency.max_ms == pytest.approx(1000, rel=0.002)
     assert latency.min_ms == pytest.approx(1, rel=0.002)
     assert latency.at(75) == pytest.approx(750, rel=0.002)
+    assert latency.mean_ms == pytest.approx(500.5)  # exact: from the sum, not the buckets
     assert latency.p50_ms <= latency.p90_ms <= latency.p99_ms <= latency.p999_ms <= latency.max_ms
 
 
