@@ -1,1 +1,1 @@
-"""Load generators, benchmarks and their reports."""
+"""A client of the stack: the load tool (load/), benchmarks, fault tools, and the launcher."""

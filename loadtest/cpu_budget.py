@@ -35,34 +35,35 @@ import contextlib
 import enum
 import json
 import os
-import shutil
 import signal
-import socket
-import subprocess
 import sys
 import time
 import uuid
-from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import grpc
-from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from interop.v1 import border_check_pb2 as pb
 from interop.v1 import border_check_pb2_grpc
 from loadtest.check_latency import percentile
-from loadtest.fleet import Fleet, ProcessDied
-from loadtest.processes import EVERY_SYSTEM
+from loadtest.kafka_nodes import own_kafka
+from loadtest.processes import (
+    EVERY_SYSTEM,
+    Fleet,
+    ProcessDied,
+    ProcessStack,
+    Topology,
+    complete,
+    free_port,
+    wait_answering,
+)
+from loadtest.processes import Role as ProcessRole
 from loadtest.procstat import Group, listening_pids, snapshot, usage
-from loadtest.transport_floor import SYSTEMS
+from systems import REGISTRY
 
-# How a user starts a part of the stack. The CLI module may move: this is the one place.
-CLI = (sys.executable, "-m", "stack.cli")
 FLOOR = (sys.executable, "-m", "loadtest.transport_floor")
-KAFKA_SH = Path(__file__).resolve().parents[1] / "deploy" / "kafka" / "kafka.sh"
 CHECK_TIMEOUT_S = 10.0
-KAFKA_START_TIMEOUT_S = 180
 REQUEST = EVERY_SYSTEM
 
 
@@ -76,6 +77,12 @@ class Role(enum.Enum):
     LOAD = "load generator"
 
 
+# The processes counted in each row (the floor's front and echoes stand in the stack's places).
+_PROCESSES = {
+    Role.FRONT: ProcessRole.GATEWAY,
+    Role.WORKERS: ProcessRole.ADAPTERS,
+    Role.SYSTEMS: ProcessRole.MOCKS,
+}
 BROKER_PART = (Role.FRONT, Role.WORKERS, Role.KAFKA)
 TOTAL = (Role.FRONT, Role.WORKERS, Role.SYSTEMS, Role.KAFKA)
 
@@ -161,72 +168,6 @@ class Report:
     windows: tuple[Window, ...]
 
 
-# -- ports and readiness ----------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _address() -> str:
-    return f"127.0.0.1:{free_port()}"
-
-
-async def _poll(
-    what: str, attempts: AsyncGenerator[bool, None], deadline: float, fleet: Fleet
-) -> None:
-    """Pull attempts until one says done; fail when a process died or at the deadline."""
-    async with contextlib.aclosing(attempts):
-        async for done in attempts:
-            if done:
-                return
-            fleet.check_alive()
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"{what}: not ready within the start timeout")
-            await asyncio.sleep(0.3)
-
-
-async def _serving(target: str) -> AsyncGenerator[bool, None]:
-    async with grpc.aio.insecure_channel(target) as channel:
-        stub = health_pb2_grpc.HealthStub(channel)
-        while True:
-            try:
-                reply = await stub.Check(health_pb2.HealthCheckRequest(), timeout=1)
-                yield reply.status == health_pb2.HealthCheckResponse.SERVING
-            except grpc.aio.AioRpcError:
-                yield False
-
-
-async def _answering(target: str) -> AsyncGenerator[bool, None]:
-    """Until every adapter and echo consumer has joined its group, checks come back short."""
-    async with grpc.aio.insecure_channel(target) as channel:
-        stub = border_check_pb2_grpc.BorderCheckStub(channel)
-        while True:
-            try:
-                report = await stub.Check(REQUEST, timeout=CHECK_TIMEOUT_S)
-                yield len(report.outcomes) == len(SYSTEMS) and _complete(report)
-            except grpc.aio.AioRpcError:
-                yield False
-
-
-async def _listening(address: str) -> AsyncGenerator[bool, None]:
-    host, port = address.rsplit(":", 1)
-    while True:
-        try:
-            _, writer = await asyncio.open_connection(host, int(port))
-        except OSError:
-            yield False
-            continue
-        writer.close()
-        yield True
-
-
-def _complete(report: pb.HitReport) -> bool:
-    return all(o.status == pb.OUTCOME_STATUS_ANSWERED for o in report.outcomes)
-
-
 # -- Kafka ------------------------------------------------------------------------------------
 
 
@@ -243,22 +184,6 @@ def _kafka_pids(bootstrap: str) -> tuple[int, ...]:
     return tuple(sorted(pids))
 
 
-def _kafka_sh(env: Mapping[str, str], command: str, log: Path) -> None:
-    with open(log, "ab") as out:
-        code = subprocess.run(
-            ["bash", str(KAFKA_SH), command],
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=out,
-            timeout=KAFKA_START_TIMEOUT_S + 30,
-            check=False,
-        ).returncode
-    if code != 0:
-        tail = "\n".join(log.read_text(errors="replace").splitlines()[-15:])
-        raise RuntimeError(f"kafka.sh {command} exited {code}:\n{tail}")
-
-
 @contextlib.asynccontextmanager
 async def kafka_under_test(plan: Plan, run_dir: Path) -> AsyncIterator[Kafka]:
     """The given Kafka, or a single node started here and stopped (and its data deleted) after."""
@@ -266,101 +191,33 @@ async def kafka_under_test(plan: Plan, run_dir: Path) -> AsyncIterator[Kafka]:
         pids = plan.kafka_pids or _kafka_pids(plan.bootstrap)
         yield Kafka(plan.bootstrap, pids, started_here=False)
         return
-    port, controller = free_port(), free_port()
-    data = run_dir / "kafka"
-    env = {
-        **os.environ,
-        "KAFKA_PORT": str(port),
-        "KAFKA_CONTROLLER_PORT": str(controller),
-        "KAFKA_DATA_DIR": str(data),
-        "KAFKA_START_TIMEOUT": str(KAFKA_START_TIMEOUT_S),
-        "PYTHON": sys.executable,
-    }
-    _say(f"starting Kafka on 127.0.0.1:{port} (data {data})")
-    log = run_dir / "kafka.sh.log"
-    try:
-        await asyncio.to_thread(_kafka_sh, env, "start", log)
-        bootstrap = f"127.0.0.1:{port}"
-        yield Kafka(bootstrap, plan.kafka_pids or _kafka_pids(bootstrap), started_here=True)
-    finally:
-        await asyncio.to_thread(_kafka_sh, env, "stop", log)
-        shutil.rmtree(data / "kraft", ignore_errors=True)  # kafka.log stays
+    _say(f"starting Kafka (data {run_dir / 'kafka'})")
+    async with own_kafka(run_dir / "kafka") as nodes:
+        yield Kafka(nodes.bootstrap, plan.kafka_pids or nodes.pids(), started_here=True)
 
 
 # -- the stack and the floor --------------------------------------------------------------------
 
 
-def require_compact_commands() -> None:
-    """The compact topology needs `serve adapters` and `serve mocks`; fail early without them."""
-    for part in ("adapters", "mocks"):
-        probe = subprocess.run(
-            [*CLI, "serve", part, "--help"], capture_output=True, timeout=60, check=False
-        )
-        if probe.returncode != 0:
-            raise SystemExit(
-                f"cpu_budget: --topology compact needs `{' '.join(CLI[1:])} serve {part} "
-                f"{','.join(SYSTEMS)}`, which this checkout's CLI does not have "
-                f"(`serve {part} --help` exited {probe.returncode}); use --topology separate"
-            )
-
-
-async def start_stack(plan: Plan, kafka: Kafka, fleet: Fleet, run_dir: Path) -> str:
-    """Start every part, wait until every system answers; return the gateway's address."""
-    started = time.monotonic()
-    deadline = started + plan.start_timeout_s
-    gateway = _address()
-    mocks = {s: _address() for s in SYSTEMS}
-    env = {
-        **os.environ,
-        "INTEROP_BUS": "kafka",
-        "INTEROP_KAFKA_BOOTSTRAP": kafka.bootstrap,
-        "INTEROP_TOPIC_PREFIX": f"cpu{uuid.uuid4().hex[:8]}",
-        "INTEROP_TOPIC_PARTITIONS": str(plan.partitions),
-        "INTEROP_TOPIC_REPLICATION": str(plan.replication),
-        "INTEROP_GATEWAY_LISTEN": gateway,
-        "INTEROP_KEYS_DIR": str(run_dir / "keys"),
-        "INTEROP_AUDIT_LOG": str(run_dir / "audit.jsonl"),
-        "INTEROP_POPULATION": str(plan.population),
-        "INTEROP_LOG_LEVEL": plan.log_level,
-        **{f"INTEROP_MOCK_{s.upper()}": address for s, address in mocks.items()},
-    }
-    # Created once before the services start, so that they do not race to create them.
-    await asyncio.to_thread(
-        subprocess.run, [*CLI, "keys", "init"], env=env, capture_output=True, timeout=60, check=True
+def stack_of(plan: Plan, kafka: Kafka, run_dir: Path) -> ProcessStack:
+    return ProcessStack(
+        kafka.bootstrap,
+        Topology(plan.topology),
+        population=plan.population,
+        env_extra={
+            "INTEROP_TOPIC_PARTITIONS": str(plan.partitions),
+            "INTEROP_TOPIC_REPLICATION": str(plan.replication),
+        },
+        log_level=plan.log_level,
+        ready_timeout_s=plan.start_timeout_s,
+        state=run_dir / "stack",
     )
-    probes = [_serving(address) for address in mocks.values()]
-    if plan.topology == "compact":
-        every = ",".join(SYSTEMS)
-        fleet.start("mocks", Role.SYSTEMS.name, [*CLI, "serve", "mocks", every], env)
-        fleet.start("adapters", Role.WORKERS.name, [*CLI, "serve", "adapters", every], env)
-    else:
-        for system in SYSTEMS:
-            health = _address()
-            fleet.start(f"mock {system}", Role.SYSTEMS.name, [*CLI, "serve", "mock", system], env)
-            fleet.start(
-                f"adapter {system}",
-                Role.WORKERS.name,
-                [*CLI, "serve", "adapter", system, f"--health-listen={health}"],
-                env,
-            )
-            probes.append(_serving(health))
-    fleet.start("gateway", Role.FRONT.name, [*CLI, "serve", "gateway"], env)
-    probes.append(_serving(gateway))
-    _say(
-        f"stack: {len(fleet.members)} processes, population {plan.population:,}; "
-        "waiting until every part serves"
-    )
-    for probe in probes:  # all start at once; waiting for them in turn takes no longer
-        await _poll("stack", probe, deadline, fleet)
-    await _poll("every system answering", _answering(gateway), deadline, fleet)
-    _say(f"stack: every system answers, {time.monotonic() - started:.0f} s after the start")
-    return gateway
 
 
 async def start_floor(plan: Plan, kafka: Kafka, linger_ms: int, fleet: Fleet) -> str:
     """Start the floor's front, then its five echoes; return the front's address once answering."""
     deadline = time.monotonic() + plan.start_timeout_s
-    front = _address()
+    front = f"127.0.0.1:{free_port()}"
     common = [
         *FLOOR,
         f"--bootstrap={kafka.bootstrap}",
@@ -369,9 +226,10 @@ async def start_floor(plan: Plan, kafka: Kafka, linger_ms: int, fleet: Fleet) ->
         *(["--uvloop"] if plan.uvloop else []),
     ]
     name = f"floor-linger{linger_ms}"
+    # The front stands where the gateway stands, the echoes where the adapters do.
     fleet.start(
         f"{name} front",
-        Role.FRONT.name,
+        ProcessRole.GATEWAY,
         [
             *common,
             "front",
@@ -381,13 +239,27 @@ async def start_floor(plan: Plan, kafka: Kafka, linger_ms: int, fleet: Fleet) ->
         ],
     )
     # The front creates the topics; the echoes subscribe to them.
-    await _poll("floor front", _listening(front), deadline, fleet)
-    for system in SYSTEMS:
+    while not await _listening(front):
+        fleet.check_alive()
+        if time.monotonic() > deadline:
+            raise TimeoutError("floor front: not listening within the start timeout")
+        await asyncio.sleep(0.3)
+    for system in REGISTRY.names:
         fleet.start(
-            f"{name} echo {system}", Role.WORKERS.name, [*common, "echo", f"--system={system}"]
+            f"{name} echo {system}", ProcessRole.ADAPTERS, [*common, "echo", f"--system={system}"]
         )
-    await _poll("floor answering", _answering(front), deadline, fleet)
+    await wait_answering(front, deadline - time.monotonic(), fleet)
     return front
+
+
+async def _listening(address: str) -> bool:
+    host, port = address.rsplit(":", 1)
+    try:
+        _, writer = await asyncio.open_connection(host, int(port))
+    except OSError:
+        return False
+    writer.close()
+    return True
 
 
 # -- load and measurement ---------------------------------------------------------------------
@@ -415,16 +287,14 @@ async def closed_loop(
                 errors += 1
                 continue
             latencies.append((time.perf_counter() - sent) * 1000)
-            incomplete += not _complete(report)
+            incomplete += not complete(report)
 
     await asyncio.gather(*(caller() for _ in range(in_flight)))
     return Load(tuple(sorted(latencies)), time.perf_counter() - started, errors, incomplete)
 
 
 def groups(fleet: Fleet, kafka: Kafka) -> list[Group]:
-    processes = [
-        Group(r.name, fleet.pids(r.name)) for r in (Role.FRONT, Role.WORKERS, Role.SYSTEMS)
-    ]
+    processes = [Group(r.name, fleet.pids(kind)) for r, kind in _PROCESSES.items()]
     return [
         *processes,
         Group(Role.KAFKA.name, kafka.pids),
@@ -482,16 +352,18 @@ async def run(plan: Plan, run_dir: Path) -> Report:
     try:
         async with kafka_under_test(plan, run_dir) as kafka:
             if "stack" in plan.parts:
-                gateway = await start_stack(plan, kafka, fleet, run_dir)
-                watched = groups(fleet, kafka)
-                processes = {
-                    "gateway": len(fleet.pids(Role.FRONT.name)),
-                    "adapters": len(fleet.pids(Role.WORKERS.name)),
-                    "mocks": len(fleet.pids(Role.SYSTEMS.name)),
-                }
-                windows += await measure("stack", gateway, watched, plan, fleet)
-                idle.append(await measure_idle("stack", watched, plan.idle_s))
-                fleet.stop()
+                stack = stack_of(plan, kafka, run_dir)
+                _say(f"stack: {plan.topology}, population {plan.population:,}; starting")
+                started = time.monotonic()
+                try:
+                    await stack.start()
+                    _say(f"stack: every system answers after {time.monotonic() - started:.0f} s")
+                    watched = groups(stack.fleet, kafka)
+                    processes = {r.value: len(stack.pids(r)) for r in _PROCESSES.values()}
+                    windows += await measure("stack", stack.target, watched, plan, stack.fleet)
+                    idle.append(await measure_idle("stack", watched, plan.idle_s))
+                finally:
+                    await stack.stop(keep_state=True)
             for linger in plan.floor_lingers_ms if "floor" in plan.parts else ():
                 setup = f"floor {linger}ms"
                 _say(f"{setup}: starting the front and five echo consumers")
@@ -670,7 +542,7 @@ def _parser() -> argparse.ArgumentParser:
         choices=["separate", "compact"],
         default="separate",
         help="separate: a process per mock and per adapter; compact: one for the five adapters "
-        "and one for the five mocks (needs `serve adapters`, `serve mocks`) [%(default)s]",
+        "and one for the five mocks [%(default)s]",
     )
     add("--parts", default="stack,floor", metavar="LIST", help="stack, floor [%(default)s]")
     add(
@@ -740,8 +612,6 @@ async def _main(plan: Plan, run_dir: Path) -> Report:
 
 def main(argv: Sequence[str] | None = None) -> int:
     plan = parse_plan(argv)
-    if plan.topology == "compact" and "stack" in plan.parts:
-        require_compact_commands()
     stamp = time.strftime("%Y%m%d-%H%M%S")
     run_dir = plan.out_dir / stamp
     run_dir.mkdir(parents=True, exist_ok=True)

@@ -31,8 +31,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from loadtest.helptext import HelpFormatter
-from loadtest.units import arg_type, format_duration, parse_duration, parse_rate, parse_share
+from loadtest.load.helptext import HelpFormatter
+from loadtest.load.units import arg_type, format_duration, parse_duration, parse_rate, parse_share
 
 # The newest ghz on the Go module proxy; it builds with Go 1.26.
 GHZ_VERSION = "v0.121.0"

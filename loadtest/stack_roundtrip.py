@@ -22,12 +22,10 @@ from loadtest.processes import ProcessStack
 
 
 async def measure(bootstrap: str, n: int, concurrency: int, population: int) -> dict[str, object]:
-    stack = ProcessStack(
-        bootstrap, population=population, env_extra={"INTEROP_LOG_LEVEL": "WARNING"}
-    )
+    stack = ProcessStack(bootstrap, population=population, log_level="WARNING")
     try:
         await stack.start()
-        result: dict[str, object] = {"processes": len(stack.processes)}
+        result: dict[str, object] = {"processes": len(stack.parts)}
         result["sequential"] = await run(stack.target, n, 50, 1)
         if concurrency > 1:
             result[f"concurrency_{concurrency}"] = await run(stack.target, n, 0, concurrency)

@@ -33,19 +33,15 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
 from interop.v1 import border_check_pb2 as pb
-from interop.v1 import systems_pb2
+from systems import REGISTRY
 
-SYSTEMS = tuple(
-    name.removeprefix("SYSTEM_").lower() for name, number in systems_pb2.System.items() if number
-)
 DEFAULT_DEADLINE_MS = 2000
 FETCH_WAIT_MS = 100
 REPORT = pb.HitReport(
     verdict=pb.VERDICT_CLEAR,
     outcomes=[
-        pb.SystemOutcome(system=number, status=pb.OUTCOME_STATUS_ANSWERED)
-        for number in systems_pb2.System.values()
-        if number
+        pb.SystemOutcome(system=spec.value, status=pb.OUTCOME_STATUS_ANSWERED)
+        for spec in REGISTRY.catalog
     ],
 )
 
@@ -57,7 +53,7 @@ class FloorTopics:
 
     @classmethod
     def named(cls, prefix: str) -> FloorTopics:
-        return cls(tuple(query_topic(prefix, s) for s in SYSTEMS), f"{prefix}.reply")
+        return cls(tuple(query_topic(prefix, s) for s in REGISTRY.names), f"{prefix}.reply")
 
 
 def query_topic(prefix: str, system: str) -> str:
@@ -296,7 +292,7 @@ def _parser() -> argparse.ArgumentParser:
     fr.add_argument("--partitions", type=int, default=4, help="of created topics [%(default)s]")
     fr.add_argument("--replication", type=int, default=1, help="of created topics [%(default)s]")
     ec = parts.add_parser("echo", help="the echo consumer of one system's topic")
-    ec.add_argument("--system", choices=SYSTEMS, required=True)
+    ec.add_argument("--system", choices=REGISTRY.names, required=True)
     return parser
 
 

@@ -1,8 +1,8 @@
 """Ways to run the whole stack for end-to-end tests, with one handle to drive faults.
 
-`ProcessStack` (loadtest.processes) starts each part as its own `interop serve ...`
-process (real gRPC on loopback, real Kafka), as a deployment would; `InProcessStack` runs
-the same parts in the test's event loop on the in-memory bus.
+`ProcessStack` (loadtest.processes, the project's one launcher) starts each part as its own
+`interop serve ...` process (real gRPC on loopback, real Kafka), as a deployment would;
+`InProcessStack` runs the same parts in the test's event loop on the in-memory bus.
 """
 
 from __future__ import annotations

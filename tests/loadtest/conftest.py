@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 
-import pytest
+import pytest_asyncio
 
-from loadtest.launch import Stack, all_in_one
+from loadtest.processes import ProcessStack, Topology
 
 POPULATION = 2000
 
 
-@pytest.fixture(scope="session")
-def memory_stack() -> Iterator[Stack]:
-    with all_in_one(POPULATION) as stack:
+@pytest_asyncio.fixture(scope="session")
+async def memory_stack() -> AsyncIterator[ProcessStack]:
+    stack = ProcessStack(topology=Topology.ALL_IN_ONE, population=POPULATION, log_level="WARNING")
+    try:
+        await stack.start()
         yield stack
+    finally:
+        await stack.stop()

@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from loadtest.capacity import SearchResult
-from loadtest.environment import Machine, Version
-from loadtest.observation import Observation, SystemAnswer
-from loadtest.recorder import Tally
-from loadtest.report import SCHEMA, RunReport, Step, to_json
-from loadtest.summary import Summary
+from loadtest.load.capacity import SearchResult
+from loadtest.load.environment import Machine, Version
+from loadtest.load.observation import Observation, SystemAnswer
+from loadtest.load.recorder import Tally
+from loadtest.load.report import SCHEMA, RunReport, Step, to_json
+from loadtest.load.summary import Summary
 
 
 def summary(

@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from loadtest.arrivals import Arrivals, Phase, offsets
+from loadtest.load.arrivals import Arrivals, Phase, offsets
 
 
 def test_constant_arrivals_are_evenly_spaced_and_exact_in_count() -> None:

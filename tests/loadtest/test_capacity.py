@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from loadtest.capacity import Ramp, SearchLimits, find_max
+from loadtest.load.capacity import Ramp, SearchLimits, find_max
 
 LIMITS = SearchLimits(
     start=25, ceiling=5000, growth=2.0, precision=0.05, max_probes=20, max_time_s=600

@@ -7,10 +7,10 @@ import re
 
 import pytest
 
-from loadtest.cli import build_parser, main, plan_of
-from loadtest.observation import Observation
-from loadtest.plan import Mode
-from loadtest.progress import Progress
+from loadtest.load.cli import build_parser, main, plan_of
+from loadtest.load.observation import Observation
+from loadtest.load.plan import Mode
+from loadtest.load.progress import Progress
 
 
 def test_a_ramp_plan_records_every_setting() -> None:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from loadtest.capacity import SearchResult
-from loadtest.cli import main
-from loadtest.compare import compare, render
-from loadtest.report import Step, write
+from loadtest.load.capacity import SearchResult
+from loadtest.load.cli import main
+from loadtest.load.compare import compare, render
+from loadtest.load.report import Step, write
 from tests.loadtest.summaries import as_json, report, summary
 
 TOLERANCE = 0.10

@@ -17,11 +17,11 @@ import pytest
 from hdrh.histogram import HdrHistogram
 
 from interop.mock.v1 import mock_pb2, mock_pb2_grpc
-from loadtest.cli import build_parser, plan_of, pool_of
-from loadtest.execute import execute
-from loadtest.launch import Stack
-from loadtest.report import RunReport
-from loadtest.summary import Latency
+from loadtest.load.cli import build_parser, plan_of, pool_of
+from loadtest.load.execute import execute
+from loadtest.load.report import RunReport
+from loadtest.load.summary import Latency
+from loadtest.processes import ProcessStack
 from tests.loadtest.conftest import POPULATION
 
 FREEZE_MS = 1000
@@ -41,13 +41,13 @@ async def freeze(mock: str, at_s: float) -> None:
             await control.SetFaults(mock_pb2.SetFaultsRequest(faults=mock_pb2.Faults()), timeout=5)
 
 
-async def run_with_freeze(stack: Stack, *shape: str) -> RunReport:
+async def run_with_freeze(stack: ProcessStack, *shape: str) -> RunReport:
     mix = "--distinct 200 --variants exact --purposes border-entry --warmup 0s"
-    target = f"--target {stack.gateway} --population {POPULATION}"
+    target = f"--target {stack.target} --population {POPULATION}"
     args = build_parser().parse_args(["run", *target.split(), *mix.split(), *shape])
     plan = plan_of(args)
     run = asyncio.create_task(execute(plan, pool_of(plan), show_progress=False))
-    await freeze(stack.mocks["vis"], FREEZE_AT_S)
+    await freeze(stack.mock_addresses["vis"], FREEZE_AT_S)
     return await run
 
 
@@ -63,7 +63,9 @@ def stalled(latency: Latency) -> int:
 
 
 @pytest.mark.slow
-async def test_open_loop_shows_the_frozen_second_closed_loop_hides_it(memory_stack: Stack) -> None:
+async def test_open_loop_shows_the_frozen_second_closed_loop_hides_it(
+    memory_stack: ProcessStack,
+) -> None:
     opened = (await run_with_freeze(memory_stack, "--rate", "40", "--duration", "8s")).summary
     # About 40 of 320 checks were meant to be sent while VIS was frozen: far more than 1 %.
     assert stalled(opened.latency) >= 0.05 * opened.latency.count, opened.latency

@@ -6,12 +6,12 @@ import socket
 
 import pytest
 
-from loadtest import launch
-from loadtest.launch import all_in_one, free_addresses, wait_serving
+from loadtest import processes
+from loadtest.processes import ProcessStack, Topology, free_ports, wait_serving
 
 
 @pytest.mark.slow
-def test_the_stack_starts_again_on_other_ports_when_one_was_taken(
+async def test_the_stack_starts_again_on_other_ports_when_one_was_taken(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     with socket.socket() as taken:
@@ -21,17 +21,21 @@ def test_the_stack_starts_again_on_other_ports_when_one_was_taken(
         offered: list[list[int]] = []
 
         def first_one_busy(count: int) -> list[int]:
-            ports = free_addresses(count)
+            ports = free_ports(count)
             offered.append(ports)
             return [busy, *ports[1:]] if len(offered) == 1 else ports
 
-        monkeypatch.setattr(launch, "free_addresses", first_one_busy)
-        with all_in_one(200) as stack:
+        monkeypatch.setattr(processes, "free_ports", first_one_busy)
+        stack = ProcessStack(topology=Topology.ALL_IN_ONE, population=200)
+        try:
+            await stack.start()
             assert len(offered) == 2
-            assert stack.gateway == f"127.0.0.1:{offered[1][0]}"
-            wait_serving(stack.gateway, 5)
+            assert stack.target == f"127.0.0.1:{offered[1][0]}"
+            await wait_serving(stack.target, 5)
+        finally:
+            await stack.stop()
 
 
-def test_free_addresses_are_distinct() -> None:
-    ports = free_addresses(20)
+def test_free_ports_are_distinct() -> None:
+    ports = free_ports(20)
     assert len(set(ports)) == 20

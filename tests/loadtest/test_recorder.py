@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from loadtest.observation import Observation, SystemAnswer, server_timing
-from loadtest.recorder import Tally, Timeline
+from loadtest.load.observation import Observation, SystemAnswer, server_timing
+from loadtest.load.recorder import Tally, Timeline
 
 ANSWERED = (SystemAnswer("sis", "ANSWERED", 3), SystemAnswer("vis", "ANSWERED", 7))
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 
-from loadtest.observation import Observation, SystemAnswer
-from loadtest.recorder import Tally
-from loadtest.report import Step
-from loadtest.report_html import NOT_REPORTED, render
+from loadtest.load.observation import Observation, SystemAnswer
+from loadtest.load.recorder import Tally
+from loadtest.load.report import Step
+from loadtest.load.report_html import NOT_REPORTED, render
 from tests.loadtest.summaries import report, summary
 
 

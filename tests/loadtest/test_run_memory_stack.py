@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from loadtest.launch import Stack
-from loadtest.report_html import COLOURS, NOT_REPORTED
-from loadtest.workload import SYSTEMS
+from loadtest.load.report_html import COLOURS, NOT_REPORTED
+from loadtest.processes import ProcessStack
+from systems import REGISTRY
 from tests.loadtest.browser import CHROMIUM, count_colour, dom, screenshot
 from tests.loadtest.conftest import POPULATION
 
@@ -21,9 +21,9 @@ ROOT = Path(__file__).resolve().parents[2]
 PERCENTILES = ("min_ms", "p50_ms", "p90_ms", "p99_ms", "p999_ms", "max_ms")
 
 
-def loadtest(stack: Stack, out: Path, *args: str) -> tuple[int, dict[str, Any]]:
+def loadtest(stack: ProcessStack, out: Path, *args: str) -> tuple[int, dict[str, Any]]:
     """`python -m loadtest run` against the stack, as a user runs it; its exit code and report."""
-    common = f"--target {stack.gateway} --out {out} --population {POPULATION} --distinct 300"
+    common = f"--target {stack.target} --out {out} --population {POPULATION} --distinct 300"
     # Other work shares the test machine's cores: scheduler delays of a few tens of ms are
     # expected there and are not what these tests are about.
     common += " --max-lag 250ms"
@@ -62,7 +62,7 @@ def assert_consistent(summary: dict[str, Any]) -> None:
 
 
 @pytest.mark.slow
-def test_fixed_rate_report_adds_up_and_renders(memory_stack: Stack, tmp_path: Path) -> None:
+def test_fixed_rate_report_adds_up_and_renders(memory_stack: ProcessStack, tmp_path: Path) -> None:
     code, report = loadtest(
         memory_stack,
         tmp_path,
@@ -78,7 +78,7 @@ def test_fixed_rate_report_adds_up_and_renders(memory_stack: Stack, tmp_path: Pa
     # Open loop sends everything it scheduled, and every call ends (answer or error).
     assert summary["completed"] == summary["offered"] > 40
     assert summary["answered"] > 0
-    assert set(summary["systems"]) == set(SYSTEMS)
+    assert set(summary["systems"]) == set(REGISTRY.names)
     (step,) = report["steps"]
     assert step["summary"]["completed"] == summary["completed"] and step["valid"]
     timeline = report["timeline"]
@@ -110,7 +110,7 @@ def assert_renders(page: Path, png: Path) -> None:
 
 
 @pytest.mark.slow
-def test_find_max_and_ramp_on_the_stack(memory_stack: Stack, tmp_path: Path) -> None:
+def test_find_max_and_ramp_on_the_stack(memory_stack: ProcessStack, tmp_path: Path) -> None:
     code, found = loadtest(
         memory_stack,
         tmp_path / "find",

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 import pytest
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
 
-from loadtest.launch import free_port
-from loadtest.scrape import scrapes, snapshot, snapshots
+from loadtest.load.scrape import scrapes, snapshot, snapshots
+from loadtest.processes import free_port
 
 
 @pytest.fixture

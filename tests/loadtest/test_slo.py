@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from loadtest.slo import parse_slo
+from loadtest.load.slo import parse_slo
 from tests.loadtest.summaries import summary
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from loadtest.units import format_duration, parse_duration, parse_rate, parse_share
+from loadtest.load.units import format_duration, parse_duration, parse_rate, parse_share
 
 
 @pytest.mark.parametrize(

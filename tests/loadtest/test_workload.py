@@ -9,9 +9,9 @@ import pytest
 
 from interop.v1 import border_check_pb2 as pb
 from interop.v1 import systems_pb2
-from loadtest.packs import PackShare
-from loadtest.travellers import VARIANTS
-from loadtest.workload import Mix, draw_pool, parse_subsets, parse_weights
+from loadtest.load.packs import PackShare
+from loadtest.load.travellers import VARIANTS
+from loadtest.load.workload import Mix, draw_pool, parse_subsets, parse_weights
 from mocks.world import World
 
 PACKS = Path(__file__).resolve().parents[2] / "mocks" / "packs"

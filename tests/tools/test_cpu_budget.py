@@ -130,14 +130,6 @@ def test_options_are_checked() -> None:
     assert plan.floor_lingers_ms == (0, 2)
 
 
-def test_the_compact_topology_says_clearly_when_the_cli_lacks_it(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setattr(cpu_budget, "CLI", (sys.executable, "-c", "raise SystemExit(2)"))
-    with pytest.raises(SystemExit, match=r"serve adapters sis,vis,ees,etias,eurodac.*separate"):
-        cpu_budget.require_compact_commands()
-
-
 @pytest.mark.kafka
 @pytest.mark.slow
 def test_a_floor_only_run_on_kafka_writes_its_report(kafka_bootstrap: str, tmp_path: Path) -> None:

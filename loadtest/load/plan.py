@@ -7,11 +7,11 @@ from dataclasses import asdict, dataclass
 from enum import Enum
 from pathlib import Path
 
-from loadtest.arrivals import Arrivals
-from loadtest.capacity import Ramp, SearchLimits
-from loadtest.runner import Transport
-from loadtest.slo import Slo
-from loadtest.workload import Mix
+from loadtest.load.arrivals import Arrivals
+from loadtest.load.capacity import Ramp, SearchLimits
+from loadtest.load.runner import Transport
+from loadtest.load.slo import Slo
+from loadtest.load.workload import Mix
 
 # The timeline keeps at most about this many intervals, whatever the run's length.
 TIMELINE_POINTS = 300

@@ -23,11 +23,11 @@ from dataclasses import dataclass
 import grpc
 
 from interop.v1 import border_check_pb2 as pb
-from loadtest.arrivals import Arrivals, Phase, offsets
-from loadtest.channels import Channels, Tls
-from loadtest.observation import Observation, answers, server_timing, verdict_name
-from loadtest.recorder import Sink
-from loadtest.workload import Pool
+from loadtest.load.arrivals import Arrivals, Phase, offsets
+from loadtest.load.channels import Channels, Tls
+from loadtest.load.observation import Observation, answers, server_timing, verdict_name
+from loadtest.load.recorder import Sink
+from loadtest.load.workload import Pool
 
 
 @dataclass(frozen=True, slots=True)

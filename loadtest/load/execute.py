@@ -12,18 +12,18 @@ import datetime as dt
 import time
 from collections.abc import Sequence
 
-from loadtest.arrivals import Phase
-from loadtest.capacity import SearchResult, find_max
-from loadtest.environment import machine, version
-from loadtest.plan import Mode, Plan
-from loadtest.progress import Progress, stderr_progress
-from loadtest.recorder import Sink, Tally, Timeline
-from loadtest.report import SCHEMA, RunReport, Step
-from loadtest.runner import Runner
-from loadtest.scrape import scrapes, snapshots
-from loadtest.summary import Summary
-from loadtest.units import format_duration
-from loadtest.workload import Pool
+from loadtest.load.arrivals import Phase
+from loadtest.load.capacity import SearchResult, find_max
+from loadtest.load.environment import machine, version
+from loadtest.load.plan import Mode, Plan
+from loadtest.load.progress import Progress, stderr_progress
+from loadtest.load.recorder import Sink, Tally, Timeline
+from loadtest.load.report import SCHEMA, RunReport, Step
+from loadtest.load.runner import Runner
+from loadtest.load.scrape import scrapes, snapshots
+from loadtest.load.summary import Summary
+from loadtest.load.units import format_duration
+from loadtest.load.workload import Pool
 
 SETTLE_S = 1.0
 

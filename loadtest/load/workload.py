@@ -20,16 +20,14 @@ import numpy as np
 import numpy.typing as npt
 
 from interop.v1 import border_check_pb2 as pb
-from interop.v1 import systems_pb2
-from loadtest.observation import system_name
-from loadtest.packs import PackShare, pack_requests
-from loadtest.travellers import VARIANTS
-from mocks.world import World
+from loadtest.load.packs import PackShare, pack_requests
+from loadtest.load.travellers import VARIANTS
+from mocks.world import World, WorldShare
+from systems import REGISTRY
 
 Weights = tuple[tuple[str, float], ...]
 Members = npt.NDArray[np.bool_]
 
-SYSTEMS = {system_name(v): v for v in systems_pb2.System.values() if v}
 PURPOSES = {
     name.removeprefix("PURPOSE_").lower().replace("_", "-"): value
     for name, value in pb.Purpose.items()
@@ -86,8 +84,8 @@ def parse_weights(text: str, allowed: Collection[str], what: str) -> Weights:
 def parse_subsets(text: str) -> Weights:
     """'all=8,sis+vis=1': system subsets joined by '+', or 'all' (the profile's systems)."""
     names = {part.partition("=")[0].strip() for part in text.split(",")}
-    allowed = {n for n in names if n == ALL_SYSTEMS or set(n.split("+")) <= SYSTEMS.keys()}
-    return parse_weights(text, allowed | {ALL_SYSTEMS, *SYSTEMS}, "system subset")
+    allowed = {n for n in names if n == ALL_SYSTEMS or set(n.split("+")) <= set(REGISTRY.names)}
+    return parse_weights(text, allowed | {ALL_SYSTEMS, *REGISTRY.names}, "system subset")
 
 
 def fixed_pool(request: pb.CheckRequest, deadline_ms: int | None) -> Pool:
@@ -120,16 +118,16 @@ def draw_pool(mix: Mix, deadline_ms: int | None) -> Pool:
 
 def _members(world: World) -> dict[str, Members]:
     """Per system: who holds a record there (SIS also finds a stolen passport's holder)."""
-    members = {
-        "sis": (world.sis > 0) | (world.sis_document > 0),
-        "vis": world.vis > 0,
-        "ees": world.ees > 0,
-        "etias": world.etias > 0,
-        "eurodac": world.eurodac > 0,
-    }
-    if members.keys() != SYSTEMS.keys():
-        raise RuntimeError(f"membership known for {sorted(members)}, systems are {sorted(SYSTEMS)}")
-    return members
+    return {system.name: _on_record(system.mock.world, world) for system in REGISTRY}
+
+
+def _on_record(share: WorldShare | None, world: World) -> Members:
+    held: Members = np.zeros(len(world.population), np.bool_)
+    if share is not None:
+        held |= share.codes(world) > 0
+    if share is not None and share.objects is not None:
+        held |= share.objects(world) > 0
+    return held
 
 
 def _choose(weights: Weights, rng: np.random.Generator) -> str:
@@ -168,7 +166,7 @@ def _from_world(
     purpose, subset, variant = (
         _choose(weights, rng) for weights in (mix.purposes, mix.subsets, mix.variants)
     )
-    asked = list(SYSTEMS) if subset == ALL_SYSTEMS else subset.split("+")
+    asked = list(REGISTRY.names) if subset == ALL_SYSTEMS else subset.split("+")
     position, source = _person(members, asked, mix.hit_ratio, rng)
     for kind, name in (("purpose", purpose), ("systems", subset), ("variant", variant)):
         counts[kind][name] += 1
@@ -178,7 +176,7 @@ def _from_world(
         traveller=VARIANTS[variant](world.population, position, rng),
     )
     if subset != ALL_SYSTEMS:
-        request.systems.extend(SYSTEMS[name] for name in asked)
+        request.systems.extend(REGISTRY.catalog.by_name(name).value for name in asked)
     return request
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from loadtest.report import RunReport
-from loadtest.summary import Summary
+from loadtest.load.report import RunReport
+from loadtest.load.summary import Summary
 
 
 def lines(report: RunReport, files: list[Path]) -> list[str]:

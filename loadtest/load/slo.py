@@ -18,8 +18,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from loadtest.summary import Latency, Summary
-from loadtest.units import parse_duration, parse_share
+from loadtest.load.summary import Latency, Summary
+from loadtest.load.units import parse_duration, parse_share
 
 _CLAUSE = re.compile(
     r"^\s*(?:(?P<system>[a-z]+)\.)?(?P<metric>p\d+(?:\.\d+)?|max|mean|errors|incomplete|rate)"

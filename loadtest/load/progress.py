@@ -15,8 +15,8 @@ import time
 from collections.abc import AsyncIterator, Callable
 from typing import TextIO
 
-from loadtest.observation import Observation
-from loadtest.units import format_duration
+from loadtest.load.observation import Observation
+from loadtest.load.units import format_duration
 
 PLAIN_EVERY_S = 5.0
 

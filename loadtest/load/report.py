@@ -8,11 +8,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from loadtest.capacity import SearchResult
-from loadtest.environment import Machine, Version
-from loadtest.scrape import Scrape
-from loadtest.slo import SloResult
-from loadtest.summary import Summary, TimelinePoint
+from loadtest.load.capacity import SearchResult
+from loadtest.load.environment import Machine, Version
+from loadtest.load.scrape import Scrape
+from loadtest.load.slo import SloResult
+from loadtest.load.summary import Summary, TimelinePoint
 
 SCHEMA = "interop-loadtest-report/1"
 

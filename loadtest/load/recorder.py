@@ -14,8 +14,8 @@ from typing import Protocol
 
 from hdrh.histogram import HdrHistogram
 
-from loadtest.observation import SERVER_TIMING, Observation
-from loadtest.summary import Hops, Latency, Summary, SystemFigures, TimelinePoint
+from loadtest.load.observation import SERVER_TIMING, Observation
+from loadtest.load.summary import Hops, Latency, Summary, SystemFigures, TimelinePoint
 
 HIGHEST_US = 3_600_000_000
 # Three significant digits for the figures of record; two per timeline interval, where

@@ -13,11 +13,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from html import escape
 from pathlib import Path
 
-from loadtest.report import RunReport, Step
-from loadtest.scrape import Scrape
-from loadtest.slo import SloResult
-from loadtest.summary import Latency, Summary
-from loadtest.svg import Bars, Series, bar_chart, line_chart
+from loadtest.load.report import RunReport, Step
+from loadtest.load.scrape import Scrape
+from loadtest.load.slo import SloResult
+from loadtest.load.summary import Latency, Summary
+from loadtest.load.svg import Bars, Series, bar_chart, line_chart
 
 COLOURS = {
     "p50": "#1f77b4",

@@ -13,21 +13,21 @@ from pathlib import Path
 from google.protobuf import json_format
 
 from interop.v1 import border_check_pb2 as pb
-from loadtest import compare as comparing
-from loadtest import digest, report_html
-from loadtest.arrivals import Arrivals
-from loadtest.capacity import Ramp, SearchLimits
-from loadtest.channels import Tls
-from loadtest.execute import execute
-from loadtest.helptext import HelpFormatter
-from loadtest.packs import PackShare
-from loadtest.plan import Mode, Plan
-from loadtest.report import write as write_json
-from loadtest.runner import Transport
-from loadtest.slo import parse_slo
-from loadtest.travellers import VARIANTS
-from loadtest.units import arg_type, parse_duration, parse_rate, parse_share
-from loadtest.workload import (
+from loadtest.load import compare as comparing
+from loadtest.load import digest, report_html
+from loadtest.load.arrivals import Arrivals
+from loadtest.load.capacity import Ramp, SearchLimits
+from loadtest.load.channels import Tls
+from loadtest.load.execute import execute
+from loadtest.load.helptext import HelpFormatter
+from loadtest.load.packs import PackShare
+from loadtest.load.plan import Mode, Plan
+from loadtest.load.report import write as write_json
+from loadtest.load.runner import Transport
+from loadtest.load.slo import parse_slo
+from loadtest.load.travellers import VARIANTS
+from loadtest.load.units import arg_type, parse_duration, parse_rate, parse_share
+from loadtest.load.workload import (
     PURPOSES,
     Mix,
     Pool,
