@@ -9,7 +9,11 @@
   `auto.create.topics.enable=false`, and `publish`/`subscribe` on a topic the cluster does
   not know raise `BusError` at once (the in-memory bus does the same).
 - A group subscription is an `AIOKafkaConsumer` in that group (earliest offset for a new
-  group, auto-commit); `ready()` waits for the group join to complete.
+  group, auto-commit); `ready()` waits for the group join to complete. Consumers refresh
+  their metadata every `metadata_max_age_ms` (5 s; aiokafka's default is 5 min): a member
+  that joined before a new topic's metadata reached the broker it asked is given no
+  partition, and only a metadata change makes the group rebalance again (on a 3-broker
+  cluster that left an adapter unassigned for minutes).
 - A group-less subscription assigns itself every partition, seeks to the end and resolves
   the positions before `ready()` returns, so it sees exactly what is published after.
 
@@ -154,6 +158,7 @@ class KafkaBus:
         heartbeat_interval_ms: int = 1000,
         auto_commit_interval_ms: int = 1000,
         request_timeout_ms: int = 15000,
+        metadata_max_age_ms: int = 5000,
     ) -> None:
         self.bootstrap = bootstrap
         self.client_id = client_id
@@ -166,6 +171,7 @@ class KafkaBus:
         self._heartbeat_interval_ms = heartbeat_interval_ms
         self._auto_commit_interval_ms = auto_commit_interval_ms
         self._request_timeout_ms = request_timeout_ms
+        self._metadata_max_age_ms = metadata_max_age_ms
         self._producer: AIOKafkaProducer | None = None
         self._admin: AIOKafkaAdminClient | None = None
         self._known_topics: dict[str, int] = {}
@@ -355,6 +361,7 @@ class KafkaBus:
             session_timeout_ms=self._session_timeout_ms,
             heartbeat_interval_ms=self._heartbeat_interval_ms,
             request_timeout_ms=self._request_timeout_ms,
+            metadata_max_age_ms=self._metadata_max_age_ms,
             retry_backoff_ms=20,
         )
         listener: _ReadyListener | None = None
