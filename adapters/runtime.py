@@ -16,7 +16,7 @@ from adapters.port import BorderSystemClient, SystemCallFailed
 from broker.domain.systems import SystemSpec
 from broker.transport.bus import Bus, BusError, Message, Subscription
 from broker.transport.envelope import Keyring
-from broker.transport.topics import Topics
+from broker.transport.topics import Kind, Topics
 from broker.transport.wire import UnreadableMessage, deadline_of, pack_reply, unpack_query
 from interop.v1 import border_check_pb2 as pb
 from interop.v1 import bus_pb2
@@ -70,7 +70,10 @@ class Adapter:
         topics = self._topics
         request_topic = topics.request(self._spec.name)
         await self._bus.ensure_topics(
-            [topics.spec(request_topic), topics.spec(topics.dead_letter, False)]
+            [
+                topics.spec(request_topic, Kind.QUERY),
+                topics.spec(topics.dead_letter, Kind.DEAD_LETTER),
+            ]
         )
         self.subscription = await self._bus.subscribe([request_topic], group=self.group)
         await self.subscription.ready()

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 
 from broker.domain.validation import Limits
 from broker.transport.bus.factory import BUS_KINDS
-from broker.transport.topics import Topics
+from broker.transport.topics import Kind, Replicas, Topics
 from systems import REGISTRY
 
 EVENT_LOOPS = ("uvloop", "asyncio")
@@ -87,6 +87,23 @@ def _choice(env: dict[str, str], name: str, default: str, choices: tuple[str, ..
     return value
 
 
+def _replicas(env: dict[str, str], kind: Kind) -> Replicas:
+    """INTEROP_TOPIC_REPLICATION_<KIND> and _MIN_INSYNC_<KIND>, else the settings for all."""
+    suffix = kind.value.upper()
+    replication = _int(env, "INTEROP_TOPIC_REPLICATION", Replicas().replication)
+    min_insync = _int(env, "INTEROP_TOPIC_MIN_INSYNC", Replicas().min_insync)
+    replicas = Replicas(
+        _int(env, f"INTEROP_TOPIC_REPLICATION_{suffix}", replication),
+        _int(env, f"INTEROP_TOPIC_MIN_INSYNC_{suffix}", min_insync),
+    )
+    if not 1 <= replicas.min_insync <= replicas.replication:
+        raise SystemExit(
+            f"{kind.value} topics: min.insync.replicas {replicas.min_insync} must be between 1 "
+            f"and their replication {replicas.replication} (INTEROP_TOPIC_MIN_INSYNC_{suffix})"
+        )
+    return replicas
+
+
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
     """Settings from INTEROP_* environment variables, defaults for the rest."""
     env = dict(os.environ if environ is None else environ)
@@ -98,8 +115,8 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     topics = Topics(
         prefix=env.get("INTEROP_TOPIC_PREFIX", base.topics.prefix),
         partitions=_int(env, "INTEROP_TOPIC_PARTITIONS", base.topics.partitions),
-        replication=_int(env, "INTEROP_TOPIC_REPLICATION", base.topics.replication),
         retention_ms=_int(env, "INTEROP_TOPIC_RETENTION_MS", base.topics.retention_ms),
+        replicas={kind: _replicas(env, kind) for kind in Kind},
     )
     bus = _choice(env, "INTEROP_BUS", base.bus, BUS_KINDS)
     limits = Limits(

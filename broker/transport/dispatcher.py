@@ -19,7 +19,7 @@ from broker.domain.answers import Answer
 from broker.domain.systems import System, SystemCatalog
 from broker.transport.bus import Bus, BusError, Message, Subscription, TopicSpec
 from broker.transport.envelope import Keyring
-from broker.transport.topics import Topics
+from broker.transport.topics import Kind, Topics
 from broker.transport.wire import UnreadableMessage, pack_query, unpack_reply
 from interop.v1 import border_check_pb2 as pb
 from interop.v1 import bus_pb2
@@ -75,8 +75,12 @@ class BusDispatcher:
 
     def topic_specs(self) -> list[TopicSpec]:
         t = self._topics
-        names = [t.request(name) for name in self._catalog.names] + [self.reply_topic]
-        return [t.spec(n) for n in names] + [t.spec(t.audit, False), t.spec(t.dead_letter, False)]
+        return [
+            *(t.spec(t.request(name), Kind.QUERY) for name in self._catalog.names),
+            t.spec(self.reply_topic, Kind.REPLY),
+            t.spec(t.audit, Kind.AUDIT),
+            t.spec(t.dead_letter, Kind.DEAD_LETTER),
+        ]
 
     async def start(self) -> None:
         await self._bus.ensure_topics(self.topic_specs())

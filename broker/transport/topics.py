@@ -1,19 +1,52 @@
-"""Topic names and layout. Keys are correlation ids, so one check stays on one partition."""
+"""Topic names and layout, and how each kind of topic is kept and written.
+
+Keys are correlation ids, so one check stays on one partition.
+
+Queries and replies are worthless after their check's deadline: kept briefly and written
+fast (acks=1, given up at the deadline; a query lost with a broker is a system reported
+TIMEOUT, which is what the deadline promises anyway). Audit records and dead letters are
+evidence: kept, and to be written so that losing one broker loses none of them (acks=all,
+an idempotent producer, retried until min.insync.replicas hold the record: `durable`).
+Replication and min.insync.replicas are set per kind (README, Configuration).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from broker.transport.bus import TopicSpec
+
+
+class Kind(enum.Enum):
+    QUERY = "query"
+    REPLY = "reply"
+    AUDIT = "audit"
+    DEAD_LETTER = "deadletter"
+
+    @property
+    def durable(self) -> bool:
+        """Whether its records must survive the loss of a broker (see the module's text)."""
+        return self in (Kind.AUDIT, Kind.DEAD_LETTER)
+
+
+@dataclass(frozen=True)
+class Replicas:
+    """How many brokers hold each partition, and how many must have a record before an
+    acks=all write of it succeeds."""
+
+    replication: int = 1
+    min_insync: int = 1
 
 
 @dataclass(frozen=True)
 class Topics:
     prefix: str = "interop.v1"
     partitions: int = 4
-    replication: int = 1
-    # Requests and replies are worthless after their deadline; keep them briefly.
+    # How long queries and replies are kept; audit records and dead letters are kept.
     retention_ms: int = 10 * 60 * 1000
+    replicas: Mapping[Kind, Replicas] = field(default_factory=dict)
 
     def request(self, system: str) -> str:
         return f"{self.prefix}.{system}.query"
@@ -29,7 +62,10 @@ class Topics:
     def dead_letter(self) -> str:
         return f"{self.prefix}.deadletter"
 
-    def spec(self, name: str, short_lived: bool = True) -> TopicSpec:
-        """How `name` is created; request and reply topics keep records only briefly."""
-        retention = self.retention_ms if short_lived else None
-        return TopicSpec(name, self.partitions, self.replication, retention)
+    def spec(self, name: str, kind: Kind) -> TopicSpec:
+        """How `name`, a topic of `kind`, is created."""
+        replicas = self.replicas.get(kind, Replicas())
+        retention = None if kind.durable else self.retention_ms
+        return TopicSpec(
+            name, self.partitions, replicas.replication, retention, replicas.min_insync
+        )

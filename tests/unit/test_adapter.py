@@ -15,7 +15,7 @@ from adapters.runtime import Adapter
 from broker.transport.bus.memory import MemoryBroker, MemoryBus
 from broker.transport.envelope import Keyring
 from broker.transport.grpc_server import GrpcServer
-from broker.transport.topics import Topics
+from broker.transport.topics import Kind, Topics
 from broker.transport.wire import pack_query
 from interop.v1 import border_check_pb2 as pb
 from interop.v1 import bus_pb2
@@ -43,7 +43,7 @@ async def running(keys: Path) -> AsyncIterator[tuple[MemoryBus, Adapter]]:
     await server.start()
     bus = MemoryBus(MemoryBroker())
     await bus.start()
-    await bus.ensure_topics([TOPICS.spec(REPLIES)])
+    await bus.ensure_topics([TOPICS.spec(REPLIES, Kind.REPLY)])
     client = MockSystemClient(f"127.0.0.1:{server.port}", SIS.mock.service, SIS.translate)
     adapter = Adapter(bus, TOPICS, SIS.spec, client, Keyring.load(keys, "adapter-sis"))
     await adapter.start()

@@ -28,6 +28,8 @@ class TopicSpec:
     partitions: int = 1
     replication: int = 1
     retention_ms: int | None = None
+    # Replicas that must hold a record before an acks=all write of it succeeds.
+    min_insync: int = 1
 
 
 @dataclass(frozen=True)

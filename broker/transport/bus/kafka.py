@@ -3,8 +3,9 @@
 - `start()` connects a producer and an admin client; when no broker answers within
   `connect_timeout_s` it raises `BusUnavailable` with one line saying where it looked and
   what to do, instead of retrying for ever.
-- `ensure_topics()` creates the missing topics (partitions, replication, `retention.ms`) and
-  waits until every partition has a leader, so a publish or subscribe right after works.
+- `ensure_topics()` creates the missing topics (partitions, replication, `retention.ms`,
+  `min.insync.replicas`) and waits until every partition has a leader, so a publish or
+  subscribe right after works. Existing topics are left as they are.
 - Topics are not auto-created: the broker started by deploy/kafka/kafka.sh has
   `auto.create.topics.enable=false`, and `publish`/`subscribe` on a topic the cluster does
   not know raise `BusError` at once (the in-memory bus does the same).
@@ -288,11 +289,7 @@ class KafkaBus:
                 spec.name,
                 spec.partitions,
                 spec.replication,
-                topic_configs=(
-                    {"retention.ms": str(spec.retention_ms)}
-                    if spec.retention_ms is not None
-                    else {}
-                ),
+                topic_configs=_configs(spec),
             )
             for spec in topics
             if spec.name not in existing
@@ -383,6 +380,13 @@ class KafkaBus:
         self._subscriptions = [s for s in self._subscriptions if not s._closed]
         self._subscriptions.append(sub)
         return sub
+
+
+def _configs(spec: TopicSpec) -> dict[str, str]:
+    configs = {"min.insync.replicas": str(spec.min_insync)}
+    if spec.retention_ms is not None:
+        configs["retention.ms"] = str(spec.retention_ms)
+    return configs
 
 
 def _message(record: ConsumerRecord[bytes, bytes]) -> Message:
