@@ -109,16 +109,19 @@ class Adapter:
             log.error("adapter %s: query failed", self._spec.name, exc_info=task.exception())
 
     async def stop(self, drain_s: float = DRAIN_S) -> None:
-        """Finish the queries in hand (each is bounded by its deadline, all by `drain_s`),
-        then leave the group, committing what was consumed. Call after run() has stopped."""
+        """Leave the group, committing what was consumed, then finish the queries in hand
+        (each is bounded by its deadline, all by `drain_s`). Call after run() has stopped.
+
+        Leaving first hands the partitions to the other members at once: queries that
+        arrive meanwhile would otherwise wait, unread, until the drain is over."""
+        if self.subscription is not None:
+            await self.subscription.close()
         if self._tasks:
             log.info("adapter %s: finishing %d queries", self._spec.name, len(self._tasks))
             _, late = await asyncio.wait(set(self._tasks), timeout=drain_s)
             for task in late:
                 task.cancel()
             await asyncio.gather(*late, return_exceptions=True)
-        if self.subscription is not None:
-            await self.subscription.close()
         await self._client.close()
 
     async def _handle(self, message: Message) -> None:

@@ -116,3 +116,50 @@ async def test_an_unsealed_query_goes_to_the_dead_letter_topic(
     assert message.headers["dead-letter-reason"].startswith(b"cannot open envelope")
     assert adapter.stats.dead_lettered == 1
     await dead.close()
+
+
+class _HeldClient:
+    """A system that answers only when released, and tells when it has been asked."""
+
+    def __init__(self) -> None:
+        self.asked = asyncio.Event()
+        self.release = asyncio.Event()
+
+    async def search(self, query: bus_pb2.SystemQuery, timeout: float) -> list[pb.Hit]:
+        self.asked.set()
+        await self.release.wait()
+        return []
+
+    async def record_crossing(self, query: bus_pb2.SystemQuery, timeout: float) -> pb.Hit:
+        raise AssertionError("not asked here")
+
+    async def close(self) -> None:
+        return None
+
+
+async def test_a_stopping_adapter_leaves_its_group_then_answers_what_it_holds(
+    keys: Path,
+) -> None:
+    bus = MemoryBus(MemoryBroker())
+    await bus.start()
+    await bus.ensure_topics([TOPICS.spec(REPLIES, Kind.REPLY)])
+    client = _HeldClient()
+    adapter = Adapter(bus, TOPICS, SIS.spec, client, Keyring.load(keys, "adapter-sis"))
+    await adapter.start()
+    running = asyncio.create_task(adapter.run())
+    replies = await bus.subscribe([REPLIES], group="reader")
+    await replies.ready()
+    await _send(bus, keys, int(time.time() * 1000) + 5000)
+    await asyncio.wait_for(client.asked.wait(), 2)
+    running.cancel()
+    stopping = asyncio.create_task(adapter.stop())
+    await asyncio.sleep(0.05)
+    assert adapter.subscription is not None
+    assert adapter.subscription.assigned_partitions() == frozenset(), "left before the drain"
+    assert not stopping.done(), "the query in hand is still being answered"
+    client.release.set()
+    await asyncio.wait_for(stopping, 2)
+    async with asyncio.timeout(2):
+        assert (await anext(aiter(replies))).key == b"c1"
+    assert adapter.stats.answered == 1
+    await bus.stop()
