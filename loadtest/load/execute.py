@@ -28,7 +28,10 @@ from loadtest.load.workload import Pool
 SETTLE_S = 1.0
 
 
-async def execute(plan: Plan, pool: Pool, show_progress: bool) -> RunReport:
+async def execute(
+    plan: Plan, pool: Pool, show_progress: bool, watchers: Sequence[Sink] = ()
+) -> RunReport:
+    """Run `plan`; `watchers` see every check of the measured part as the report does."""
     started_at = _now()
     async with Runner(plan.transport, pool, plan.arrivals, plan.seed) as runner:
         progress = stderr_progress(show_progress, lambda: runner.in_flight)
@@ -38,7 +41,8 @@ async def execute(plan: Plan, pool: Pool, show_progress: bool) -> RunReport:
             runner.restart_clock()
             whole = Tally(0.0, plan.open_loop)
             timeline = Timeline(plan.timeline_interval_s())
-            measure = _Measure(plan, runner, progress, (whole, timeline, progress))
+            sinks: tuple[Sink, ...] = (whole, timeline, progress, *watchers)
+            measure = _Measure(plan, runner, progress, sinks)
             steps, capacity = await measure.run()
             after = await snapshots(plan.metrics_urls)
     summary = whole.summary(_nominal_s(plan, steps))

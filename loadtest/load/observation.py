@@ -38,6 +38,8 @@ class Observation:
     hits: int = 0
     systems: tuple[SystemAnswer, ...] = ()
     hops: tuple[tuple[str, float], ...] = ()
+    # The broker's id of the check (HitReport.correlation_id): what its audit record names.
+    correlation_id: str = ""
 
     @property
     def incomplete(self) -> bool:

@@ -144,6 +144,7 @@ class Runner:
             hits=len(report.hits),
             systems=answers(report),
             hops=server_timing(tuple(trailers or ())),
+            correlation_id=report.correlation_id,
         )
 
 
