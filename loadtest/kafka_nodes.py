@@ -58,23 +58,25 @@ class KafkaNodes:
 
 @contextlib.asynccontextmanager
 async def own_kafka(
-    data: Path, nodes: int = 1, advertised: Sequence[int] = ()
+    data: Path, nodes: int = 1, ports: Sequence[int] = (), advertised: Sequence[int] = ()
 ) -> AsyncIterator[KafkaNodes]:
-    """`nodes` Kafka nodes on free loopback ports, data in `data`; stopped at the end."""
-    ports = free_ports(2 * nodes)
+    """`nodes` Kafka nodes on loopback, data in `data`; stopped at the end. Their client
+    ports are `ports`, or free ones."""
+    clients = list(ports) or free_ports(nodes)
+    controllers = free_ports(nodes)
     env = {
         **os.environ,
         "KAFKA_DATA_DIR": str(data),
         "KAFKA_BROKERS": str(nodes),
-        "KAFKA_PORTS": ",".join(map(str, ports[:nodes])),
-        "KAFKA_CONTROLLER_PORTS": ",".join(map(str, ports[nodes:])),
+        "KAFKA_PORTS": ",".join(map(str, clients)),
+        "KAFKA_CONTROLLER_PORTS": ",".join(map(str, controllers)),
         "KAFKA_START_TIMEOUT": str(START_TIMEOUT_S),
         "KAFKA_STOP_TIMEOUT": "15",
         "PYTHON": sys.executable,
     }
     if advertised:
         env["KAFKA_ADVERTISED_PORTS"] = ",".join(map(str, advertised))
-    kafka = KafkaNodes(env, data, tuple(ports[:nodes]), "")
+    kafka = KafkaNodes(env, data, tuple(clients), "")
     try:
         bootstrap = (await kafka.kafka_sh("cluster", "start")).strip().splitlines()[-1]
         yield KafkaNodes(env, data, kafka.ports, bootstrap)

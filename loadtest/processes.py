@@ -72,6 +72,7 @@ class Role(enum.Enum):
     ADAPTERS = "adapters"
     MOCKS = "mocks"
     WHOLE_STACK = "whole stack"
+    TOOL = "tool beside the stack"
 
 
 class ProcessDied(RuntimeError):
@@ -251,13 +252,14 @@ def complete(report: pb.HitReport) -> bool:
 
 @dataclass(frozen=True)
 class _Part:
-    """How to start one part: `interop ARGS` with its own environment, and the addresses
-    where it answers grpc.health.v1 once ready."""
+    """How to start one part: `interop ARGS` with its own environment, the addresses where
+    it answers grpc.health.v1 once ready, and the systems it serves."""
 
     name: str
     role: Role
     args: tuple[str, ...]
     health: tuple[str, ...]
+    systems: tuple[str, ...] = ()
     env: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -269,8 +271,9 @@ class ProcessStack:
     bootstrap: str | None = None
     topology: Topology = Topology.SEPARATE
     population: int | None = None
-    # Adapter processes per system (separate) or in all (compact); each joins its groups.
-    adapter_replicas: int = 1
+    # Adapter processes per system (separate) or in all (compact), each a member of its
+    # groups: one number for every adapter part, or per part (`adapter-vis`, `adapters`).
+    adapter_replicas: int | Mapping[str, int] = 1
     gateways: int = 1
     env_extra: Mapping[str, str] = field(default_factory=dict)
     log_level: str = "INFO"
@@ -281,7 +284,7 @@ class ProcessStack:
     def __post_init__(self) -> None:
         if self.bootstrap is None and self.topology is not Topology.ALL_IN_ONE:
             raise ValueError(f"the {self.topology.value} topology needs Kafka (a bootstrap)")
-        alone = (self.adapter_replicas, self.gateways) == (1, 1)
+        alone = self.gateways == 1 and self.adapter_replicas in (1, {})
         if self.topology is Topology.ALL_IN_ONE and not alone:
             raise ValueError("all-in-one runs one gateway and one adapter per system")
         self.fleet = Fleet(self.state / "logs")
@@ -385,6 +388,7 @@ class ProcessStack:
                 Role.WHOLE_STACK,
                 ("up", "--listen", self.target),
                 (self.target, *self.mock_addresses.values()),
+                REGISTRY.names,
                 {"INTEROP_AUDIT_LOG": str(self.audit_log)},
             )
             self.parts = {whole.name: whole}
@@ -392,35 +396,42 @@ class ProcessStack:
         parts = [*self._mock_parts(), *self._adapter_parts(ports), *self._gateway_parts()]
         self.parts = {part.name: part for part in parts}
 
-    def _adapter_groups(self) -> dict[str, str]:
+    def _adapter_groups(self) -> dict[str, tuple[str, ...]]:
         """Adapter processes (first replica's name) and the systems each serves."""
         if self.topology is Topology.ALL_IN_ONE:
             return {}
         if self.topology is Topology.COMPACT:
-            return {"adapters": ",".join(REGISTRY.names)}
-        return {f"adapter-{s}": s for s in REGISTRY.names}
+            return {"adapters": REGISTRY.names}
+        return {f"adapter-{s}": (s,) for s in REGISTRY.names}
+
+    def _replicas(self, group: str) -> int:
+        if isinstance(self.adapter_replicas, int):
+            return self.adapter_replicas
+        return self.adapter_replicas.get(group, 1)
 
     def _health_ports(self) -> int:
-        return len(self._adapter_groups()) * self.adapter_replicas
+        return sum(self._replicas(group) for group in self._adapter_groups())
 
     def _mock_parts(self) -> list[_Part]:
         if self.topology is Topology.COMPACT:
             every = ",".join(REGISTRY.names)
             addresses = tuple(self.mock_addresses.values())
-            return [_Part("mocks", Role.MOCKS, ("serve", "mocks", every), addresses)]
+            return [
+                _Part("mocks", Role.MOCKS, ("serve", "mocks", every), addresses, REGISTRY.names)
+            ]
         return [
-            _Part(f"mock-{s}", Role.MOCKS, ("serve", "mock", s), (a,))
+            _Part(f"mock-{s}", Role.MOCKS, ("serve", "mock", s), (a,), (s,))
             for s, a in self.mock_addresses.items()
         ]
 
     def _adapter_parts(self, ports: Iterator[int]) -> list[_Part]:
         parts = []
         for name, systems in self._adapter_groups().items():
-            for replica in range(1, self.adapter_replicas + 1):
+            for replica in range(1, self._replicas(name) + 1):
                 health = f"127.0.0.1:{next(ports)}"
                 part = name if replica == 1 else f"{name}-{replica}"
-                args = ("serve", "adapters", systems, f"--health-listen={health}")
-                parts.append(_Part(part, Role.ADAPTERS, args, (health,)))
+                args = ("serve", "adapters", ",".join(systems), f"--health-listen={health}")
+                parts.append(_Part(part, Role.ADAPTERS, args, (health,), systems))
         return parts
 
     def _gateway_parts(self) -> list[_Part]:
@@ -430,6 +441,7 @@ class ProcessStack:
                 Role.GATEWAY,
                 ("serve", "gateway"),
                 (target,),
+                (),
                 {
                     "INTEROP_GATEWAY_ID": f"gw{n + 1}",
                     "INTEROP_GATEWAY_LISTEN": target,
@@ -447,6 +459,10 @@ class ProcessStack:
 
     def health_of(self, part: str) -> tuple[str, ...]:
         return self.parts[part].health
+
+    def systems_of(self, part: str) -> tuple[str, ...]:
+        """The systems `part` serves (none for a gateway)."""
+        return self.parts[part].systems
 
     def pids(self, role: Role) -> tuple[int, ...]:
         return self.fleet.pids(role)
