@@ -29,11 +29,16 @@ SETTLE_S = 1.0
 
 
 async def execute(
-    plan: Plan, pool: Pool, show_progress: bool, watchers: Sequence[Sink] = ()
+    plan: Plan,
+    pool: Pool,
+    show_progress: bool,
+    watchers: Sequence[Sink] = (),
+    stop: asyncio.Event | None = None,
 ) -> RunReport:
-    """Run `plan`; `watchers` see every check of the measured part as the report does."""
+    """Run `plan`; `watchers` see every check of the measured part as the report does.
+    Setting `stop` ends the run early: no new check is sent, those in flight end."""
     started_at = _now()
-    async with Runner(plan.transport, pool, plan.arrivals, plan.seed) as runner:
+    async with Runner(plan.transport, pool, plan.arrivals, plan.seed, stop) as runner:
         progress = stderr_progress(show_progress, lambda: runner.in_flight)
         async with progress.shown():
             await _warm_up(plan, runner, progress)
@@ -45,7 +50,7 @@ async def execute(
             measure = _Measure(plan, runner, progress, sinks)
             steps, capacity = await measure.run()
             after = await snapshots(plan.metrics_urls)
-    summary = whole.summary(_nominal_s(plan, steps))
+    summary = whole.summary(_nominal_s(plan, steps, runner.stopped_s))
     reasons = _invalid_reasons(plan, steps, capacity)
     return RunReport(
         schema=SCHEMA,
@@ -111,14 +116,19 @@ class _Measure:
         tally = Tally(self.runner.now(), open_loop=True)
         self.progress.begin(label, duration_s, left_after_s)
         await self.runner.open_phase(Phase(rate, duration_s), [*self.sinks, tally])
-        return self._record(rate, tally.summary(duration_s), tally.start_s)
+        return self._record(rate, tally.summary(self._length(duration_s, tally)), tally.start_s)
 
     async def closed(self) -> None:
         concurrency = self.plan.concurrency or 1
         tally = Tally(self.runner.now(), open_loop=False)
         self.progress.begin(f"closed loop x{concurrency}", self.plan.duration_s, 0.0)
         await self.runner.closed_phase(concurrency, self.plan.duration_s, [*self.sinks, tally])
-        self._record(None, tally.summary(self.plan.duration_s), tally.start_s)
+        self._record(None, tally.summary(self._length(self.plan.duration_s, tally)), tally.start_s)
+
+    def _length(self, duration_s: float, tally: Tally) -> float:
+        """How long the stretch sent checks: as planned, or until the run was stopped."""
+        stopped = self.runner.stopped_s
+        return duration_s if stopped is None else min(duration_s, stopped - tally.start_s)
 
     def _record(self, rate: float | None, summary: Summary, started_s: float) -> Step:
         slo = self.plan.slo.judge(summary) if self.plan.slo else None
@@ -159,10 +169,11 @@ class _Measure:
         return await find_max(probe, limits)
 
 
-def _nominal_s(plan: Plan, steps: Sequence[Step]) -> float:
-    """The measured time as planned: the run's duration, or its steps' (pauses aside)."""
+def _nominal_s(plan: Plan, steps: Sequence[Step], stopped_s: float | None) -> float:
+    """The measured time as planned: the run's duration (up to an early stop), or its
+    steps' (pauses aside)."""
     if plan.mode in (Mode.FIXED, Mode.CLOSED):
-        return plan.duration_s
+        return plan.duration_s if stopped_s is None else min(plan.duration_s, stopped_s)
     return len(steps) * plan.step_s
 
 

@@ -24,6 +24,8 @@ class SystemAnswer:
     system: str
     status: str
     latency_ms: int
+    # Why the system gave no answer, as the report says it (empty when it answered).
+    detail: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +58,7 @@ def answers(report: pb.HitReport) -> tuple[SystemAnswer, ...]:
             system_name(outcome.system),
             pb.OutcomeStatus.Name(outcome.status).removeprefix("OUTCOME_STATUS_"),
             outcome.latency_ms,
+            outcome.detail,
         )
         for outcome in report.outcomes
     )

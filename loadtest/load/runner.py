@@ -45,11 +45,21 @@ class Transport:
 class Runner:
     """Sends the pool's requests to one gateway; times are seconds from `restart_clock`."""
 
-    def __init__(self, transport: Transport, pool: Pool, arrivals: Arrivals, seed: int) -> None:
+    def __init__(
+        self,
+        transport: Transport,
+        pool: Pool,
+        arrivals: Arrivals,
+        seed: int,
+        stop: asyncio.Event | None = None,
+    ) -> None:
         self.transport = transport
         self.pool = pool
         self.arrivals = arrivals
         self.in_flight = 0
+        # Set: no new check is sent; `stopped_s` says when that began.
+        self._stop = stop or asyncio.Event()
+        self.stopped_s: float | None = None
         self._rng = random.Random(seed)
         self._channels = Channels(transport.target, transport.channels, transport.tls)
         self._next_request = 0
@@ -75,6 +85,8 @@ class Runner:
         tasks: set[asyncio.Task[None]] = set()
         start = self.now()
         for offset in offsets(phase, self.arrivals, self._rng):
+            if self._stopped():
+                break
             intended = start + offset
             for sink in sinks:
                 sink.scheduled(intended)
@@ -95,10 +107,15 @@ class Runner:
         end = self.now() + duration_s
 
         async def caller() -> None:
-            while (now := self.now()) < end:
+            while (now := self.now()) < end and not self._stopped():
                 await self._one(now, sinks)
 
         await asyncio.gather(*(caller() for _ in range(concurrency)))
+
+    def _stopped(self) -> bool:
+        if self._stop.is_set() and self.stopped_s is None:
+            self.stopped_s = self.now()
+        return self._stop.is_set()
 
     async def _released(
         self, intended: float, sinks: Sequence[Sink], slots: asyncio.Semaphore
