@@ -60,7 +60,7 @@ Topics are not auto-created (auto.create.topics.enable=false): the services crea
 with the bus's ensure_topics, and a typo in a topic name fails instead of creating a topic.
 A cluster of 3 or more defaults to default.replication.factor=3 and min.insync.replicas=2
 (internal topics too), so acks=all survives one broker down; a broker that stops
-heartbeating is fenced, and leaves every ISR, after 6 s.
+heartbeating is fenced, and leaves every ISR, after 3 s.
 
 An advertised port other than the client port sends clients through a proxy on that port
 (loadtest/netcut.py, to cut the network in fault tests): start the proxy first, since the
@@ -371,10 +371,11 @@ EOF
   if ((NODES > 1)); then
     cat <<'EOF'
 
-# A killed broker is fenced (and leaves every ISR) after 6 s without heartbeats, so acks=all
-# produce stalls for seconds, not for replica.lag.time.max.ms (30 s).
-broker.heartbeat.interval.ms=1000
-broker.session.timeout.ms=6000
+# A killed broker is fenced (and leaves every ISR) after 3 s without heartbeats, so acks=all
+# produce stalls for seconds, not for replica.lag.time.max.ms (30 s), and the partitions it
+# led have a new leader as soon.
+broker.heartbeat.interval.ms=500
+broker.session.timeout.ms=3000
 EOF
   fi
 }
