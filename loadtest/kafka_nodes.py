@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -24,6 +25,7 @@ from loadtest.procstat import listening_pids
 
 KAFKA_SH = ROOT / "deploy" / "kafka" / "kafka.sh"
 START_TIMEOUT_S = 180
+_LEADER = re.compile(r"In the new epoch (\d+), the leader is (\d+)\.")
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,23 @@ class KafkaNodes:
     async def restart(self, node: int) -> None:
         """Start node `node` again and wait until it is back in the cluster."""
         await self.kafka_sh("cluster", "restart", str(node))
+
+    async def start_stopped(self) -> None:
+        """Start every node that is not running, and wait until all are in the cluster."""
+        await self.kafka_sh("cluster", "start")
+
+    def quorum_leader(self) -> int:
+        """The node that is the active controller now, as the nodes' own logs last said.
+
+        Kafka's clients are not told (a KRaft broker names a random broker as controller),
+        so this reads the quorum's leader changes from the logs of kafka.sh's nodes."""
+        latest = (-1, 0)
+        for log in self.data.glob("node-*/kafka.log"):
+            for epoch, leader in _LEADER.findall(log.read_text(errors="replace")):
+                latest = max(latest, (int(epoch), int(leader)))
+        if latest[0] < 0:
+            raise RuntimeError(f"no controller election in the logs under {self.data}")
+        return latest[1]
 
     async def kafka_sh(self, *args: str) -> str:
         """Run kafka.sh off the event loop (load keeps running meanwhile); its stdout."""
