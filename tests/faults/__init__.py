@@ -1,0 +1,1 @@
+"""Faults under load: how checks are judged, and the fault runs themselves."""
