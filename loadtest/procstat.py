@@ -166,3 +166,15 @@ def listening_pids(port: int) -> set[int]:
         for entry in PROC.iterdir()
         if entry.name.isdigit() and wanted & _fd_targets(entry)
     }
+
+
+def rss_kb(pid: int) -> int | None:
+    """Resident memory of a process in KiB (`VmRSS`), None when it is gone."""
+    try:
+        status = (PROC / str(pid) / "status").read_text()
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+    for line in status.splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return None

@@ -25,6 +25,7 @@ from broker.domain.profiles import AccessPolicy, parse_profile_map
 from broker.gateway.servicer import BorderCheckServicer
 from broker.service.admission import Admission
 from broker.service.breaker import Breaker
+from broker.service.limit import AdaptiveLimit
 from broker.service.ports import Ports, SystemClock
 from broker.transport.bus import Bus
 from broker.transport.bus.factory import make_bus
@@ -116,7 +117,7 @@ async def gateway(
             audit,
             link_hits,
             SystemClock(),
-            Admission(settings.max_in_flight, settings.max_in_flight_per_client),
+            admission(settings),
             Breaker(settings.breaker_failures, settings.breaker_probe_ms / 1000),
         )
         servicer = BorderCheckServicer(ports, tls=credentials is not None)
@@ -153,6 +154,11 @@ async def gateway(
     finally:
         await audit.close()
         await bus.stop()
+
+
+def admission(settings: Settings) -> Admission:
+    adaptive = AdaptiveLimit(settings.max_in_flight) if settings.admission == "adaptive" else None
+    return Admission(settings.max_in_flight, settings.max_in_flight_per_client, adaptive)
 
 
 def grpc_client(settings: Settings, system: BorderSystem) -> BorderSystemClient:

@@ -15,6 +15,7 @@ from systems import REGISTRY
 
 EVENT_LOOPS = ("uvloop", "asyncio")
 MOCK_LINKS = ("local", "grpc")
+ADMISSIONS = ("adaptive", "fixed")
 
 
 def _default_mock_addresses() -> dict[str, str]:
@@ -33,6 +34,9 @@ class Settings:
     # Checks a gateway serves at once, in all and per caller; beyond, RESOURCE_EXHAUSTED.
     max_in_flight: int = 64
     max_in_flight_per_client: int = 64
+    # "adaptive": the gateway's bound follows how fast the systems answer, up to
+    # max_in_flight (broker.service.limit); "fixed": it is max_in_flight.
+    admission: str = "adaptive"
     # A system's circuit opens after this many failed answers in a row, and is then probed
     # by one check every `breaker_probe_ms`.
     breaker_failures: int = 10
@@ -135,6 +139,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         max_in_flight_per_client=_int(
             env, "INTEROP_MAX_IN_FLIGHT_PER_CLIENT", base.max_in_flight_per_client
         ),
+        admission=_choice(env, "INTEROP_ADMISSION", base.admission, ADMISSIONS),
         breaker_failures=_int(env, "INTEROP_BREAKER_FAILURES", base.breaker_failures),
         breaker_probe_ms=_int(env, "INTEROP_BREAKER_PROBE_MS", base.breaker_probe_ms),
         mock_addresses=mocks,

@@ -2,33 +2,49 @@
 
 Beyond the bound a check is refused at once (RESOURCE_EXHAUSTED at the edge) instead of
 queueing behind work that would make it miss its deadline: above capacity the broker
-keeps serving the checks it accepted on time, rather than serving every check late.
+keeps serving the checks it accepted on time, rather than serving every check late. The
+gateway's bound adapts to how fast the systems answer (broker.service.limit), up to
+`max_in_flight`; without `limit` it is `max_in_flight` itself.
 """
 
 from __future__ import annotations
 
 import contextlib
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
+from broker.domain.answers import Answer
 from broker.domain.errors import Overloaded
+from broker.service.limit import AdaptiveLimit
+from interop.v1 import border_check_pb2 as pb
 
 
 @dataclass
 class Admission:
     max_in_flight: int = 64
     max_per_client: int = 64
+    limit: AdaptiveLimit | None = None
     in_flight: int = 0
     per_client: Counter[str] = field(default_factory=Counter)
     refused: int = 0
 
+    @property
+    def bound(self) -> int:
+        """Checks this gateway takes at once now."""
+        if self.limit is None:
+            return self.max_in_flight
+        return min(self.max_in_flight, self.limit.bound)
+
     @contextlib.contextmanager
     def admit(self, client: str) -> Iterator[None]:
         """Hold a place for one check of `client`; Overloaded when there is none."""
-        if self.in_flight >= self.max_in_flight:
+        bound = self.bound
+        if self.in_flight + 1 >= bound and self.limit is not None:
+            self.limit.reached()
+        if self.in_flight >= bound:
             self.refused += 1
-            raise Overloaded(f"{self.in_flight} checks in flight, the bound of this gateway")
+            raise Overloaded(f"{self.in_flight} checks in flight, the bound of this gateway now")
         if self.per_client[client] >= self.max_per_client:
             self.refused += 1
             raise Overloaded(f"{client} has {self.max_per_client} checks in flight, its bound")
@@ -41,3 +57,10 @@ class Admission:
             self.per_client[client] -= 1
             if not self.per_client[client]:
                 del self.per_client[client]
+
+    def observe(self, answers: Sequence[Answer], now: float) -> None:
+        """A check's answers, for the adaptive bound: how long the systems that answered
+        took (`now` on the monotonic clock)."""
+        answered = [a.latency_ms for a in answers if a.status == pb.OUTCOME_STATUS_ANSWERED]
+        if self.limit is not None and answered:
+            self.limit.observe(max(answered), now)

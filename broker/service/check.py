@@ -78,6 +78,7 @@ async def _checked(
         answer = situated(answer, situation, ports.catalog)
         answers.append(answer)
         yield _result(answer)
+    ports.admission.observe(answers, ports.clock.monotonic())
     report = build_report(
         valid.request_id,
         correlation_id,

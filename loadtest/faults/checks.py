@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from loadtest.load.observation import Observation
+from loadtest.load.report import RunReport
 from systems import REGISTRY
 
 ANSWERED = "ANSWERED"
@@ -143,6 +144,15 @@ class Collector:
     def now(self) -> float:
         """The load run's clock now."""
         return time.perf_counter() - self._origin
+
+    async def measuring(self, load: asyncio.Task[RunReport]) -> None:
+        """Until the measured part of the `load` begins (its warm-up done)."""
+        started = asyncio.create_task(self.started.wait())
+        await asyncio.wait([started, load], return_when=asyncio.FIRST_COMPLETED)
+        if not started.done():
+            started.cancel()
+            load.result()
+            raise RuntimeError("the load ended before it began")
 
 
 def recovery_s(

@@ -8,7 +8,7 @@ import contextlib
 import sys
 import time
 from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import grpc
@@ -31,15 +31,16 @@ CLUSTER_ENV = {
 
 @dataclass(frozen=True)
 class Layout:
-    """How the stack is laid out for faults: its topology, and one adapter part with a
-    second replica (so that one of two can be killed)."""
+    """How the stack is laid out: its topology, the adapter part with a second replica
+    (so that one of two can be killed), and settings of its own."""
 
     topology: Topology = Topology.SEPARATE
-    replicated: str = "adapter-vis"
+    replicated: str | None = "adapter-vis"
     population: int = 10_000
+    env: Mapping[str, str] = field(default_factory=dict)
 
     def replicas(self) -> Mapping[str, int]:
-        return {self.replicated: 2}
+        return {} if self.replicated is None else {self.replicated: 2}
 
 
 @dataclass(frozen=True)
@@ -76,12 +77,14 @@ async def _command(control: netcut.Address, command: str) -> None:
 
 
 @contextlib.asynccontextmanager
-async def rigged(state: Path, brokers: int, layout: Layout) -> AsyncIterator[Rig]:
-    """Kafka of `brokers` nodes (one: behind a netcut proxy; more: with CLUSTER_ENV's
-    topics), and the stack on it."""
+async def rigged(
+    state: Path, brokers: int, layout: Layout, proxied: bool = True
+) -> AsyncIterator[Rig]:
+    """Kafka of `brokers` nodes (one: behind a netcut proxy unless not `proxied`; more:
+    with CLUSTER_ENV's topics), and the stack on it."""
     tools = Fleet(state / "tools")
     try:
-        proxy, forward = await _proxy(tools) if brokers == 1 else (None, None)
+        proxy, forward = await _proxy(tools) if brokers == 1 and proxied else (None, None)
         ports, advertised = (
             ((forward.target.port,), (forward.listen.port,)) if forward else ((), ())
         )
@@ -91,7 +94,7 @@ async def rigged(state: Path, brokers: int, layout: Layout) -> AsyncIterator[Rig
                 layout.topology,
                 population=layout.population,
                 adapter_replicas=layout.replicas(),
-                env_extra=CLUSTER_ENV if brokers > 1 else {},
+                env_extra={**(CLUSTER_ENV if brokers > 1 else {}), **layout.env},
                 state=state / "stack",
             )
             try:

@@ -11,20 +11,15 @@ from pathlib import Path
 
 from loadtest.faults.audit import audited
 from loadtest.faults.catalog import Fault, Note
-from loadtest.faults.checks import Check, Collector, Expected, Fate, Promise, recovery_s
+from loadtest.faults.checks import Check, Collector, Expected, Fate, recovery_s
 from loadtest.faults.health import HealthLog, watched
 from loadtest.faults.rig import Rig
-from loadtest.faults.specimen import DEADLINE_S, specimen_load
+from loadtest.faults.specimen import PROMISE, specimen_load
 from loadtest.load import report_html
 from loadtest.load.execute import execute
 from loadtest.load.report import RunReport
 from loadtest.load.report import write as write_json
 from loadtest.processes import Role
-
-# An answer may come this much after the deadline and still be in time: the gateway
-# merges, audits and sends it once the deadline has passed.
-PROMISE = Promise(DEADLINE_S, slack_s=0.5)
-
 
 # The longest healing may take (a Kafka node's start on a busy machine): the load runs on
 # until the fault is healed and `after_s` more, this long at most.
@@ -122,7 +117,7 @@ async def run_fault(rig: Rig, fault: Fault, timing: Timing, rate: float, out: Pa
     stop = asyncio.Event()
     load = asyncio.create_task(execute(plan, pool, False, [collector], stop))
     try:
-        await _started(collector, load)
+        await collector.measuring(load)
         async with watched(health_addresses(rig), collector.now) as health:
             window, notes = await _drive(rig, fault, timing, collector)
             await _until(collector, window.healed_s + timing.after_s)
@@ -150,16 +145,6 @@ async def run_fault(rig: Rig, fault: Fault, timing: Timing, rate: float, out: Pa
         os.getloadavg(),
         report,
     )
-
-
-async def _started(collector: Collector, load: asyncio.Task[RunReport]) -> None:
-    """Until the load's measured part begins (its warm-up done)."""
-    started = asyncio.ensure_future(collector.started.wait())
-    await asyncio.wait({started, load}, return_when=asyncio.FIRST_COMPLETED)
-    if not started.done():
-        started.cancel()
-        load.result()
-        raise RuntimeError("the load ended before it began")
 
 
 async def _drive(

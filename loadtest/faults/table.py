@@ -6,7 +6,8 @@ from collections import Counter
 from collections.abc import Sequence
 
 from loadtest.faults.checks import Fate
-from loadtest.faults.run import PROMISE, Result
+from loadtest.faults.run import Result
+from loadtest.faults.specimen import PROMISE
 
 HEADER = (
     "| fault | load | checks sent | answered in time | clean errors | late | hung "
