@@ -6,9 +6,10 @@ the report; `check` waits for the report.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 
 from broker.domain.answers import Answer
 from broker.domain.audit import check_record
@@ -27,17 +28,37 @@ log = logging.getLogger(__name__)
 async def stream_check(
     request: pb.CheckRequest, peer: Peer, ports: Ports
 ) -> AsyncIterator[pb.CheckEvent]:
-    """Raises Unauthenticated, Overloaded, InvalidRequest or PermissionDenied before the
-    first event."""
+    """Each system's answer as it comes, then the report. Raises Unauthenticated,
+    Overloaded, InvalidRequest or PermissionDenied before the first event."""
+    async for step in _steps(request, peer, ports):
+        if isinstance(step, Answer):
+            yield _result(step)
+        else:
+            yield pb.CheckEvent(report=step)
+
+
+async def check(request: pb.CheckRequest, peer: Peer, ports: Ports) -> pb.HitReport:
+    """The report, once every system answered or the deadline passed."""
+    # Closed at once (not when collected) so that the check's place in flight is freed.
+    async with contextlib.aclosing(_steps(request, peer, ports)) as steps:
+        async for step in steps:
+            if isinstance(step, pb.HitReport):
+                return step
+    raise AssertionError("a check always ends with its report")
+
+
+async def _steps(
+    request: pb.CheckRequest, peer: Peer, ports: Ports
+) -> AsyncGenerator[Answer | pb.HitReport, None]:
     caller = ports.policy.authenticate(peer.common_name, peer.secure)
     with ports.admission.admit(caller.authority):
-        async for event in _checked(request, peer, caller, ports):
-            yield event
+        async for step in _checked(request, peer, caller, ports):
+            yield step
 
 
 async def _checked(
     request: pb.CheckRequest, peer: Peer, caller: Caller, ports: Ports
-) -> AsyncIterator[pb.CheckEvent]:
+) -> AsyncGenerator[Answer | pb.HitReport, None]:
     started = ports.clock.monotonic()
     # The local date, as the mocks and the EES calculation count days.
     today = dt.date.fromtimestamp(ports.clock.time())
@@ -59,7 +80,7 @@ async def _checked(
         for s in plan.not_permitted
     ] + [ports.breaker.refusal(s) for s in plan.asked if s not in asked]
     for answer in answers:
-        yield _result(answer)
+        yield answer
     queries = [
         system_query(
             correlation_id,
@@ -77,7 +98,7 @@ async def _checked(
         ports.breaker.record(answer)
         answer = situated(answer, situation, ports.catalog)
         answers.append(answer)
-        yield _result(answer)
+        yield answer
     report = build_report(
         valid.request_id,
         correlation_id,
@@ -89,33 +110,31 @@ async def _checked(
         situation,
     )
     await ports.audit(check_record(report, valid.purpose, caller))
-    log.info(
-        "check %s by %s (%s): verdict %s, %d hits, %s in %.0f ms",
-        correlation_id,
-        caller.authority,
-        profile,
-        short_name(pb.Verdict, report.verdict),
-        len(report.hits),
-        " ".join(
-            f"{ports.catalog.name(o.system)}:{short_name(pb.OutcomeStatus, o.status).lower()}"
-            for o in report.outcomes
-        ),
-        (ports.clock.monotonic() - started) * 1000,
-    )
-    yield pb.CheckEvent(report=report)
-
-
-async def check(request: pb.CheckRequest, peer: Peer, ports: Ports) -> pb.HitReport:
-    report = pb.HitReport()
-    async for event in stream_check(request, peer, ports):
-        if event.HasField("report"):
-            report = event.report
-    return report
+    if log.isEnabledFor(logging.INFO):
+        log.info(
+            "check %s by %s (%s): verdict %s, %d hits, %s in %.0f ms",
+            correlation_id,
+            caller.authority,
+            profile,
+            short_name(pb.Verdict, report.verdict),
+            len(report.hits),
+            _outcomes(report, ports),
+            (ports.clock.monotonic() - started) * 1000,
+        )
+    yield report
 
 
 def _situation(valid: ValidCheck, today: dt.date) -> Situation:
     return Situation(
         valid.purpose, today, valid.checking_state, valid.border_crossing_point, valid.intended_exit
+    )
+
+
+def _outcomes(report: pb.HitReport, ports: Ports) -> str:
+    """`sis:answered vis:timeout ...` for the log."""
+    return " ".join(
+        f"{ports.catalog.name(o.system)}:{short_name(pb.OutcomeStatus, o.status).lower()}"
+        for o in report.outcomes
     )
 
 
