@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TypeAlias
 
-from broker.domain.errors import PermissionDenied, Unauthenticated
+from broker.domain.errors import PermissionDenied, Unauthenticated, excerpt
 from broker.domain.labels import short_name
 from broker.domain.systems import System, SystemCatalog
 from interop.v1 import border_check_pb2 as pb
@@ -82,7 +82,9 @@ class AccessPolicy:
         if not tls:
             return Caller("local-insecure", PROFILES[self.insecure_profile])
         if common_name is None or common_name not in self.by_common_name:
-            raise Unauthenticated(f"client certificate {common_name!r} is not registered")
+            raise Unauthenticated(
+                f"client certificate {excerpt(common_name or '')} is not registered"
+            )
         return Caller(common_name, PROFILES[self.by_common_name[common_name]])
 
 
