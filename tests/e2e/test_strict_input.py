@@ -3,6 +3,8 @@ refusal never grows with the bad value (issue 10, points 4 and 5)."""
 
 from __future__ import annotations
 
+import logging
+
 import grpc
 import pytest
 from grpc_status import rpc_status
@@ -10,7 +12,7 @@ from grpc_status import rpc_status
 from interop.v1 import border_check_pb2 as pb
 from interop.v1 import border_check_pb2_grpc
 from stack.client import field_violations
-from tests.e2e.stacks import SPECIMEN
+from tests.e2e.stacks import SPECIMEN, ProcessStack, Stack
 
 ARABIC_INDIC_DOB = "١٩٧٤-٠٨-١٢"
 FULL_WIDTH_DOB = "１９７４-０８-１２"
@@ -95,3 +97,32 @@ async def test_many_wrong_fields_still_fit_in_the_status(
     status = rpc_status.from_call(error)
     assert status is not None and status.ByteSize() < 4096
     assert "traveller.surname" in [f for f, _ in field_violations(error)]
+
+
+async def test_undecodable_bodies_are_invalid_argument_with_one_log_line_each(
+    stack: Stack, caplog: pytest.LogCaptureFixture
+) -> None:
+    bodies = [b"\xff" * n for n in range(1, 8)] + [b"\x0a\x05ab", b"\x12\x80\x80\x80\x80\x10"]
+    with caplog.at_level(logging.WARNING):
+        async with grpc.aio.insecure_channel(stack.target) as channel:
+            for method in ("Check", "CheckStream", "RecordCrossing"):
+                for body in bodies:
+                    error = await _refused(_raw_call(channel, method, body))
+                    assert error.code() == grpc.StatusCode.INVALID_ARGUMENT, method
+                    assert [f for f, _ in field_violations(error)] == ["request"]
+    log = _gateway_log(stack, caplog)
+    assert log.count("is not a valid request; refused") == 3 * len(bodies)
+    assert "Traceback" not in log and "DecodeError" not in log
+
+
+async def _raw_call(channel: grpc.aio.Channel, method: str, body: bytes) -> object:
+    path = f"/interop.v1.BorderCheck/{method}"
+    if method == "CheckStream":
+        return [response async for response in channel.unary_stream(path)(body, timeout=10)]
+    return await channel.unary_unary(path)(body, timeout=10)
+
+
+def _gateway_log(stack: Stack, caplog: pytest.LogCaptureFixture) -> str:
+    if isinstance(stack, ProcessStack):
+        return (stack.logs / "gateway.log").read_text(errors="replace")
+    return caplog.text
