@@ -26,7 +26,7 @@ from broker.service.ports import Ports, SystemClock
 from broker.transport.bus import Bus
 from broker.transport.bus.factory import make_bus
 from broker.transport.dispatcher import BusDispatcher
-from broker.transport.envelope import Keyring
+from broker.transport.envelope import Keyring, audit_channel, query_channel, reply_channel
 from broker.transport.grpc_server import GrpcServer, Service
 from broker.transport.tls import server_credentials
 from interop.v1 import border_check_pb2, border_check_pb2_grpc
@@ -43,7 +43,6 @@ from systems import REGISTRY, BorderSystem, Registry
 log = logging.getLogger(__name__)
 
 BASE_PACK = Path(__file__).resolve().parent.parent / "mocks" / "packs" / "base.yaml"
-GATEWAY_SIGNER = "gateway"
 
 
 @dataclass
@@ -57,22 +56,39 @@ def _bus(settings: Settings, client_id: str) -> Bus:
     return make_bus(settings.bus, settings.bootstrap, client_id)
 
 
-def adapter_signer(name: str) -> str:
-    return f"adapter-{name}"
+def dev_channels(registry: Registry, gateway_ids: Sequence[str]) -> tuple[str, ...]:
+    """Every key channel of a stack of `registry`'s systems with these gateways."""
+    per_system = [
+        (query_channel(n), reply_channel(n), audit_channel(f"mock-{n}")) for n in registry.names
+    ]
+    return (
+        *(channel for channels in per_system for channel in channels),
+        *(audit_channel(gateway_id) for gateway_id in gateway_ids),
+    )
 
 
-def dev_signers(registry: Registry) -> tuple[str, ...]:
-    """Every service that seals bus messages in a stack of `registry`'s systems."""
-    return (GATEWAY_SIGNER, *(adapter_signer(name) for name in registry.names))
-
-
-def keyring(settings: Settings, signer: str, registry: Registry = REGISTRY) -> Keyring:
-    """The service's keys; development keys are created in `keys_dir` when missing."""
+def _keys_dir(settings: Settings, registry: Registry, needed: Sequence[str]) -> Path:
+    """The key directory; development keys are created there for the channels missing."""
     directory = Path(settings.keys_dir)
-    if not (directory / "signers" / f"{signer}.key").is_file():
-        log.warning("no keys for %s in %s: creating development keys", signer, directory)
-        Keyring.generate_dev(directory, dev_signers(registry))
-    return Keyring.load(directory, signer)
+    if not all((directory / channel / "current").is_file() for channel in needed):
+        log.warning("keys missing in %s: creating development keys", directory)
+        Keyring.generate_dev(directory, dev_channels(registry, [settings.gateway_id]))
+    return directory
+
+
+def gateway_keyring(settings: Settings, registry: Registry = REGISTRY) -> Keyring:
+    """A gateway seals queries to every system and opens their replies."""
+    seals = [query_channel(name) for name in registry.names]
+    opens = [reply_channel(name) for name in registry.names]
+    directory = _keys_dir(settings, registry, [*seals, *opens])
+    return Keyring.load(directory, f"gateway-{settings.gateway_id}", seals, opens)
+
+
+def adapter_keyring(settings: Settings, name: str, registry: Registry = REGISTRY) -> Keyring:
+    """The adapters of a system open its queries and seal its replies, and nothing else."""
+    seals, opens = [reply_channel(name)], [query_channel(name)]
+    directory = _keys_dir(settings, registry, [*seals, *opens])
+    return Keyring.load(directory, f"adapter-{name}", seals, opens)
 
 
 def access_policy(settings: Settings) -> AccessPolicy:
@@ -99,7 +115,7 @@ async def gateway(
             bus,
             settings.topics,
             settings.gateway_id,
-            keyring(settings, GATEWAY_SIGNER, registry),
+            gateway_keyring(settings, registry),
             registry.catalog,
         )
         await dispatcher.start()
@@ -167,7 +183,7 @@ async def adapters(
             MockSystemClient(
                 settings.mock_addresses[system.name], system.mock.service, system.translate
             ),
-            keyring(settings, adapter_signer(system.name), registry),
+            adapter_keyring(settings, system.name, registry),
         )
         for system in (registry[name] for name in names)
     ]

@@ -407,13 +407,13 @@ async def _mock(args: argparse.Namespace, settings: Settings) -> int:
 
 def _keys(args: argparse.Namespace, settings: Settings) -> int:
     from broker.transport.envelope import Keyring
-    from stack.bootstrap import dev_signers
+    from stack.bootstrap import dev_channels
 
     directory = Path(args.dir or settings.keys_dir)
     if args.action == "init":
-        signers = dev_signers(REGISTRY)
-        Keyring.generate_dev(directory, signers)
-        print(f"keys in {directory} (signers: {', '.join(signers)})")
+        channels = dev_channels(REGISTRY, [settings.gateway_id])
+        Keyring.generate_dev(directory, channels)
+        print(f"keys in {directory} (channels: {', '.join(channels)})")
     else:
         print(f"new current key {Keyring.rotate(directory)} in {directory}; restart the services")
     return 0

@@ -83,20 +83,26 @@ class Crossing(_message.Message):
     DIRECTION_FIELD_NUMBER: _builtins.int
     DATE_FIELD_NUMBER: _builtins.int
     BORDER_CROSSING_POINT_FIELD_NUMBER: _builtins.int
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _builtins.int
     direction: _border_check_pb2.CrossingDirection.ValueType
     date: _builtins.str
     """YYYY-MM-DD."""
     border_crossing_point: _builtins.str
+    idempotency_key: _builtins.str
+    """The same key records the crossing once however often it arrives (a retried request,
+    a replayed message): the authority and its request id, or the correlation id.
+    """
     def __init__(
         self,
         *,
         direction: _border_check_pb2.CrossingDirection.ValueType = ...,
         date: _builtins.str = ...,
         border_crossing_point: _builtins.str = ...,
+        idempotency_key: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["border_crossing_point", b"border_crossing_point", "date", b"date", "direction", b"direction"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["border_crossing_point", b"border_crossing_point", "date", b"date", "direction", b"direction", "idempotency_key", b"idempotency_key"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -114,6 +120,7 @@ class SystemReply(_message.Message):
     HITS_FIELD_NUMBER: _builtins.int
     DETAIL_FIELD_NUMBER: _builtins.int
     SYSTEM_LATENCY_MS_FIELD_NUMBER: _builtins.int
+    DEADLINE_UNIX_MS_FIELD_NUMBER: _builtins.int
     correlation_id: _builtins.str
     system: _systems_pb2.System.ValueType
     status: _border_check_pb2.OutcomeStatus.ValueType
@@ -121,6 +128,10 @@ class SystemReply(_message.Message):
     """For a status other than answered: why, for a person to read."""
     system_latency_ms: _builtins.int
     """Time the system itself took."""
+    deadline_unix_ms: _builtins.int
+    """The query's deadline: nothing is used after it, and a replayed reply is refused
+    until then.
+    """
     @_builtins.property
     def hits(self) -> _containers.RepeatedCompositeFieldContainer[_border_check_pb2.Hit]: ...
     def __init__(
@@ -132,10 +143,11 @@ class SystemReply(_message.Message):
         hits: _abc.Iterable[_border_check_pb2.Hit] | None = ...,
         detail: _builtins.str = ...,
         system_latency_ms: _builtins.int = ...,
+        deadline_unix_ms: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["correlation_id", b"correlation_id", "detail", b"detail", "hits", b"hits", "status", b"status", "system", b"system", "system_latency_ms", b"system_latency_ms"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["correlation_id", b"correlation_id", "deadline_unix_ms", b"deadline_unix_ms", "detail", b"detail", "hits", b"hits", "status", b"status", "system", b"system", "system_latency_ms", b"system_latency_ms"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -14,6 +14,8 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from broker.transport.bus import Bus
+from broker.transport.bus.factory import make_bus
 from broker.transport.topics import Topics
 from interop.v1 import border_check_pb2 as pb
 from loadtest.processes import ROOT, ProcessStack, free_port
@@ -23,7 +25,15 @@ from stack import bootstrap as stack
 from stack.settings import Settings
 from systems import REGISTRY, Registry
 
-__all__ = ["ROOT", "SPECIMEN", "InProcessStack", "ProcessStack", "Stack", "free_port"]
+__all__ = [
+    "ROOT",
+    "SPECIMEN",
+    "InProcessStack",
+    "ProcessStack",
+    "Stack",
+    "free_port",
+    "tap",
+]
 
 SPECIMEN = pb.Traveller(
     surname="Eriksson",
@@ -98,3 +108,11 @@ class InProcessStack:
 
 
 Stack = InProcessStack | ProcessStack
+
+
+def tap(stack: Stack) -> tuple[Bus, Topics]:
+    """A bus connection of an outsider who can read and write the stack's topics (not
+    started), and the stack's topic names."""
+    if isinstance(stack, ProcessStack):
+        return make_bus("kafka", stack.bootstrap, "outsider"), Topics(prefix=stack.prefix)
+    return make_bus("memory", None, "outsider"), stack.settings.topics
