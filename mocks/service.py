@@ -91,7 +91,7 @@ class MockSystem:
             identity = mock_pb2.MockRecord(record_id=record_id, identity=request.traveller)
             identity.ees.file_id = record_id
             session.seed([identity])
-        session.crossings.setdefault(record_id, []).append(request.crossing)
+        record_id = session.add_crossing(record_id, request.crossing)
         after = search(self.rules, self._sources(session), SearchContext(probe, day, session))
         session.record_call("RecordCrossing", search_request, "OK", 1)
         return next(m for m in after if m.record_id == record_id)

@@ -36,6 +36,8 @@ class Session:
     call_count: int = 0
     # EES crossings recorded through the API, by record id, on top of the record's own.
     crossings: dict[str, list[bus_pb2.Crossing]] = field(default_factory=dict)
+    # The file each crossing's idempotency key was recorded on.
+    recorded: dict[str, str] = field(default_factory=dict)
     rng: random.Random = field(default_factory=random.Random)
 
     def seed(self, records: Iterable[mock_pb2.MockRecord]) -> int:
@@ -50,6 +52,17 @@ class Session:
             else None
         )
         return len(added)
+
+    def add_crossing(self, record_id: str, crossing: bus_pb2.Crossing) -> str:
+        """Record `crossing` on file `record_id` unless its idempotency key already was;
+        returns the file that holds it."""
+        key = crossing.idempotency_key
+        if key in self.recorded:
+            return self.recorded[key]
+        if key:
+            self.recorded[key] = record_id
+        self.crossings.setdefault(record_id, []).append(crossing)
+        return record_id
 
     def record_call(
         self, method: str, request: mock_pb2.SearchRequest, status: str, matches: int

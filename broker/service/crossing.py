@@ -6,7 +6,7 @@ import logging
 
 from broker.domain.errors import PermissionDenied
 from broker.domain.labels import short_name
-from broker.domain.profiles import may_write
+from broker.domain.profiles import Caller, may_write
 from broker.domain.systems import SystemSpec
 from broker.domain.validation import validate_crossing
 from broker.service.fanout import deadline, new_correlation_id, system_query
@@ -24,6 +24,12 @@ _PURPOSE = {
 def crossing_system(ports: Ports) -> SystemSpec:
     """The system that records crossings (EES)."""
     return next(s for s in ports.catalog if s.records_crossings)
+
+
+def idempotency_key(caller: Caller, request_id: str, correlation_id: str) -> str:
+    """The key EES records a crossing once under: a retried request (same caller, same
+    request id) is the same crossing; without a request id each call is its own."""
+    return f"{caller.authority}/{request_id}" if request_id else correlation_id
 
 
 async def record_crossing(
@@ -48,6 +54,7 @@ async def record_crossing(
         ports.clock,
     )
     query.crossing.CopyFrom(valid.crossing)
+    query.crossing.idempotency_key = idempotency_key(caller, valid.request_id, correlation_id)
     answers = [a async for a in ports.dispatcher.ask(correlation_id, [query], until)]
     answer = answers[0]
     log.info(

@@ -6,6 +6,7 @@ recorded once however often it arrives."""
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -146,3 +147,37 @@ async def test_an_expired_query_with_a_new_deadline_is_refused(
     await bus.publish(query.topic, query.key, query.value, revived)
     assert _reasons(await _records(bus, topics.dead_letter, query.key, 1)) == ["forged"]
     assert await _calls(stack, "sis", session) == 1
+
+
+async def test_a_crossing_is_recorded_once_however_often_it_arrives(
+    stack: Stack, client: border_check_pb2_grpc.BorderCheckStub, outsider: Outsider
+) -> None:
+    bus, topics = outsider
+    session = f"crossing-{uuid.uuid4().hex[:8]}"
+    number = f"R{uuid.uuid4().hex[:8].upper()}"
+    traveller = pb.Traveller(
+        surname="REPLAYED", given_names=["ONCE"], date_of_birth="1990-01-01", nationality="UTO",
+        document=pb.Document(number=number),
+    )  # fmt: skip
+    day = (dt.date.today() - dt.timedelta(days=3)).isoformat()
+    request = pb.RecordCrossingRequest(
+        request_id=f"crossing-{number}",
+        traveller=traveller,
+        direction=pb.CROSSING_DIRECTION_ENTRY,
+        date=day,
+        deadline_ms=30_000,
+    )
+    metadata = session_metadata(session)
+    first = await client.RecordCrossing(request, metadata=metadata, timeout=35)
+    [query] = await _records(bus, topics.request("ees"), first.correlation_id.encode(), 1)
+    for _ in range(2):
+        await bus.publish(query.topic, query.key, query.value, dict(query.headers))
+    assert _reasons(await _records(bus, topics.dead_letter, query.key, 2)) == ["replayed"] * 2
+    retried = await client.RecordCrossing(request, metadata=metadata, timeout=35)
+    assert retried.outcome.status == pb.OUTCOME_STATUS_ANSWERED
+    check = pb.CheckRequest(
+        purpose=pb.PURPOSE_BORDER_ENTRY, traveller=traveller, systems=[s.SYSTEM_EES]
+    )
+    report = await client.Check(check, metadata=metadata, timeout=10)
+    [file] = report.hits
+    assert [(c.direction, c.date) for c in file.ees.crossings] == [("ENTRY", day)]
