@@ -42,6 +42,8 @@ SPECIMEN = pb.Traveller(
     document=pb.Document(number="L898902C3"),
 )
 TOPOLOGIES = ("separate", "compact")
+# Every part on loopback, in plaintext: a benchmark and test stack on one machine.
+INSECURE = "--insecure"
 
 
 def free_port() -> int:
@@ -160,8 +162,8 @@ class ProcessStack:
 
     def _mock_parts(self) -> dict[str, list[str]]:
         if self.topology == "compact":
-            return {"mocks": ["serve", "mocks", ",".join(self.systems)]}
-        return {f"mock-{s}": ["serve", "mock", s] for s in self.systems}
+            return {"mocks": ["serve", "mocks", ",".join(self.systems), INSECURE]}
+        return {f"mock-{s}": ["serve", "mock", s, INSECURE] for s in self.systems}
 
     def _adapter_parts(self) -> dict[str, list[str]]:
         groups = (
@@ -175,7 +177,7 @@ class ProcessStack:
                 part = name if replica == 1 else f"{name}-{replica}"
                 self.health_ports[part] = free_port()
                 health = f"--health-listen=127.0.0.1:{self.health_ports[part]}"
-                parts[part] = ["serve", "adapters", systems, health]
+                parts[part] = ["serve", "adapters", systems, health, INSECURE]
         return parts
 
     def gateway_env(self, n: int) -> dict[str, str]:
@@ -189,7 +191,7 @@ class ProcessStack:
         for name, args in {**self._mock_parts(), **self._adapter_parts()}.items():
             self.spawn(name, *args)
         for n in range(self.gateways):
-            self.spawn(self.gateway_name(n), "serve", "gateway", env=self.gateway_env(n))
+            self.spawn(self.gateway_name(n), "serve", "gateway", INSECURE, env=self.gateway_env(n))
         healthy = [
             *self.targets,
             *self.mock_addresses.values(),

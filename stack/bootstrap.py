@@ -20,17 +20,19 @@ from adapters.mock_client import MockSystemClient
 from adapters.runtime import Adapter
 from broker.audit.sink import AuditSink
 from broker.domain.links import link_hits
-from broker.domain.profiles import AccessPolicy, parse_profile_map
+from broker.domain.profiles import AccessPolicy, adapter_identity, parse_profile_map
 from broker.gateway.servicer import BorderCheckServicer
 from broker.service.ports import Ports, SystemClock
 from broker.transport.bus import Bus
 from broker.transport.bus.factory import make_bus
+from broker.transport.call_guard import CallGuard
 from broker.transport.dispatcher import BusDispatcher
 from broker.transport.envelope import Keyring, audit_channel, query_channel, reply_channel
 from broker.transport.grpc_server import GrpcServer, Service
-from broker.transport.tls import server_credentials
+from broker.transport.links import Links
 from interop.v1 import border_check_pb2, border_check_pb2_grpc
 from mocks import scenarios
+from mocks.access import mock_rules
 from mocks.engine import RecordSource
 from mocks.faults import FaultPlan
 from mocks.population_source import PopulationSource
@@ -88,11 +90,16 @@ def adapter_keyring(settings: Settings, name: str, registry: Registry = REGISTRY
     """The adapters of a system open its queries and seal its replies, and nothing else."""
     seals, opens = [reply_channel(name)], [query_channel(name)]
     directory = _keys_dir(settings, registry, [*seals, *opens])
-    return Keyring.load(directory, f"adapter-{name}", seals, opens)
+    return Keyring.load(directory, adapter_identity(name), seals, opens)
 
 
 def access_policy(settings: Settings) -> AccessPolicy:
     return AccessPolicy(parse_profile_map(settings.clients), settings.insecure_profile)
+
+
+def links(settings: Settings) -> Links:
+    """mTLS on every link, or plaintext on loopback with --insecure (InsecureLink otherwise)."""
+    return Links(Path(settings.tls_dir) if settings.tls_dir else None, settings.insecure)
 
 
 @contextlib.asynccontextmanager
@@ -101,10 +108,10 @@ async def gateway(
 ) -> AsyncIterator[RunningGateway]:
     """A serving gateway; health turns SERVING only once its reply topic is being read."""
     policy = access_policy(settings)
-    credentials = server_credentials(Path(settings.tls_dir)) if settings.tls_dir else None
+    credentials = links(settings).server(settings.gateway_listen)
     if credentials is None:
         log.warning(
-            "gateway without TLS: every caller gets profile %s; for one laptop only",
+            "gateway without TLS (--insecure): every caller gets profile %s; loopback only",
             settings.insecure_profile,
         )
     bus = _bus(settings, f"gateway-{settings.gateway_id}")
@@ -173,6 +180,8 @@ async def adapters(
     orchestrator can probe adapters like the gateway and the mocks.
     """
     label = ",".join(names)
+    secured = links(settings)
+    health = GrpcServer(health_listen, [], secured.server(health_listen)) if health_listen else None
     bus = _bus(settings, f"adapter-{label}")
     await bus.start()
     runners = [
@@ -180,14 +189,11 @@ async def adapters(
             bus,
             settings.topics,
             system.spec,
-            MockSystemClient(
-                settings.mock_addresses[system.name], system.mock.service, system.translate
-            ),
+            _system_client(settings, secured, system),
             adapter_keyring(settings, system.name, registry),
         )
         for system in (registry[name] for name in names)
     ]
-    health = GrpcServer(health_listen, []) if health_listen else None
     try:
         async with contextlib.AsyncExitStack() as running:
             for runner in runners:
@@ -202,6 +208,13 @@ async def adapters(
             yield runners
     finally:
         await bus.stop()
+
+
+def _system_client(settings: Settings, secured: Links, system: BorderSystem) -> MockSystemClient:
+    """The adapter's client of its system, as that system's adapter identity over mTLS."""
+    address = settings.mock_addresses[system.name]
+    credentials = secured.client(address, adapter_identity(system.name))
+    return MockSystemClient(address, system.mock.service, system.translate, credentials)
 
 
 def load_packs(system: MockSystem, packs: Sequence[Path], registry: Registry) -> None:
@@ -257,6 +270,7 @@ async def mocks(
 ) -> AsyncIterator[dict[str, MockSystem]]:
     """The mocks of the systems `names`, each serving on its configured address with
     MockControl beside it."""
+    secured, policy = links(settings), access_policy(settings)
     async with contextlib.AsyncExitStack() as running:
         served = {}
         for name in names:
@@ -264,7 +278,13 @@ async def mocks(
             mock = mock_system(system, await asyncio.to_thread(population, settings, system))
             load_packs(mock, [BASE_PACK, *(Path(p) for p in settings.scenarios)], registry)
             address = settings.mock_addresses[name]
-            server = GrpcServer(address, [mock.service(), MockControl(mock).service()])
+            rules = mock_rules(name, system.mock.service, policy, secured.tls)
+            server = GrpcServer(
+                address,
+                [mock.service(), MockControl(mock).service()],
+                secured.server(address),
+                CallGuard(rules),
+            )
             await server.start()
             running.push_async_callback(server.stop)
             await server.set_serving(True)

@@ -31,8 +31,10 @@ class Settings:
     audit_log: str = ""
     # Keys that seal bus messages; created for development on first use.
     keys_dir: str = "var/keys"
-    # Certificates for mTLS on the gateway (ca.pem, server.pem/key); empty = plaintext.
+    # Certificates for mTLS on every link (ca.pem, server.pem/key, <client>.pem/key).
     tls_dir: str = ""
+    # Plaintext on loopback addresses when there is no tls_dir: only with --insecure.
+    insecure: bool = False
     # Client certificate common name -> profile, e.g. ("terminal-1=border-guard",).
     clients: tuple[str, ...] = ()
     # The profile every caller gets without TLS (one laptop only).

@@ -34,7 +34,8 @@ SPEC = SystemSpec(
     label="EES",
     searched_by=frozenset({Criterion.IDENTITY, Criterion.DOCUMENT}),
     readers=_ACCESS,
-    writers=_ACCESS,
+    # Entries and exits are recorded by border authorities; the others only consult.
+    writers=frozenset({BORDER_GUARD}),
     records_crossings=True,
 )
 

@@ -40,6 +40,7 @@ class Verdict:
     who: str
     profile: str = ""
     reason: str = ""
+    refusal: grpc.StatusCode = grpc.StatusCode.PERMISSION_DENIED
 
 
 @dataclass(frozen=True)
@@ -127,8 +128,8 @@ class CallGuard(grpc.aio.ServerInterceptor):  # type: ignore[misc]
             await context.abort_with_status(bad_request_status([violation]))
         verdict = self._rules(method, peer_identity(context.auth_context()))
         if not verdict.allowed:
-            await self._report(method, verdict, context, "permission-denied")
-            await context.abort(grpc.StatusCode.PERMISSION_DENIED, verdict.reason)
+            await self._report(method, verdict, context, _label(verdict.refusal))
+            await context.abort(verdict.refusal, verdict.reason)
         failed = True
         try:
             yield
@@ -161,5 +162,10 @@ def _outcome(context: Context, failed: bool) -> str:
     code = context.code()
     if code is None or code == grpc.StatusCode.OK:
         return "error" if failed else "ok"
-    name = code.name if isinstance(code, grpc.StatusCode) else str(code)
+    return _label(code) if isinstance(code, grpc.StatusCode) else str(code)
+
+
+def _label(code: grpc.StatusCode) -> str:
+    """`PERMISSION_DENIED` -> "permission-denied", as the audit trail names outcomes."""
+    name: str = code.name
     return name.lower().replace("_", "-")

@@ -53,6 +53,7 @@ def in_process_settings(state: Path, registry: Registry = REGISTRY, **changes: o
         topics=Topics(prefix=f"mem{uuid.uuid4().hex[:8]}"),
         keys_dir=str(state / "keys"),
         audit_log=str(state / "audit.jsonl"),
+        insecure="tls_dir" not in changes,
     ).with_overrides(**changes)
 
 

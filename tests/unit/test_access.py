@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 
 from broker.domain.errors import PermissionDenied, Unauthenticated
-from broker.domain.profiles import AccessPolicy, parse_profile_map, route
+from broker.domain.profiles import (
+    AccessPolicy,
+    may_control_mocks,
+    may_write,
+    parse_profile_map,
+    route,
+)
 from interop.v1 import border_check_pb2 as pb
 from interop.v1 import systems_pb2 as s
 from systems import REGISTRY
@@ -41,3 +47,13 @@ def test_purpose_outside_the_profile_is_refused() -> None:
 def test_profile_map_is_checked() -> None:
     with pytest.raises(ValueError, match="COMMON_NAME=PROFILE"):
         parse_profile_map(["terminal-1=janitor"])
+
+
+@pytest.mark.parametrize(
+    ("profile", "writes"),
+    [("border-guard", True), ("visa-authority", False), ("police", False), ("test-team", False)],
+)
+def test_only_border_guards_write_ees(profile: str, writes: bool) -> None:
+    caller = AccessPolicy({}, insecure_profile=profile).authenticate(None, tls=False)
+    assert may_write(caller, s.SYSTEM_EES, CATALOG) is writes
+    assert may_control_mocks(caller) is (profile == "test-team")
