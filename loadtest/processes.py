@@ -139,6 +139,7 @@ class ProcessStack:
                 "INTEROP_KAFKA_BOOTSTRAP": self.bootstrap,
                 "INTEROP_TOPIC_PREFIX": self.prefix,
                 "INTEROP_KEYS_DIR": str(self.state / "keys"),
+                "INTEROP_AUDIT_DIR": str(self.state / "audit"),
                 "PYTHONUNBUFFERED": "1",
                 **{f"INTEROP_MOCK_{s.upper()}": a for s, a in self.mock_addresses.items()},
             }

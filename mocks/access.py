@@ -1,4 +1,5 @@
-"""Who may call a mock: its system's adapters search it, test teams control it.
+"""Who may call a mock: its system's adapters search it, test teams control it; every
+MockControl call is audited.
 
 With mTLS a call is let in by the name on the verified client certificate:
 - the mock's own service (`Search`, `RecordCrossing`): the adapters of its system only;
@@ -11,12 +12,17 @@ let in, and named `local-insecure` in the audit trail.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Awaitable, Callable
+
 import grpc
 
+from broker.domain.audit import call_record, timestamp
 from broker.domain.errors import Unauthenticated
 from broker.domain.profiles import AccessPolicy, adapter_identity, may_control_mocks
-from broker.transport.call_guard import CallRules, Verdict
+from broker.transport.call_guard import Call, CallAudit, CallRules, Verdict
 from interop.mock.v1 import mock_pb2
+from interop.v1 import bus_pb2
 
 CONTROL = "/" + mock_pb2.DESCRIPTOR.services_by_name["MockControl"].full_name + "/"
 INSECURE_CALLER = "local-insecure"
@@ -50,3 +56,23 @@ def mock_rules(system: str, service: str, policy: AccessPolicy, tls: bool) -> Ca
         return Verdict(True, who, caller.profile.name)
 
     return rules
+
+
+def control_audit(sink: Callable[[bus_pb2.AuditRecord], Awaitable[None]]) -> CallAudit:
+    """Report each audited call to `sink` as an audit record: who, which method, outcome."""
+
+    async def audit(call: Call) -> None:
+        verdict = call.verdict
+        await sink(
+            call_record(
+                call.method.rsplit(".", 1)[-1],
+                verdict.who,
+                verdict.profile,
+                call.outcome,
+                verdict.reason,
+                call.session,
+                timestamp(time.time()),
+            )
+        )
+
+    return audit

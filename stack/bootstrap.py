@@ -27,12 +27,18 @@ from broker.transport.bus import Bus
 from broker.transport.bus.factory import make_bus
 from broker.transport.call_guard import CallGuard
 from broker.transport.dispatcher import BusDispatcher
-from broker.transport.envelope import Keyring, audit_channel, query_channel, reply_channel
+from broker.transport.envelope import (
+    ChannelKeys,
+    Keyring,
+    audit_channel,
+    query_channel,
+    reply_channel,
+)
 from broker.transport.grpc_server import GrpcServer, Service
 from broker.transport.links import Links
 from interop.v1 import border_check_pb2, border_check_pb2_grpc
 from mocks import scenarios
-from mocks.access import mock_rules
+from mocks.access import control_audit, is_control, mock_rules
 from mocks.engine import RecordSource
 from mocks.faults import FaultPlan
 from mocks.population_source import PopulationSource
@@ -61,12 +67,16 @@ def _bus(settings: Settings, client_id: str) -> Bus:
 def dev_channels(registry: Registry, gateway_ids: Sequence[str]) -> tuple[str, ...]:
     """Every key channel of a stack of `registry`'s systems with these gateways."""
     per_system = [
-        (query_channel(n), reply_channel(n), audit_channel(f"mock-{n}")) for n in registry.names
+        (query_channel(n), reply_channel(n), audit_channel(_mock_trail(n))) for n in registry.names
     ]
     return (
         *(channel for channels in per_system for channel in channels),
         *(audit_channel(gateway_id) for gateway_id in gateway_ids),
     )
+
+
+def _mock_trail(name: str) -> str:
+    return f"mock-{name}"
 
 
 def _keys_dir(settings: Settings, registry: Registry, needed: Sequence[str]) -> Path:
@@ -76,6 +86,13 @@ def _keys_dir(settings: Settings, registry: Registry, needed: Sequence[str]) -> 
         log.warning("keys missing in %s: creating development keys", directory)
         Keyring.generate_dev(directory, dev_channels(registry, [settings.gateway_id]))
     return directory
+
+
+def audit_sink(settings: Settings, bus: Bus, trail: str, registry: Registry) -> AuditSink:
+    """The trail `trail`: its file, keyed chain and anchors on the audit topic."""
+    channel = audit_channel(trail)
+    keys = ChannelKeys.load(_keys_dir(settings, registry, [channel]), channel)
+    return AuditSink(Path(settings.trail_path(trail)), bus, settings.topics.audit, keys, trail)
 
 
 def gateway_keyring(settings: Settings, registry: Registry = REGISTRY) -> Keyring:
@@ -116,7 +133,7 @@ async def gateway(
         )
     bus = _bus(settings, f"gateway-{settings.gateway_id}")
     await bus.start()
-    audit = AuditSink(Path(settings.audit_path), bus, settings.topics.audit)
+    audit = audit_sink(settings, bus, settings.gateway_id, registry)
     try:
         dispatcher = BusDispatcher(
             bus,
@@ -271,19 +288,25 @@ async def mocks(
     """The mocks of the systems `names`, each serving on its configured address with
     MockControl beside it."""
     secured, policy = links(settings), access_policy(settings)
+    bus = _bus(settings, f"mocks-{','.join(names)}")
+    await bus.start()
     async with contextlib.AsyncExitStack() as running:
+        running.push_async_callback(bus.stop)
+        await bus.ensure_topics([settings.topics.spec(settings.topics.audit)])
         served = {}
         for name in names:
             system = registry[name]
             mock = mock_system(system, await asyncio.to_thread(population, settings, system))
             load_packs(mock, [BASE_PACK, *(Path(p) for p in settings.scenarios)], registry)
             address = settings.mock_addresses[name]
+            audit = audit_sink(settings, bus, _mock_trail(name), registry)
+            running.push_async_callback(audit.close)
             rules = mock_rules(name, system.mock.service, policy, secured.tls)
             server = GrpcServer(
                 address,
                 [mock.service(), MockControl(mock).service()],
                 secured.server(address),
-                CallGuard(rules),
+                CallGuard(rules, control_audit(audit), is_control),
             )
             await server.start()
             running.push_async_callback(server.stop)

@@ -13,10 +13,12 @@ from pathlib import Path
 import grpc
 from google.protobuf import json_format
 
+from broker.audit.trail import Anchors
 from broker.domain.labels import short_name
 from broker.domain.profiles import PROFILES
 from broker.transport.bus import BusUnavailable
 from broker.transport.bus.factory import BUS_KINDS
+from broker.transport.envelope import KeyringError
 from broker.transport.links import InsecureLink, dial
 from interop.v1 import border_check_pb2 as pb
 from stack.client import check, check_stream, field_violations
@@ -253,9 +255,25 @@ def build_parser() -> argparse.ArgumentParser:
     )
     pki.add_argument("--force", action="store_true", help="replace an existing CA")
 
-    audit = commands.add_parser("audit", help="check the hash-chained audit trail")
+    audit = commands.add_parser(
+        "audit",
+        help="check an audit trail: its keyed chain, and its anchors on the audit topic",
+        description="Exit 0: intact and anchored; 1: altered, removed, reordered or cut "
+        "(the line is named); 2: the chain is intact but no anchor could be read, so a cut "
+        "tail cannot be ruled out.",
+    )
     audit.add_argument("action", choices=["verify"])
-    audit.add_argument("file", nargs="?", help="audit file (default: the gateway's)")
+    audit.add_argument(
+        "file", nargs="?", help="audit file (default: the trail's in $INTEROP_AUDIT_DIR)"
+    )
+    audit.add_argument(
+        "--trail",
+        help="whose trail: a gateway id (default: $INTEROP_GATEWAY_ID or gw1) or mock-SYSTEM",
+    )
+    _bus_options(audit)
+    audit.add_argument(
+        "--keys-dir", help="holds audit.TRAIL/ (default: $INTEROP_KEYS_DIR or var/keys)"
+    )
 
     hl = commands.add_parser("health", help="ask a server's grpc.health.v1 status")
     hl.add_argument("--target", default="127.0.0.1:50051")
@@ -475,16 +493,48 @@ def _pki(args: argparse.Namespace) -> int:
     return 0
 
 
-def _audit(args: argparse.Namespace, settings: Settings) -> int:
+async def _audit(args: argparse.Namespace, settings: Settings) -> int:
     from broker.audit.trail import verify
+    from broker.transport.envelope import ChannelKeys, audit_channel
 
-    path = Path(args.file or settings.audit_path)
-    result = verify(path)
-    if result.ok:
-        print(f"{path}: {result.records} records, chain intact (last hash {result.last_hash})")
-        return 0
-    print(f"{path}: BROKEN at line {result.first_bad_line}: {result.reason}", file=sys.stderr)
-    return 1
+    trail = args.trail or settings.gateway_id
+    path = Path(args.file or settings.trail_path(trail))
+    keys = ChannelKeys.load(Path(args.keys_dir or settings.keys_dir), audit_channel(trail))
+    anchors = await _anchors(settings, trail)
+    result = verify(path, keys, trail, anchors)
+    if not result.ok:
+        print(f"{path}: BROKEN at line {result.first_bad_line}: {result.reason}", file=sys.stderr)
+        return 1
+    print(f"{path}: {result.records} records, chain intact (last MAC {result.last_mac})")
+    if anchors is None:
+        return 2
+    print(f"anchored on {settings.topics.audit} up to seq {result.anchored}")
+    if result.anchored < result.records:
+        print(f"seq {result.anchored + 1} to {result.records} not anchored (yet)")
+    return 0
+
+
+async def _anchors(settings: Settings, trail: str) -> Anchors | None:
+    """The trail's anchors from the audit topic, or None (said why) when out of reach."""
+    from broker.audit.anchor import AnchorsUnavailable, read_anchors
+    from broker.transport.bus.factory import make_bus
+
+    if settings.bus == "memory":
+        print(
+            "no anchors: the in-memory bus lives inside the stack's process; verify with "
+            "--bus kafka to rule out a cut tail",
+            file=sys.stderr,
+        )
+        return None
+    bus = make_bus(settings.bus, settings.bootstrap, "interop-audit-verify")
+    await bus.start()
+    try:
+        return await read_anchors(bus, settings.topics.audit, trail)
+    except AnchorsUnavailable as error:
+        print(f"no anchors: {error}", file=sys.stderr)
+        return None
+    finally:
+        await bus.stop()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -510,12 +560,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "pki":
             return _pki(args)
         if args.command == "audit":
-            return _audit(args, settings)
+            return asyncio.run(_audit(args, settings))
         return asyncio.run(_serve(args, settings))
     except BusUnavailable as error:
         print(f"interop: {error}", file=sys.stderr)
         return 3
-    except InsecureLink as error:
+    except (InsecureLink, KeyringError) as error:
         print(f"interop: {error}", file=sys.stderr)
         return 2
     except OSError as error:

@@ -6,16 +6,16 @@ the report; `check` waits for the report.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from collections.abc import AsyncIterator
 
 from broker.domain.answers import Answer
-from broker.domain.audit import check_record
+from broker.domain.audit import CHECK, check_record, timestamp
 from broker.domain.labels import short_name
 from broker.domain.merge import build_report
-from broker.domain.profiles import route
-from broker.domain.validation import validate_check
+from broker.domain.profiles import Caller, Route, route
+from broker.domain.validation import ValidCheck, validate_check
+from broker.service.admission import admit
 from broker.service.fanout import deadline, new_correlation_id, system_query
 from broker.service.ports import Peer, Ports
 from interop.v1 import border_check_pb2 as pb
@@ -28,9 +28,14 @@ async def stream_check(
 ) -> AsyncIterator[pb.CheckEvent]:
     """Raises Unauthenticated, InvalidRequest or PermissionDenied before the first event."""
     started = ports.clock.monotonic()
-    caller = ports.policy.authenticate(peer.common_name, peer.secure)
-    valid = validate_check(request, ports.limits, ports.catalog)
-    plan = route(caller, valid.purpose, valid.systems, ports.catalog)
+    caller, (valid, plan) = await admit(
+        CHECK,
+        request.request_id,
+        request.purpose,
+        peer,
+        ports,
+        lambda c: _admitted(request, c, ports),
+    )
     correlation_id = new_correlation_id()
     until = deadline(valid.deadline_ms, peer.time_remaining_s, ports)
     profile = caller.profile.name
@@ -66,7 +71,7 @@ async def stream_check(
         correlation_id,
         valid.traveller,
         answers,
-        _rfc3339(ports.clock.time()),
+        timestamp(ports.clock.time()),
         ports.linker,
         ports.catalog,
     )
@@ -99,5 +104,8 @@ def _result(answer: Answer) -> pb.CheckEvent:
     return pb.CheckEvent(system_result=pb.SystemResult(outcome=answer.outcome(), hits=answer.hits))
 
 
-def _rfc3339(unix: float) -> str:
-    return dt.datetime.fromtimestamp(unix, dt.UTC).isoformat(timespec="milliseconds")
+def _admitted(request: pb.CheckRequest, caller: Caller, ports: Ports) -> tuple[ValidCheck, Route]:
+    """The valid check and which systems the caller may ask; InvalidRequest or
+    PermissionDenied otherwise."""
+    valid = validate_check(request, ports.limits, ports.catalog)
+    return valid, route(caller, valid.purpose, valid.systems, ports.catalog)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 
+from broker.domain.audit import RECORD_CROSSING, crossing_record, timestamp
 from broker.domain.errors import PermissionDenied
 from broker.domain.labels import short_name
 from broker.domain.profiles import Caller, may_write
 from broker.domain.systems import SystemSpec
-from broker.domain.validation import validate_crossing
+from broker.domain.validation import ValidCrossing, validate_crossing
+from broker.service.admission import admit
 from broker.service.fanout import deadline, new_correlation_id, system_query
 from broker.service.ports import Peer, Ports
 from interop.v1 import border_check_pb2 as pb
@@ -36,17 +38,22 @@ async def record_crossing(
     request: pb.RecordCrossingRequest, peer: Peer, ports: Ports
 ) -> pb.RecordCrossingResponse:
     """Raises Unauthenticated, InvalidRequest or PermissionDenied before anything is sent."""
-    caller = ports.policy.authenticate(peer.common_name, peer.secure)
-    valid = validate_crossing(request, ports.limits)
+    purpose = _PURPOSE.get(request.direction, pb.PURPOSE_UNSPECIFIED)
+    caller, valid = await admit(
+        RECORD_CROSSING,
+        request.request_id,
+        purpose,
+        peer,
+        ports,
+        lambda c: _admitted(request, c, ports),
+    )
     system = crossing_system(ports)
-    if not may_write(caller, system.value, ports.catalog):
-        raise PermissionDenied(f"profile {caller.profile.name} may not write to {system.label}")
     correlation_id = new_correlation_id()
     until = deadline(valid.deadline_ms, peer.time_remaining_s, ports)
     query = system_query(
         correlation_id,
         system.value,
-        _PURPOSE[valid.direction],
+        purpose,
         valid.traveller,
         caller,
         until,
@@ -70,4 +77,16 @@ async def record_crossing(
         response.file.CopyFrom(answer.hits[0])
         response.file.system = system.value
         response.file.hit_id = f"{system.name}-1"
+    at = timestamp(ports.clock.time())
+    await ports.audit(crossing_record(response, purpose, valid.traveller, caller, at))
     return response
+
+
+def _admitted(request: pb.RecordCrossingRequest, caller: Caller, ports: Ports) -> ValidCrossing:
+    """The valid crossing, if the caller may write it; InvalidRequest or PermissionDenied
+    otherwise."""
+    valid = validate_crossing(request, ports.limits)
+    system = crossing_system(ports)
+    if not may_write(caller, system.value, ports.catalog):
+        raise PermissionDenied(f"profile {caller.profile.name} may not write to {system.label}")
+    return valid

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from broker.transport.bus import Bus
 from broker.transport.bus.factory import make_bus
+from broker.transport.envelope import ChannelKeys, audit_channel
 from broker.transport.topics import Topics
 from interop.v1 import border_check_pb2 as pb
 from loadtest.processes import ROOT, ProcessStack, free_port
@@ -33,6 +34,8 @@ __all__ = [
     "Stack",
     "free_port",
     "tap",
+    "trail_file",
+    "trail_keys",
 ]
 
 SPECIMEN = pb.Traveller(
@@ -52,6 +55,7 @@ def in_process_settings(state: Path, registry: Registry = REGISTRY, **changes: o
         mock_addresses={s: f"127.0.0.1:{free_port()}" for s in registry.names},
         topics=Topics(prefix=f"mem{uuid.uuid4().hex[:8]}"),
         keys_dir=str(state / "keys"),
+        audit_dir=str(state / "audit"),
         audit_log=str(state / "audit.jsonl"),
         insecure="tls_dir" not in changes,
     ).with_overrides(**changes)
@@ -117,3 +121,13 @@ def tap(stack: Stack) -> tuple[Bus, Topics]:
     if isinstance(stack, ProcessStack):
         return make_bus("kafka", stack.bootstrap, "outsider"), Topics(prefix=stack.prefix)
     return make_bus("memory", None, "outsider"), stack.settings.topics
+
+
+def trail_keys(stack: Stack, trail: str = "gw1") -> ChannelKeys:
+    """The keys of audit trail `trail` (a gateway id, or mock-<system>) of the stack."""
+    return ChannelKeys.load(stack.state / "keys", audit_channel(trail))
+
+
+def trail_file(stack: Stack, trail: str) -> Path:
+    """Where the stack keeps audit trail `trail`; the first gateway's is `stack.audit_log`."""
+    return stack.audit_log if trail == "gw1" else stack.state / "audit" / f"{trail}.jsonl"

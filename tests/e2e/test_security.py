@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -218,3 +219,41 @@ async def test_a_mock_answers_only_the_adapters_of_its_system(
             assert not allowed and error.code() == grpc.StatusCode.PERMISSION_DENIED
         else:
             assert allowed and found.matches
+
+
+def _last_record(path: Path) -> dict[str, object]:
+    record: dict[str, object] = json.loads(path.read_text().splitlines()[-1])["record"]
+    return record
+
+
+async def test_failed_authentications_and_refused_controls_are_audited(
+    pki: Path, settings: Settings
+) -> None:
+    channel, stub = _stub(pki, settings.gateway_listen, "stranger")
+    async with channel:
+        with pytest.raises(grpc.aio.AioRpcError):
+            await stub.Check(_request(pb.PURPOSE_BORDER_ENTRY), timeout=10)
+    record = _last_record(Path(settings.audit_path))
+    assert (record["action"], record["outcome"], record["authority"]) == (
+        "check",
+        "unauthenticated",
+        "stranger",
+    )
+    faults = mock_pb2.SetFaultsRequest(faults=mock_pb2.Faults())
+    mock_trail = Path(settings.trail_path("mock-sis"))
+    for name, outcome, profile in [
+        ("terminal-1", "permission-denied", "border-guard"),
+        ("tester", "ok", "test-team"),
+    ]:
+        async with _secure(pki, settings.mock_addresses["sis"], name) as control:
+            try:
+                await mock_pb2_grpc.MockControlStub(control).SetFaults(faults, timeout=10)
+            except grpc.aio.AioRpcError:
+                pass
+        record = _last_record(mock_trail)
+        assert (record["action"], record["outcome"], record["authority"], record["profile"]) == (
+            "MockControl/SetFaults",
+            outcome,
+            name,
+            profile,
+        )

@@ -14,7 +14,8 @@
   the positions before `ready()` returns, so it sees exactly what is published after.
 
 Latency: the producer sends at once (`linger_ms=0`, `acks=1`: on one node "all" is the same
-round trip) and consumers ask the broker to answer fetches as soon as one byte is there
+round trip; a `durable` publish goes through a second producer with `acks=all`, started on
+first use) and consumers ask the broker to answer fetches as soon as one byte is there
 (`fetch_min_bytes=1`) and to hold an empty fetch at most `fetch_max_wait_ms`.
 """
 
@@ -149,6 +150,8 @@ class KafkaBus:
         self._auto_commit_interval_ms = auto_commit_interval_ms
         self._request_timeout_ms = request_timeout_ms
         self._producer: AIOKafkaProducer | None = None
+        self._durable: AIOKafkaProducer | None = None
+        self._durable_starting = asyncio.Lock()
         self._admin: AIOKafkaAdminClient | None = None
         self._known_topics: dict[str, int] = {}
         self._subscriptions: list[KafkaSubscription] = []
@@ -204,9 +207,11 @@ class KafkaBus:
         for sub in subs:
             await sub.close()
         producer, self._producer = self._producer, None
+        durable, self._durable = self._durable, None
         admin, self._admin = self._admin, None
-        if producer is not None:
-            await _quietly(producer.stop())
+        for running in (producer, durable):
+            if running is not None:
+                await _quietly(running.stop())
         if admin is not None:
             await _quietly(admin.close())
 
@@ -296,9 +301,17 @@ class KafkaBus:
     # -- records --------------------------------------------------------------------------
 
     async def publish(
-        self, topic: str, key: bytes, value: bytes, headers: Mapping[str, bytes] | None = None
+        self,
+        topic: str,
+        key: bytes,
+        value: bytes,
+        headers: Mapping[str, bytes] | None = None,
+        *,
+        durable: bool = False,
     ) -> None:
         producer, _ = self._started()
+        if durable:
+            producer = await self._durable_producer()
         if topic not in self._known_topics:
             await self._partitions([topic])
         try:
@@ -310,6 +323,26 @@ class KafkaBus:
             )
         except KafkaError as exc:
             raise BusError(f"publishing to {topic!r} failed: {exc}") from exc
+
+    async def _durable_producer(self) -> AIOKafkaProducer:
+        """The `acks=all` producer, started by the first durable publish."""
+        async with self._durable_starting:
+            if self._durable is None:
+                durable = AIOKafkaProducer(
+                    bootstrap_servers=self.bootstrap,
+                    client_id=f"{self.client_id}-durable",
+                    acks="all",
+                    linger_ms=0,
+                    request_timeout_ms=self._request_timeout_ms,
+                    retry_backoff_ms=20,
+                )
+                try:
+                    await self._connect("durable producer", durable.start)
+                except BaseException:
+                    await _quietly(durable.stop())
+                    raise
+                self._durable = durable
+        return self._durable
 
     async def subscribe(self, topics: Sequence[str], group: str | None) -> KafkaSubscription:
         self._started()
