@@ -76,7 +76,7 @@ def refusal_record(
     error: Refused,
     at: str,
     request_id: str,
-    purpose: int,
+    purpose: pb.Purpose.ValueType,
 ) -> bus_pb2.AuditRecord:
     """A request the broker refused, naming why without quoting the request."""
     detail = ", ".join(error.fields) if isinstance(error, InvalidRequest) else str(error)
@@ -87,7 +87,7 @@ def refusal_record(
         request_id=request_id if _plain(request_id) else "",
         authority=who,
         profile=profile,
-        purpose=purpose if purpose in pb.Purpose.values() else pb.PURPOSE_UNSPECIFIED,  # type: ignore[arg-type]
+        purpose=purpose if purpose in pb.Purpose.values() else pb.PURPOSE_UNSPECIFIED,
         checked_at=at,
     )
 

@@ -14,6 +14,7 @@ from broker.domain.audit import refusal_record, timestamp
 from broker.domain.errors import Refused
 from broker.domain.profiles import Caller
 from broker.service.ports import Peer, Ports
+from interop.v1 import border_check_pb2 as pb
 
 Admitted = TypeVar("Admitted")
 
@@ -21,7 +22,7 @@ Admitted = TypeVar("Admitted")
 async def admit(
     action: str,
     request_id: str,
-    purpose: int,
+    purpose: pb.Purpose.ValueType,
     peer: Peer,
     ports: Ports,
     rules: Callable[[Caller], Admitted],

@@ -6,8 +6,8 @@ import datetime as dt
 
 import pytest
 
-from broker.domain.errors import InvalidRequest
-from broker.domain.validation import Limits, validate_check, validate_crossing
+from broker.domain.errors import FieldViolation, InvalidRequest
+from broker.domain.validation import Limits, normalise_traveller, validate_check, validate_crossing
 from interop.v1 import border_check_pb2 as pb
 from systems import REGISTRY
 
@@ -155,3 +155,18 @@ def test_request_id_is_checked_in_a_crossing_too() -> None:
     with pytest.raises(InvalidRequest) as caught:
         validate_crossing(request, Limits(), TODAY)
     assert set(caught.value.fields) == {"request_id", "border_crossing_point"}
+
+
+@pytest.mark.parametrize(
+    ("traveller", "field"),
+    [
+        (pb.Traveller(document=pb.Document(number="L898902C3\n")), "traveller.document.number"),
+        (pb.Traveller(surname="X", date_of_birth="1974-08-12\n"), "traveller.date_of_birth"),
+    ],
+)
+def test_patterns_match_the_whole_value_even_without_the_text_check(
+    traveller: pb.Traveller, field: str
+) -> None:
+    problems: list[FieldViolation] = []
+    normalise_traveller(traveller, problems, TODAY)
+    assert [p.field for p in problems] == [field]
