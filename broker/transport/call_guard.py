@@ -54,7 +54,7 @@ class Call:
     session: str
 
 
-# Who the rules of a server without rules let in: every caller TLS (if any) admitted.
+# A server without rules of its own lets in every caller its TLS (if any) admits.
 ANYONE = Verdict(True, "")
 
 CallRules: TypeAlias = Callable[[str, str | None], Verdict]
