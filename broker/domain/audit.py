@@ -32,19 +32,10 @@ def timestamp(unix: float) -> str:
 def check_record(
     report: pb.HitReport, purpose: pb.Purpose.ValueType, caller: Caller
 ) -> bus_pb2.AuditRecord:
-    return bus_pb2.AuditRecord(
-        action=CHECK,
-        outcome=OK,
-        correlation_id=report.correlation_id,
-        request_id=report.request_id,
-        authority=caller.authority,
-        profile=caller.profile.name,
-        purpose=purpose,
-        checked_at=report.checked_at,
-        data_used=data_used(report.traveller),
-        outcomes=report.outcomes,
-        hit_count=len(report.hits),
-    )
+    record = _carried_out(CHECK, caller, purpose, report.traveller, report.checked_at, report)
+    record.outcomes.extend(report.outcomes)
+    record.hit_count = len(report.hits)
+    return record
 
 
 def crossing_record(
@@ -54,18 +45,31 @@ def crossing_record(
     caller: Caller,
     at: str,
 ) -> bus_pb2.AuditRecord:
+    record = _carried_out(RECORD_CROSSING, caller, purpose, traveller, at, response)
+    record.outcomes.append(response.outcome)
+    record.hit_count = int(response.HasField("file"))
+    return record
+
+
+def _carried_out(
+    action: str,
+    caller: Caller,
+    purpose: pb.Purpose.ValueType,
+    traveller: pb.Traveller,
+    at: str,
+    answer: pb.HitReport | pb.RecordCrossingResponse,
+) -> bus_pb2.AuditRecord:
+    """An action the broker carried out: who, why, when, and which data it used."""
     return bus_pb2.AuditRecord(
-        action=RECORD_CROSSING,
+        action=action,
         outcome=OK,
-        correlation_id=response.correlation_id,
-        request_id=response.request_id,
+        correlation_id=answer.correlation_id,
+        request_id=answer.request_id,
         authority=caller.authority,
         profile=caller.profile.name,
         purpose=purpose,
         checked_at=at,
         data_used=data_used(traveller),
-        outcomes=[response.outcome],
-        hit_count=int(response.HasField("file")),
     )
 
 
