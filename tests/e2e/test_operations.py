@@ -60,7 +60,13 @@ async def _run(*args: str, timeout: float = 60) -> tuple[int, str]:
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
     )
-    output, _ = await asyncio.wait_for(process.communicate(), timeout)
+    try:
+        output, _ = await asyncio.wait_for(process.communicate(), timeout)
+    except TimeoutError:
+        # A part that should have refused to start is serving: stop it, then fail.
+        process.kill()
+        await process.wait()
+        raise
     return process.returncode or 0, output.decode()
 
 
