@@ -10,14 +10,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 
 from adapters.port import BorderSystemClient, SystemCallFailed
 from broker.domain.systems import SystemSpec
 from broker.transport.bus import Bus, BusError, Message, Subscription
 from broker.transport.envelope import Keyring
+from broker.transport.inbox import Inbox
+from broker.transport.rejection import Reason
 from broker.transport.topics import Topics
-from broker.transport.wire import UnreadableMessage, deadline_of, pack_reply, unpack_query
+from broker.transport.wire import deadline_of, pack_reply
 from interop.v1 import border_check_pb2 as pb
 from interop.v1 import bus_pb2
 
@@ -38,7 +41,7 @@ class AdapterStats:
     answered: int = 0
     expired: int = 0
     failed: int = 0
-    dead_lettered: int = 0
+    dead_letters: Counter[Reason] = field(default_factory=Counter)
 
 
 class Adapter:
@@ -61,6 +64,7 @@ class Adapter:
         self.subscription: Subscription | None = None
         self.stats = AdapterStats()
         self._last_taken = time.monotonic()
+        self._inbox = Inbox(bus, topics, keyring, self.stats.dead_letters)
 
     @property
     def group(self) -> str:
@@ -126,13 +130,12 @@ class Adapter:
             self.stats.expired += 1
             log.debug("%s: query at or past its deadline dropped", self._spec.name)
             return
-        try:
-            query, reply_to = unpack_query(self._keyring, message)
-        except UnreadableMessage as error:
-            await self._dead_letter(message, str(error))
+        received = await self._inbox.query(message, self._spec)
+        if received is None:
             return
-        reply = await self._ask(query)
-        out = pack_reply(self._keyring, reply)
+        reply_to = received.reply_to
+        reply = await self._ask(received.body)
+        out = pack_reply(self._keyring, reply, self._spec, reply_to)
         try:
             await self._bus.publish(reply_to, out.key, out.value, out.headers)
         except BusError as error:
@@ -141,7 +144,11 @@ class Adapter:
     async def _ask(self, query: bus_pb2.SystemQuery) -> bus_pb2.SystemReply:
         timeout = max(0.001, query.deadline_unix_ms / 1000 - time.time())
         started = time.monotonic()
-        reply = bus_pb2.SystemReply(correlation_id=query.correlation_id, system=self._spec.value)
+        reply = bus_pb2.SystemReply(
+            correlation_id=query.correlation_id,
+            system=self._spec.value,
+            deadline_unix_ms=query.deadline_unix_ms,
+        )
         try:
             if not query.HasField("crossing"):
                 hits = list(await self._client.search(query, timeout))
@@ -161,16 +168,3 @@ class Adapter:
             reply.hits.extend(hits)
         reply.system_latency_ms = int((time.monotonic() - started) * 1000)
         return reply
-
-    async def _dead_letter(self, message: Message, reason: str) -> None:
-        self.stats.dead_lettered += 1
-        log.warning("%s: unreadable query sent to dead-letter topic: %s", self._spec.name, reason)
-        headers = {
-            **message.headers,
-            "dead-letter-reason": reason.encode(),
-            "source-topic": message.topic.encode(),
-        }
-        try:
-            await self._bus.publish(self._topics.dead_letter, message.key, message.value, headers)
-        except BusError as error:
-            log.error("%s: dead-letter publish failed: %s", self._spec.name, error)

@@ -320,6 +320,7 @@ async def start_stack(plan: Plan, kafka: Kafka, fleet: Fleet, run_dir: Path) -> 
         "INTEROP_GATEWAY_LISTEN": gateway,
         "INTEROP_KEYS_DIR": str(run_dir / "keys"),
         "INTEROP_AUDIT_LOG": str(run_dir / "audit.jsonl"),
+        "INTEROP_AUDIT_DIR": str(run_dir / "audit"),
         "INTEROP_POPULATION": str(plan.population),
         "INTEROP_LOG_LEVEL": plan.log_level,
         **{f"INTEROP_MOCK_{s.upper()}": address for s, address in mocks.items()},
@@ -331,20 +332,27 @@ async def start_stack(plan: Plan, kafka: Kafka, fleet: Fleet, run_dir: Path) -> 
     probes = [_serving(address) for address in mocks.values()]
     if plan.topology == "compact":
         every = ",".join(SYSTEMS)
-        fleet.start("mocks", Role.SYSTEMS.name, [*CLI, "serve", "mocks", every], env)
-        fleet.start("adapters", Role.WORKERS.name, [*CLI, "serve", "adapters", every], env)
+        fleet.start("mocks", Role.SYSTEMS.name, [*CLI, "serve", "mocks", every, "--insecure"], env)
+        fleet.start(
+            "adapters", Role.WORKERS.name, [*CLI, "serve", "adapters", every, "--insecure"], env
+        )
     else:
         for system in SYSTEMS:
             health = _address()
-            fleet.start(f"mock {system}", Role.SYSTEMS.name, [*CLI, "serve", "mock", system], env)
+            fleet.start(
+                f"mock {system}",
+                Role.SYSTEMS.name,
+                [*CLI, "serve", "mock", system, "--insecure"],
+                env,
+            )
             fleet.start(
                 f"adapter {system}",
                 Role.WORKERS.name,
-                [*CLI, "serve", "adapter", system, f"--health-listen={health}"],
+                [*CLI, "serve", "adapter", system, f"--health-listen={health}", "--insecure"],
                 env,
             )
             probes.append(_serving(health))
-    fleet.start("gateway", Role.FRONT.name, [*CLI, "serve", "gateway"], env)
+    fleet.start("gateway", Role.FRONT.name, [*CLI, "serve", "gateway", "--insecure"], env)
     probes.append(_serving(gateway))
     _say(
         f"stack: {len(fleet.members)} processes, population {plan.population:,}; "

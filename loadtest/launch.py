@@ -72,6 +72,7 @@ def base_env(state: Path, population: int, mocks: Mapping[str, str]) -> dict[str
         {
             "INTEROP_KEYS_DIR": str(state / "keys"),
             "INTEROP_AUDIT_LOG": str(state / "audit.jsonl"),
+            "INTEROP_AUDIT_DIR": str(state / "audit"),
             "INTEROP_POPULATION": str(population),
             "INTEROP_LOG_LEVEL": "WARNING",
             **{f"INTEROP_MOCK_{system.upper()}": address for system, address in mocks.items()},
@@ -116,7 +117,7 @@ def all_in_one(population: int, ready_timeout_s: float = 120) -> Iterator[Stack]
             addresses = _addresses(["gateway", *SYSTEMS])
             gateway, mocks = addresses.pop("gateway"), addresses
             env = base_env(state, population, mocks) | {"INTEROP_BUS": "memory"}
-            command = ["up", "--population", str(population), "--listen", gateway]
+            command = ["up", "--insecure", "--population", str(population), "--listen", gateway]
             process = spawn(command, env, state / "up.log")
             try:
                 try:
@@ -148,14 +149,18 @@ def on_kafka(bootstrap: str, population: int, ready_timeout_s: float = 120) -> I
         "INTEROP_TOPIC_PREFIX": f"lt{uuid.uuid4().hex[:8]}",
         "INTEROP_GATEWAY_LISTEN": gateway,
     }
-    processes = [spawn(["serve", "mock", s], env, state / f"mock-{s}.log") for s in SYSTEMS]
+    processes = [
+        spawn(["serve", "mock", s, "--insecure"], env, state / f"mock-{s}.log") for s in SYSTEMS
+    ]
     processes += [
         spawn(
-            ["serve", "adapter", s, f"--health-listen={health[s]}"], env, state / f"adapter-{s}.log"
+            ["serve", "adapter", s, f"--health-listen={health[s]}", "--insecure"],
+            env,
+            state / f"adapter-{s}.log",
         )
         for s in SYSTEMS
     ]
-    processes.append(spawn(["serve", "gateway"], env, state / "gateway.log"))
+    processes.append(spawn(["serve", "gateway", "--insecure"], env, state / "gateway.log"))
     try:
         for target in (*mocks.values(), *health.values(), gateway):
             wait_serving(target, ready_timeout_s)

@@ -46,6 +46,8 @@ SPECIMEN = pb.Traveller(
 # not asked, Reg. 2024/1358 Art. 1): the request the benchmarks measure.
 EVERY_SYSTEM = pb.CheckRequest(purpose=pb.PURPOSE_IN_TERRITORY_CHECK, traveller=SPECIMEN)
 TOPOLOGIES = ("separate", "compact")
+# Every part on loopback, in plaintext: a benchmark and test stack on one machine.
+INSECURE = "--insecure"
 
 
 def free_port() -> int:
@@ -141,6 +143,7 @@ class ProcessStack:
                 "INTEROP_KAFKA_BOOTSTRAP": self.bootstrap,
                 "INTEROP_TOPIC_PREFIX": self.prefix,
                 "INTEROP_KEYS_DIR": str(self.state / "keys"),
+                "INTEROP_AUDIT_DIR": str(self.state / "audit"),
                 "PYTHONUNBUFFERED": "1",
                 **{f"INTEROP_MOCK_{s.upper()}": a for s, a in self.mock_addresses.items()},
             }
@@ -164,8 +167,8 @@ class ProcessStack:
 
     def _mock_parts(self) -> dict[str, list[str]]:
         if self.topology == "compact":
-            return {"mocks": ["serve", "mocks", ",".join(self.systems)]}
-        return {f"mock-{s}": ["serve", "mock", s] for s in self.systems}
+            return {"mocks": ["serve", "mocks", ",".join(self.systems), INSECURE]}
+        return {f"mock-{s}": ["serve", "mock", s, INSECURE] for s in self.systems}
 
     def _adapter_parts(self) -> dict[str, list[str]]:
         groups = (
@@ -179,7 +182,7 @@ class ProcessStack:
                 part = name if replica == 1 else f"{name}-{replica}"
                 self.health_ports[part] = free_port()
                 health = f"--health-listen=127.0.0.1:{self.health_ports[part]}"
-                parts[part] = ["serve", "adapters", systems, health]
+                parts[part] = ["serve", "adapters", systems, health, INSECURE]
         return parts
 
     def gateway_env(self, n: int) -> dict[str, str]:
@@ -193,7 +196,7 @@ class ProcessStack:
         for name, args in {**self._mock_parts(), **self._adapter_parts()}.items():
             self.spawn(name, *args)
         for n in range(self.gateways):
-            self.spawn(self.gateway_name(n), "serve", "gateway", env=self.gateway_env(n))
+            self.spawn(self.gateway_name(n), "serve", "gateway", INSECURE, env=self.gateway_env(n))
         healthy = [
             *self.targets,
             *self.mock_addresses.values(),

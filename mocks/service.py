@@ -20,7 +20,7 @@ import grpc
 from broker.transport.grpc_server import Service
 from broker.transport.metadata import test_session
 from interop.mock.v1 import mock_pb2, mock_pb2_grpc
-from mocks.engine import Probe, RecordSource, Rules, SearchContext, search
+from mocks.engine import Probe, RecordSource, Rules, SearchContext, describe, search
 from mocks.faults import FaultError, FaultPlan
 from mocks.seeded import SeededSource
 from mocks.session import Session, Sessions
@@ -125,20 +125,35 @@ class MockSystem:
         """Add the crossing to the traveller's file (a new file when none is found)."""
         search_request = mock_pb2.SearchRequest(traveller=request.traveller)
         session = await self._enter("RecordCrossing", search_request, session_name)
-        day = dt.date.fromisoformat(request.crossing.date)
-        probe = Probe.of(request.traveller)
-        found = search(self.rules, self._sources(session), SearchContext(probe, day, session))
-        if found:
-            record_id = found[0].record_id
-        else:
-            record_id = f"{self.name.upper()}-{uuid.uuid4().hex[:12].upper()}"
-            identity = mock_pb2.MockRecord(record_id=record_id, identity=request.traveller)
-            identity.ees.file_id = record_id
-            session.seed([identity])
-        session.crossings.setdefault(record_id, []).append(request.crossing)
-        after = search(self.rules, self._sources(session), SearchContext(probe, day, session))
+        context = SearchContext(
+            Probe.of(request.traveller), dt.date.fromisoformat(request.crossing.date), session
+        )
+        record_id = session.recorded_file(request.crossing)
+        if record_id is None:
+            found = search(self.rules, self._sources(session), context)
+            record_id = found[0].record_id if found else self._new_file(session, request)
+            session.add_crossing(record_id, request.crossing)
         session.record_call("RecordCrossing", search_request, "OK", 1)
-        return next(m for m in after if m.record_id == record_id)
+        return self._file(session, record_id, context)
+
+    def _new_file(self, session: Session, request: mock_pb2.RecordCrossingRequest) -> str:
+        record_id = f"{self.name.upper()}-{uuid.uuid4().hex[:12].upper()}"
+        record = mock_pb2.MockRecord(record_id=record_id, identity=request.traveller)
+        record.ees.file_id = record_id
+        session.seed([record])
+        return record_id
+
+    def _file(
+        self, session: Session, record_id: str, context: SearchContext
+    ) -> mock_pb2.RecordMatch:
+        """The file `record_id` as the search shows it, or, when the traveller's data alone
+        do not find it (a document-only crossing), as its record reads."""
+        found = search(self.rules, self._sources(session), context)
+        match = next((m for m in found if m.record_id == record_id), None)
+        if match is not None:
+            return match
+        record = next(r for r in session.records if r.record_id == record_id)
+        return describe(self.rules, record, context)
 
     def service(self) -> Service:
         methods = {

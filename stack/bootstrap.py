@@ -21,20 +21,28 @@ from adapters.port import BorderSystemClient
 from adapters.runtime import Adapter
 from broker.audit.sink import AuditSink
 from broker.domain.links import link_hits
-from broker.domain.profiles import AccessPolicy, parse_profile_map
+from broker.domain.profiles import AccessPolicy, adapter_identity, parse_profile_map
 from broker.gateway.servicer import BorderCheckServicer
 from broker.service.admission import Admission
 from broker.service.breaker import Breaker
 from broker.service.ports import Ports, SystemClock
 from broker.transport.bus import Bus
 from broker.transport.bus.factory import make_bus
+from broker.transport.call_guard import CallGuard
 from broker.transport.dispatcher import BusDispatcher
-from broker.transport.envelope import Keyring
+from broker.transport.envelope import (
+    ChannelKeys,
+    Keyring,
+    audit_channel,
+    query_channel,
+    reply_channel,
+)
 from broker.transport.grpc_server import GrpcServer, Service
 from broker.transport.health import HealthWatch, bus_reachable
-from broker.transport.tls import server_credentials
+from broker.transport.links import Links
 from interop.v1 import border_check_pb2, border_check_pb2_grpc
 from mocks import scenarios
+from mocks.access import control_audit, is_control, mock_rules
 from mocks.engine import RecordSource
 from mocks.faults import FaultPlan
 from mocks.population_source import PopulationSource
@@ -48,7 +56,6 @@ from systems import REGISTRY, BorderSystem, Registry
 log = logging.getLogger(__name__)
 
 BASE_PACK = Path(__file__).resolve().parent.parent / "mocks" / "packs" / "base.yaml"
-GATEWAY_SIGNER = "gateway"
 
 
 @dataclass
@@ -62,26 +69,59 @@ def _bus(settings: Settings, client_id: str) -> Bus:
     return make_bus(settings.bus, settings.bootstrap, client_id, linger_ms=settings.kafka_linger_ms)
 
 
-def adapter_signer(name: str) -> str:
-    return f"adapter-{name}"
+def dev_channels(registry: Registry, gateway_ids: Sequence[str]) -> tuple[str, ...]:
+    """Every key channel of a stack of `registry`'s systems with these gateways."""
+    per_system = [
+        (query_channel(n), reply_channel(n), audit_channel(_mock_trail(n))) for n in registry.names
+    ]
+    return (
+        *(channel for channels in per_system for channel in channels),
+        *(audit_channel(gateway_id) for gateway_id in gateway_ids),
+    )
 
 
-def dev_signers(registry: Registry) -> tuple[str, ...]:
-    """Every service that seals bus messages in a stack of `registry`'s systems."""
-    return (GATEWAY_SIGNER, *(adapter_signer(name) for name in registry.names))
+def _mock_trail(name: str) -> str:
+    return f"mock-{name}"
 
 
-def keyring(settings: Settings, signer: str, registry: Registry = REGISTRY) -> Keyring:
-    """The service's keys; development keys are created in `keys_dir` when missing."""
+def _keys_dir(settings: Settings, registry: Registry, needed: Sequence[str]) -> Path:
+    """The key directory; development keys are created there for the channels missing."""
     directory = Path(settings.keys_dir)
-    if not (directory / "signers" / f"{signer}.key").is_file():
-        log.warning("no keys for %s in %s: creating development keys", signer, directory)
-        Keyring.generate_dev(directory, dev_signers(registry))
-    return Keyring.load(directory, signer)
+    if not all((directory / channel / "current").is_file() for channel in needed):
+        log.warning("keys missing in %s: creating development keys", directory)
+        Keyring.generate_dev(directory, dev_channels(registry, [settings.gateway_id]))
+    return directory
+
+
+def audit_sink(settings: Settings, bus: Bus, trail: str, registry: Registry) -> AuditSink:
+    """The trail `trail`: its file, keyed chain and anchors on the audit topic."""
+    channel = audit_channel(trail)
+    keys = ChannelKeys.load(_keys_dir(settings, registry, [channel]), channel)
+    return AuditSink(Path(settings.trail_path(trail)), bus, settings.topics.audit, keys, trail)
+
+
+def gateway_keyring(settings: Settings, registry: Registry = REGISTRY) -> Keyring:
+    """A gateway seals queries to every system and opens their replies."""
+    seals = [query_channel(name) for name in registry.names]
+    opens = [reply_channel(name) for name in registry.names]
+    directory = _keys_dir(settings, registry, [*seals, *opens])
+    return Keyring.load(directory, f"gateway-{settings.gateway_id}", seals, opens)
+
+
+def adapter_keyring(settings: Settings, name: str, registry: Registry = REGISTRY) -> Keyring:
+    """The adapters of a system open its queries and seal its replies, and nothing else."""
+    seals, opens = [reply_channel(name)], [query_channel(name)]
+    directory = _keys_dir(settings, registry, [*seals, *opens])
+    return Keyring.load(directory, adapter_identity(name), seals, opens)
 
 
 def access_policy(settings: Settings) -> AccessPolicy:
     return AccessPolicy(parse_profile_map(settings.clients), settings.insecure_profile)
+
+
+def links(settings: Settings) -> Links:
+    """mTLS on every link, or plaintext on loopback with --insecure (InsecureLink otherwise)."""
+    return Links(Path(settings.tls_dir) if settings.tls_dir else None, settings.insecure)
 
 
 @contextlib.asynccontextmanager
@@ -90,21 +130,21 @@ async def gateway(
 ) -> AsyncIterator[RunningGateway]:
     """A serving gateway; health turns SERVING only once its reply topic is being read."""
     policy = access_policy(settings)
-    credentials = server_credentials(Path(settings.tls_dir)) if settings.tls_dir else None
+    credentials = links(settings).server(settings.gateway_listen)
     if credentials is None:
         log.warning(
-            "gateway without TLS: every caller gets profile %s; for one laptop only",
+            "gateway without TLS (--insecure): every caller gets profile %s; loopback only",
             settings.insecure_profile,
         )
     bus = _bus(settings, f"gateway-{settings.gateway_id}")
     await bus.start()
-    audit = AuditSink(Path(settings.audit_path), bus, settings.topics.audit)
+    audit = audit_sink(settings, bus, settings.gateway_id, registry)
     try:
         dispatcher = BusDispatcher(
             bus,
             settings.topics,
             settings.gateway_id,
-            keyring(settings, GATEWAY_SIGNER, registry),
+            gateway_keyring(settings, registry),
             registry.catalog,
         )
         await dispatcher.start()
@@ -155,12 +195,6 @@ async def gateway(
         await bus.stop()
 
 
-def grpc_client(settings: Settings, system: BorderSystem) -> BorderSystemClient:
-    """The client of `system`'s mock at its configured address."""
-    address = settings.mock_addresses[system.name]
-    return MockSystemClient(address, system.mock.service, system.translate)
-
-
 @contextlib.asynccontextmanager
 async def adapters(
     settings: Settings,
@@ -177,6 +211,8 @@ async def adapters(
     orchestrator can probe adapters like the gateway and the mocks.
     """
     label = ",".join(names)
+    secured = links(settings)
+    health = GrpcServer(health_listen, [], secured.server(health_listen)) if health_listen else None
     bus = _bus(settings, f"adapter-{label}")
     await bus.start()
     chosen = [registry[name] for name in names]
@@ -185,12 +221,11 @@ async def adapters(
             bus,
             settings.topics,
             system.spec,
-            (clients or {}).get(system.name) or grpc_client(settings, system),
-            keyring(settings, adapter_signer(system.name), registry),
+            (clients or {}).get(system.name) or _system_client(settings, secured, system),
+            adapter_keyring(settings, system.name, registry),
         )
         for system in chosen
     ]
-    health = GrpcServer(health_listen, []) if health_listen else None
     try:
         async with contextlib.AsyncExitStack() as running:
             for runner in runners:
@@ -208,6 +243,13 @@ async def adapters(
             yield runners
     finally:
         await bus.stop()
+
+
+def _system_client(settings: Settings, secured: Links, system: BorderSystem) -> MockSystemClient:
+    """The adapter's client of its system, as that system's adapter identity over mTLS."""
+    address = settings.mock_addresses[system.name]
+    credentials = secured.client(address, adapter_identity(system.name))
+    return MockSystemClient(address, system.mock.service, system.translate, credentials)
 
 
 def load_packs(system: MockSystem, packs: Sequence[Path], registry: Registry) -> None:
@@ -263,14 +305,27 @@ async def mocks(
 ) -> AsyncIterator[dict[str, MockSystem]]:
     """The mocks of the systems `names`, each serving on its configured address with
     MockControl beside it."""
+    secured, policy = links(settings), access_policy(settings)
+    bus = _bus(settings, f"mocks-{','.join(names)}")
+    await bus.start()
     async with contextlib.AsyncExitStack() as running:
+        running.push_async_callback(bus.stop)
+        await bus.ensure_topics([settings.topics.spec(settings.topics.audit)])
         served = {}
         for name in names:
             system = registry[name]
             mock = mock_system(system, await asyncio.to_thread(population, settings, system))
             load_packs(mock, [BASE_PACK, *(Path(p) for p in settings.scenarios)], registry)
             address = settings.mock_addresses[name]
-            server = GrpcServer(address, [mock.service(), MockControl(mock).service()])
+            audit = audit_sink(settings, bus, _mock_trail(name), registry)
+            running.push_async_callback(audit.close)
+            rules = mock_rules(name, system.mock.service, policy, secured.tls)
+            server = GrpcServer(
+                address,
+                [mock.service(), MockControl(mock).service()],
+                secured.server(address),
+                CallGuard(rules, control_audit(audit), is_control),
+            )
             await server.start()
             running.push_async_callback(server.stop)
             await server.set_serving(True)

@@ -13,10 +13,13 @@ from pathlib import Path
 import grpc
 from google.protobuf import json_format
 
+from broker.audit.trail import Anchors
 from broker.domain.labels import short_name
 from broker.domain.profiles import PROFILES
 from broker.transport.bus import BusUnavailable
 from broker.transport.bus.factory import BUS_KINDS
+from broker.transport.envelope import KeyringError
+from broker.transport.links import InsecureLink, dial
 from interop.v1 import border_check_pb2 as pb
 from stack.client import check, check_stream, field_violations
 from stack.render import render_report
@@ -24,17 +27,21 @@ from stack.settings import Settings, load_settings
 from systems import REGISTRY
 
 EPILOG = """examples:
-  interop up                                  whole stack, in-memory bus, 127.0.0.1:50051
-  interop up --bus kafka --bootstrap 127.0.0.1:9092
+  interop up --insecure                       whole stack, in-memory bus, 127.0.0.1:50051
+  interop up --insecure --bus kafka --bootstrap 127.0.0.1:9092
+  INTEROP_TLS_DIR=var/pki interop up          the same with mTLS on every link
   interop check --surname ERIKSSON --given-names "ANNA MARIA" --dob 1974-08-12 --sex F \\
                 --nationality UTO --document L898902C3 --issuing-state UTO
-  interop serve gateway --bus kafka           one part per process
-  interop serve adapter sis --bus kafka
-  interop serve mock sis
-  interop serve adapters sis,vis,ees,etias,eurodac --bus kafka   all adapters in one process
-  interop serve mocks sis,vis,ees,etias,eurodac                  all mocks in one process
+  interop serve gateway --bus kafka --insecure  one part per process
+  interop serve adapter sis --bus kafka --insecure
+  interop serve mock sis --insecure
+  interop serve adapters sis,vis,ees,etias,eurodac --bus kafka --insecure   all adapters
+  interop serve mocks sis,vis,ees,etias,eurodac --insecure                  all mocks
   interop scenario run mocks/packs/*.yaml     run scenario packs, PASS/FAIL per check
   interop mock faults vis --latency-ms 3000   make a mock slow (see interop mock --help)
+
+Plaintext (--insecure) serves and dials loopback addresses only; with INTEROP_TLS_DIR every
+link is mutual TLS (`interop pki` makes development certificates).
 
 Every setting can also come from the environment (INTEROP_BUS, INTEROP_KAFKA_BOOTSTRAP,
 INTEROP_GATEWAY_LISTEN, ...; see README)."""
@@ -56,6 +63,19 @@ def _system_list(text: str) -> tuple[str, ...]:
     if not names:
         raise argparse.ArgumentTypeError("name at least one system")
     return names
+
+
+def _insecure_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--insecure",
+        action="store_true",
+        help="without INTEROP_TLS_DIR: serve and call in plaintext, on loopback addresses only",
+    )
+
+
+def _tls_options(parser: argparse.ArgumentParser, whom: str) -> None:
+    parser.add_argument("--tls-dir", help="use mTLS with ca.pem and NAME.pem/NAME.key from here")
+    parser.add_argument("--client-name", help=f"client certificate NAME in --tls-dir ({whom})")
 
 
 def _bus_options(parser: argparse.ArgumentParser) -> None:
@@ -82,6 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     up = commands.add_parser("up", help="run gateway, five adapters and five mocks in one process")
     _bus_options(up)
+    _insecure_option(up)
     up.add_argument(
         "--listen", metavar="HOST:PORT", help="gateway address (default 127.0.0.1:50051)"
     )
@@ -103,6 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
     parts = serve.add_subparsers(dest="part", required=True, metavar="PART")
     gw = parts.add_parser("gateway", help="the BorderCheck gRPC gateway")
     _bus_options(gw)
+    _insecure_option(gw)
     gw.add_argument("--listen", metavar="HOST:PORT", help="default 127.0.0.1:50051")
     gw.add_argument("--gateway-id", help="names this instance's reply topic (default gw1)")
     ad = parts.add_parser(
@@ -117,6 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="serve grpc.health.v1 here (for probes); off by default",
     )
     _bus_options(ad)
+    _insecure_option(ad)
     ad.add_argument(
         "--system-address",
         metavar="HOST:PORT",
@@ -138,6 +161,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="scenario pack to load (repeatable)",
     )
     mk.add_argument("--population", type=int, metavar="N", help="synthetic people (default 10000)")
+    _insecure_option(mk)
 
     sc = commands.add_parser("scenario", help="run scenario packs against a gateway")
     sc.add_argument("action", choices=["run"])
@@ -155,8 +179,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="only run the checks; the systems already hold the records",
     )
-    sc.add_argument("--tls-dir")
-    sc.add_argument("--client-name")
+    _tls_options(sc, "for the gateway")
+    sc.add_argument(
+        "--control-name",
+        help="client certificate for the mocks' MockControl (a test-team profile; "
+        "default: --client-name)",
+    )
 
     mc = commands.add_parser("mock", help="drive a mock: seed, reset, faults, calls")
     mc.add_argument("action", choices=["seed", "reset", "faults", "calls"])
@@ -174,6 +202,7 @@ def build_parser() -> argparse.ArgumentParser:
     faults.add_argument("--error-message", default="")
     faults.add_argument("--outage-s", type=int, default=0, help="UNAVAILABLE for N seconds")
     mc.add_argument("--limit", type=int, default=20, help="calls: the newest N")
+    _tls_options(mc, "with a profile that may control mocks, e.g. test-team")
 
     ck = commands.add_parser(
         "check",
@@ -214,9 +243,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="use CheckStream: print each system's result as it arrives",
     )
 
-    for sub in (ck,):
-        sub.add_argument("--tls-dir", help="use mTLS with ca.pem and NAME.pem/NAME.key from here")
-        sub.add_argument("--client-name", help="client certificate NAME in --tls-dir")
+    _tls_options(ck, "mapped to a profile by INTEROP_CLIENTS")
 
     keys = commands.add_parser("keys", help="keys that seal messages on the bus")
     keys.add_argument("action", choices=["init", "rotate"])
@@ -229,17 +256,35 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="NAME",
-        help="a client certificate to issue (repeatable), e.g. terminal-1",
+        help="a client certificate to issue (repeatable), e.g. terminal-1 or tester; the "
+        "adapters' certificates are always issued",
     )
     pki.add_argument("--force", action="store_true", help="replace an existing CA")
 
-    audit = commands.add_parser("audit", help="check the hash-chained audit trail")
+    audit = commands.add_parser(
+        "audit",
+        help="check an audit trail: its keyed chain, and its anchors on the audit topic",
+        description="Exit 0: intact and anchored; 1: altered, removed, reordered or cut "
+        "(the line is named); 2: the chain is intact but no anchor could be read, so a cut "
+        "tail cannot be ruled out.",
+    )
     audit.add_argument("action", choices=["verify"])
-    audit.add_argument("file", nargs="?", help="audit file (default: the gateway's)")
+    audit.add_argument(
+        "file", nargs="?", help="audit file (default: the trail's in $INTEROP_AUDIT_DIR)"
+    )
+    audit.add_argument(
+        "--trail",
+        help="whose trail: a gateway id (default: $INTEROP_GATEWAY_ID or gw1) or mock-SYSTEM",
+    )
+    _bus_options(audit)
+    audit.add_argument(
+        "--keys-dir", help="holds audit.TRAIL/ (default: $INTEROP_KEYS_DIR or var/keys)"
+    )
 
     hl = commands.add_parser("health", help="ask a server's grpc.health.v1 status")
     hl.add_argument("--target", default="127.0.0.1:50051")
     hl.add_argument("--service", default="", help="service name (default: the whole server)")
+    _tls_options(hl, "any certificate of the CA")
     return parser
 
 
@@ -251,6 +296,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         if args.command != "serve" or args.part == "gateway"
         else None,
         gateway_id=getattr(args, "gateway_id", None),
+        insecure=getattr(args, "insecure", False) or None,
         scenarios=tuple(getattr(args, "scenario", None) or ()) or None,
         population=getattr(args, "population", None),
     )
@@ -315,13 +361,16 @@ def build_request(args: argparse.Namespace) -> pb.CheckRequest:
     return request
 
 
-def _credentials(args: argparse.Namespace) -> grpc.ChannelCredentials | None:
+def _credentials(
+    args: argparse.Namespace, name: str | None = None
+) -> grpc.ChannelCredentials | None:
+    """mTLS credentials from --tls-dir as client certificate `name` (default --client-name)."""
     if not args.tls_dir:
         return None
     from broker.transport.tls import channel_credentials
 
     directory = Path(args.tls_dir)
-    name = args.client_name
+    name = name or args.client_name
     return channel_credentials(
         directory / "ca.pem",
         directory / f"{name}.pem" if name else None,
@@ -360,8 +409,8 @@ def _json(message: pb.HitReport | pb.CheckEvent) -> str:
 async def _health(args: argparse.Namespace) -> int:
     from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-    async with grpc.aio.insecure_channel(args.target) as channel:
-        stub = health_pb2_grpc.HealthStub(channel)
+    async with dial(args.target, _credentials(args)) as health_channel:
+        stub = health_pb2_grpc.HealthStub(health_channel)
         response = await stub.Check(health_pb2.HealthCheckRequest(service=args.service), timeout=5)
     name = health_pb2.HealthCheckResponse.ServingStatus.Name(response.status)
     print(name)
@@ -413,52 +462,96 @@ async def _scenario(args: argparse.Namespace, settings: Settings) -> int:
             raise SystemExit(f"--mock {entry!r}: expected SYSTEM=HOST:PORT")
         mocks[system] = address
     paths = [Path(f) for f in args.files]
-    return await run_scenarios(paths, args.target, mocks, _credentials(args), seed=not args.no_seed)
+    return await run_scenarios(
+        paths,
+        args.target,
+        mocks,
+        _credentials(args),
+        _credentials(args, args.control_name),
+        seed=not args.no_seed,
+    )
 
 
 async def _mock(args: argparse.Namespace, settings: Settings) -> int:
     from stack.mock_commands import control
 
-    return await control(args, args.target or settings.mock_addresses[args.system])
+    return await control(
+        args, args.target or settings.mock_addresses[args.system], _credentials(args)
+    )
 
 
 def _keys(args: argparse.Namespace, settings: Settings) -> int:
     from broker.transport.envelope import Keyring
-    from stack.bootstrap import dev_signers
+    from stack.bootstrap import dev_channels
 
     directory = Path(args.dir or settings.keys_dir)
     if args.action == "init":
-        signers = dev_signers(REGISTRY)
-        Keyring.generate_dev(directory, signers)
-        print(f"keys in {directory} (signers: {', '.join(signers)})")
+        channels = dev_channels(REGISTRY, [settings.gateway_id])
+        Keyring.generate_dev(directory, channels)
+        print(f"keys in {directory} (channels: {', '.join(channels)})")
     else:
         print(f"new current key {Keyring.rotate(directory)} in {directory}; restart the services")
     return 0
 
 
 def _pki(args: argparse.Namespace) -> int:
+    from broker.domain.profiles import adapter_identity
     from broker.transport.tls import generate_dev_pki
 
     directory = Path(args.dir)
-    generate_dev_pki(directory, [(name, "interop") for name in args.client], force=args.force)
+    adapters = [(adapter_identity(name), "interop adapters") for name in REGISTRY.names]
+    clients = [(name, "interop") for name in args.client]
+    generate_dev_pki(directory, [*adapters, *clients], force=args.force)
     print(
-        f"CA, server (127.0.0.1, localhost) and {len(args.client)} client certificate(s) in "
-        f"{directory}\nserve with INTEROP_TLS_DIR={directory} "
+        f"CA, server (127.0.0.1, localhost), {len(adapters)} adapter and {len(clients)} "
+        f"client certificate(s) in {directory}\nserve with INTEROP_TLS_DIR={directory} "
         f"INTEROP_CLIENTS=NAME=PROFILE,... (profiles: {', '.join(PROFILES)})"
     )
     return 0
 
 
-def _audit(args: argparse.Namespace, settings: Settings) -> int:
+async def _audit(args: argparse.Namespace, settings: Settings) -> int:
     from broker.audit.trail import verify
+    from broker.transport.envelope import ChannelKeys, audit_channel
 
-    path = Path(args.file or settings.audit_path)
-    result = verify(path)
-    if result.ok:
-        print(f"{path}: {result.records} records, chain intact (last hash {result.last_hash})")
-        return 0
-    print(f"{path}: BROKEN at line {result.first_bad_line}: {result.reason}", file=sys.stderr)
-    return 1
+    trail = args.trail or settings.gateway_id
+    path = Path(args.file or settings.trail_path(trail))
+    keys = ChannelKeys.load(Path(args.keys_dir or settings.keys_dir), audit_channel(trail))
+    anchors = await _anchors(settings, trail)
+    result = verify(path, keys, trail, anchors)
+    if not result.ok:
+        print(f"{path}: BROKEN at line {result.first_bad_line}: {result.reason}", file=sys.stderr)
+        return 1
+    print(f"{path}: {result.records} records, chain intact (last MAC {result.last_mac})")
+    if anchors is None:
+        return 2
+    print(f"anchored on {settings.topics.audit} up to seq {result.anchored}")
+    if result.anchored < result.records:
+        print(f"seq {result.anchored + 1} to {result.records} not anchored (yet)")
+    return 0
+
+
+async def _anchors(settings: Settings, trail: str) -> Anchors | None:
+    """The trail's anchors from the audit topic, or None (said why) when out of reach."""
+    from broker.audit.anchor import AnchorsUnavailable, read_anchors
+    from broker.transport.bus.factory import make_bus
+
+    if settings.bus == "memory":
+        print(
+            "no anchors: the in-memory bus lives inside the stack's process; verify with "
+            "--bus kafka to rule out a cut tail",
+            file=sys.stderr,
+        )
+        return None
+    bus = make_bus(settings.bus, settings.bootstrap, "interop-audit-verify")
+    await bus.start()
+    try:
+        return await read_anchors(bus, settings.topics.audit, trail)
+    except AnchorsUnavailable as error:
+        print(f"no anchors: {error}", file=sys.stderr)
+        return None
+    finally:
+        await bus.stop()
 
 
 def _run_served(served: Coroutine[object, object, int], settings: Settings) -> int:
@@ -493,11 +586,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "pki":
             return _pki(args)
         if args.command == "audit":
-            return _audit(args, settings)
+            return asyncio.run(_audit(args, settings))
         return _run_served(_serve(args, settings), settings)
     except BusUnavailable as error:
         print(f"interop: {error}", file=sys.stderr)
         return 3
+    except (InsecureLink, KeyringError) as error:
+        print(f"interop: {error}", file=sys.stderr)
+        return 2
     except OSError as error:
         print(f"interop: {error}", file=sys.stderr)
         return 3

@@ -8,6 +8,7 @@ import grpc
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 
+from broker.transport.links import dial
 from interop.v1 import border_check_pb2 as pb
 from interop.v1 import border_check_pb2_grpc
 
@@ -25,19 +26,13 @@ def field_violations(error: grpc.aio.AioRpcError) -> list[tuple[str, str]]:
     return out
 
 
-def channel(target: str, credentials: grpc.ChannelCredentials | None) -> grpc.aio.Channel:
-    if credentials is None:
-        return grpc.aio.insecure_channel(target)
-    return grpc.aio.secure_channel(target, credentials)
-
-
 async def check(
     target: str,
     request: pb.CheckRequest,
     timeout: float,
     credentials: grpc.ChannelCredentials | None = None,
 ) -> pb.HitReport:
-    async with channel(target, credentials) as channel_:
+    async with dial(target, credentials) as channel_:
         stub = border_check_pb2_grpc.BorderCheckStub(channel_)
         report: pb.HitReport = await stub.Check(request, timeout=timeout)
         return report
@@ -49,7 +44,7 @@ async def check_stream(
     timeout: float,
     credentials: grpc.ChannelCredentials | None = None,
 ) -> AsyncIterator[pb.CheckEvent]:
-    async with channel(target, credentials) as channel_:
+    async with dial(target, credentials) as channel_:
         stub = border_check_pb2_grpc.BorderCheckStub(channel_)
         async for event in stub.CheckStream(request, timeout=timeout):
             yield event

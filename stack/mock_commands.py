@@ -10,6 +10,7 @@ from pathlib import Path
 import grpc
 from google.protobuf import json_format
 
+from broker.transport.links import dial
 from broker.transport.metadata import session_metadata
 from interop.mock.v1 import mock_pb2, mock_pb2_grpc
 from mocks import scenario_run
@@ -22,6 +23,7 @@ async def run_scenarios(
     target: str,
     mocks: Mapping[str, str],
     credentials: grpc.ChannelCredentials | None,
+    control_credentials: grpc.ChannelCredentials | None,
     seed: bool,
 ) -> int:
     """Run every pack; print pass/fail per check; 0 only when all passed."""
@@ -37,18 +39,13 @@ async def run_scenarios(
         systems = sorted({*scenario.records, *scenario.faults})
         print(f"scenario {scenario.name} ({path}), session {session or '(default)'}")
         if seed:
-            await scenario_run.seed(scenario, mocks, session)
-        channel = (
-            grpc.aio.secure_channel(target, credentials)
-            if credentials
-            else grpc.aio.insecure_channel(target)
-        )
+            await scenario_run.seed(scenario, mocks, session, control_credentials)
         try:
-            async with channel:
-                results = await scenario_run.run(scenario, channel, session)
+            async with dial(target, credentials) as gateway:
+                results = await scenario_run.run(scenario, gateway, session)
         finally:
             if seed:
-                await scenario_run.reset(mocks, systems, session)
+                await scenario_run.reset(mocks, systems, session, control_credentials)
         for result in results:
             total += 1
             mark = "PASS" if result.passed else "FAIL"
@@ -60,11 +57,13 @@ async def run_scenarios(
     return 1 if failed else 0
 
 
-async def control(args: argparse.Namespace, address: str) -> int:
+async def control(
+    args: argparse.Namespace, address: str, credentials: grpc.ChannelCredentials | None
+) -> int:
     """`interop mock ACTION SYSTEM ...` against one mock's MockControl."""
     metadata = session_metadata(args.session)
-    async with grpc.aio.insecure_channel(address) as channel:
-        stub = mock_pb2_grpc.MockControlStub(channel)
+    async with dial(address, credentials) as mock:
+        stub = mock_pb2_grpc.MockControlStub(mock)
         if args.action == "seed":
             records = load(Path(args.file), REGISTRY.names).records.get(args.system, [])
             seeded = await stub.Seed(

@@ -39,12 +39,16 @@ class Settings:
     breaker_probe_ms: int = 1000
     mock_addresses: dict[str, str] = field(default_factory=_default_mock_addresses)
     topics: Topics = field(default_factory=Topics)
-    # Hash-chained audit file; empty means var/audit/<gateway_id>.jsonl (one writer per file).
+    # Where audit trails are kept: <gateway_id>.jsonl, mock-<system>.jsonl (one writer each).
+    audit_dir: str = "var/audit"
+    # The gateway's trail, if not in audit_dir.
     audit_log: str = ""
     # Keys that seal bus messages; created for development on first use.
     keys_dir: str = "var/keys"
-    # Certificates for mTLS on the gateway (ca.pem, server.pem/key); empty = plaintext.
+    # Certificates for mTLS on every link (ca.pem, server.pem/key, <client>.pem/key).
     tls_dir: str = ""
+    # Plaintext on loopback addresses when there is no tls_dir: only with --insecure.
+    insecure: bool = False
     # Client certificate common name -> profile, e.g. ("terminal-1=border-guard",).
     clients: tuple[str, ...] = ()
     # The profile every caller gets without TLS (one laptop only).
@@ -63,7 +67,13 @@ class Settings:
 
     @property
     def audit_path(self) -> str:
-        return self.audit_log or f"var/audit/{self.gateway_id}.jsonl"
+        return self.trail_path(self.gateway_id)
+
+    def trail_path(self, trail: str) -> str:
+        """The file of audit trail `trail` (a gateway id, or mock-<system>)."""
+        if trail == self.gateway_id and self.audit_log:
+            return self.audit_log
+        return f"{self.audit_dir}/{trail}.jsonl"
 
     def with_overrides(self, **changes: object) -> Settings:
         """A copy with the given fields replaced; None values are ignored."""
@@ -122,6 +132,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         breaker_probe_ms=_int(env, "INTEROP_BREAKER_PROBE_MS", base.breaker_probe_ms),
         mock_addresses=mocks,
         topics=topics,
+        audit_dir=env.get("INTEROP_AUDIT_DIR", base.audit_dir),
         audit_log=env.get("INTEROP_AUDIT_LOG", base.audit_log),
         keys_dir=env.get("INTEROP_KEYS_DIR", base.keys_dir),
         tls_dir=env.get("INTEROP_TLS_DIR", base.tls_dir),

@@ -12,14 +12,15 @@ import logging
 from collections.abc import AsyncGenerator, AsyncIterator
 
 from broker.domain.answers import Answer
-from broker.domain.audit import check_record
+from broker.domain.audit import CHECK, check_record, timestamp
 from broker.domain.labels import short_name
 from broker.domain.merge import build_report, situated
-from broker.domain.profiles import Caller, route
+from broker.domain.profiles import Caller, Route, route
 from broker.domain.situation import Situation
 from broker.domain.validation import ValidCheck, validate_check
 from broker.service.fanout import deadline, new_correlation_id, system_query
 from broker.service.ports import Peer, Ports
+from broker.service.screening import screen
 from interop.v1 import border_check_pb2 as pb
 
 log = logging.getLogger(__name__)
@@ -29,7 +30,7 @@ async def stream_check(
     request: pb.CheckRequest, peer: Peer, ports: Ports
 ) -> AsyncIterator[pb.CheckEvent]:
     """Each system's answer as it comes, then the report. Raises Unauthenticated,
-    Overloaded, InvalidRequest or PermissionDenied before the first event."""
+    InvalidRequest, PermissionDenied or Overloaded before the first event."""
     async for step in _steps(request, peer, ports):
         if isinstance(step, Answer):
             yield _result(step)
@@ -50,21 +51,30 @@ async def check(request: pb.CheckRequest, peer: Peer, ports: Ports) -> pb.HitRep
 async def _steps(
     request: pb.CheckRequest, peer: Peer, ports: Ports
 ) -> AsyncGenerator[Answer | pb.HitReport, None]:
-    caller = ports.policy.authenticate(peer.common_name, peer.secure)
+    # The local date, as the mocks and the EES calculation count days.
+    today = dt.date.fromtimestamp(ports.clock.time())
+    caller, (valid, plan) = await screen(
+        CHECK,
+        request.request_id,
+        request.purpose,
+        peer,
+        ports,
+        lambda c: _admitted(request, c, ports, today),
+    )
     with ports.admission.admit(caller.authority):
-        async for step in _checked(request, peer, caller, ports):
+        async for step in _checked(valid, plan, _situation(valid, today), peer, caller, ports):
             yield step
 
 
 async def _checked(
-    request: pb.CheckRequest, peer: Peer, caller: Caller, ports: Ports
+    valid: ValidCheck,
+    plan: Route,
+    situation: Situation,
+    peer: Peer,
+    caller: Caller,
+    ports: Ports,
 ) -> AsyncGenerator[Answer | pb.HitReport, None]:
     started = ports.clock.monotonic()
-    # The local date, as the mocks and the EES calculation count days.
-    today = dt.date.fromtimestamp(ports.clock.time())
-    valid = validate_check(request, ports.limits, ports.catalog, today)
-    situation = _situation(valid, today)
-    plan = route(caller, valid.purpose, valid.systems, ports.catalog)
     correlation_id = new_correlation_id()
     until = deadline(valid.deadline_ms, peer.time_remaining_s, ports)
     profile = caller.profile.name
@@ -104,7 +114,7 @@ async def _checked(
         correlation_id,
         valid.traveller,
         answers,
-        _rfc3339(ports.clock.time()),
+        timestamp(ports.clock.time()),
         ports.linker,
         ports.catalog,
         situation,
@@ -142,5 +152,10 @@ def _result(answer: Answer) -> pb.CheckEvent:
     return pb.CheckEvent(system_result=pb.SystemResult(outcome=answer.outcome(), hits=answer.hits))
 
 
-def _rfc3339(unix: float) -> str:
-    return dt.datetime.fromtimestamp(unix, dt.UTC).isoformat(timespec="milliseconds")
+def _admitted(
+    request: pb.CheckRequest, caller: Caller, ports: Ports, today: dt.date
+) -> tuple[ValidCheck, Route]:
+    """The valid check and which systems the caller may ask; InvalidRequest or
+    PermissionDenied otherwise."""
+    valid = validate_check(request, ports.limits, ports.catalog, today)
+    return valid, route(caller, valid.purpose, valid.systems, ports.catalog)

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections import Counter
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 
@@ -19,8 +20,10 @@ from broker.domain.answers import Answer
 from broker.domain.systems import System, SystemCatalog
 from broker.transport.bus import Bus, BusError, Message, Subscription, TopicSpec
 from broker.transport.envelope import Keyring
+from broker.transport.inbox import Inbox
+from broker.transport.rejection import Reason
 from broker.transport.topics import Topics
-from broker.transport.wire import UnreadableMessage, pack_query, unpack_reply
+from broker.transport.wire import pack_query
 from interop.v1 import border_check_pb2 as pb
 from interop.v1 import bus_pb2
 
@@ -48,9 +51,9 @@ class DispatchStats:
     replies: int = 0
     late: int = 0
     duplicates: int = 0
-    unreadable: int = 0
     # Queries the bus had not taken by their check's deadline.
     unsent: int = 0
+    dead_letters: Counter[Reason] = field(default_factory=Counter)
 
 
 class BusDispatcher:
@@ -72,6 +75,7 @@ class BusDispatcher:
         self._reader: asyncio.Task[None] | None = None
         self.stats = DispatchStats()
         self._last_reply = time.monotonic()
+        self._inbox = Inbox(bus, topics, keyring, self.stats.dead_letters)
 
     def topic_specs(self) -> list[TopicSpec]:
         t = self._topics
@@ -97,7 +101,7 @@ class BusDispatcher:
         while True:
             try:
                 async for message in subscription:
-                    self._receive(message)
+                    await self._receive(message)
                 return
             except BusError as error:
                 log.error("reading replies failed, retrying: %s", error)
@@ -112,15 +116,11 @@ class BusDispatcher:
             return f"{waiting} replies waiting on {self.reply_topic}, none read (stalled)"
         return None
 
-    def _receive(self, message: Message) -> None:
+    async def _receive(self, message: Message) -> None:
         self._last_reply = time.monotonic()
-        try:
-            reply = unpack_reply(self._keyring, message)
-        except UnreadableMessage as error:
-            self.stats.unreadable += 1
-            log.warning("unreadable reply on %s: %s", message.topic, error)
-            return
-        self._route(reply)
+        received = await self._inbox.reply(message, self._catalog)
+        if received is not None:
+            self._route(received.body)
 
     def _route(self, reply: bus_pb2.SystemReply) -> None:
         pending = self._pending.get(reply.correlation_id)
@@ -184,10 +184,11 @@ class BusDispatcher:
         )
 
     async def _publish(self, query: bus_pb2.SystemQuery, pending: _Pending) -> None:
-        name = self._catalog.name(query.system)
-        out = pack_query(self._keyring, query, self.reply_topic, name)
+        system = self._catalog.spec(query.system)
+        name, topic = system.name, self._topics.request(system.name)
+        out = pack_query(self._keyring, query, system, topic, self.reply_topic)
         try:
-            await self._bus.publish(self._topics.request(name), out.key, out.value, out.headers)
+            await self._bus.publish(topic, out.key, out.value, out.headers)
         except BusError as error:
             log.error("could not send query to %s: %s", name, error)
             if query.system not in pending.seen:

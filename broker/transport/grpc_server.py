@@ -2,7 +2,8 @@
 
 Every server we run answers grpc.health.v1 (so probes and load balancers work) and
 server reflection (so grpcurl works without the protos), binds to the address it is
-given and stops gracefully: in-flight checks get `grace` seconds to finish.
+given and stops gracefully: in-flight checks get `grace` seconds to finish. A `CallGuard`
+sees every call first (undecodable bodies, and the server's rules on who may call what).
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from dataclasses import dataclass
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
+
+from broker.transport.call_guard import CallGuard
 
 log = logging.getLogger(__name__)
 
@@ -38,13 +41,15 @@ class GrpcServer:
         listen: str,
         services: Sequence[Service],
         credentials: grpc.ServerCredentials | None = None,
+        guard: CallGuard | None = None,
     ) -> None:
         self._server = grpc.aio.server(
+            interceptors=[guard or CallGuard()],
             options=[
                 ("grpc.max_receive_message_length", GRPC_MAX_MESSAGE_BYTES),
                 ("grpc.max_send_message_length", GRPC_MAX_MESSAGE_BYTES),
                 ("grpc.so_reuseport", 0),
-            ]
+            ],
         )
         self.health = health.aio.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self._server)

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from broker.transport.bus import TopicSpec
 
+KEEP_FOREVER = -1
+
 
 @dataclass(frozen=True)
 class Topics:
@@ -30,6 +32,9 @@ class Topics:
         return f"{self.prefix}.deadletter"
 
     def spec(self, name: str, short_lived: bool = True) -> TopicSpec:
-        """How `name` is created; request and reply topics keep records only briefly."""
+        """How `name` is created; request and reply topics keep records only briefly, the
+        audit topic for ever (it holds the anchors `interop audit verify` compares)."""
         retention = self.retention_ms if short_lived else None
+        if name == self.audit:
+            retention = KEEP_FOREVER
         return TopicSpec(name, self.partitions, self.replication, retention)

@@ -13,7 +13,7 @@ from interop.v1 import border_check_pb2 as pb
 from interop.v1 import border_check_pb2_grpc
 from interop.v1 import systems_pb2 as s
 from stack.client import field_violations
-from tests.e2e.stacks import SPECIMEN, Stack
+from tests.e2e.stacks import SPECIMEN, Stack, trail_keys
 
 SPECIMEN_MRZ = (
     "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<\nL898902C36UTO7408122F1204159ZE184226B<<<<<10"
@@ -206,7 +206,7 @@ async def test_every_check_is_audited_in_an_unbroken_chain(
         surname="AUDITED", biometrics=pb.Biometrics(face_embedding=[0.5] * 512)
     )
     report = await client.Check(check_request(with_face, request_id="audit-me"), timeout=10)
-    result = verify(stack.audit_log)
+    result = verify(stack.audit_log, trail_keys(stack), "gw1")
     assert result.ok, result.reason
     lines = stack.audit_log.read_text().splitlines()
     assert len(lines) == result.records

@@ -60,7 +60,13 @@ async def _run(*args: str, timeout: float = 60) -> tuple[int, str]:
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
     )
-    output, _ = await asyncio.wait_for(process.communicate(), timeout)
+    try:
+        output, _ = await asyncio.wait_for(process.communicate(), timeout)
+    except TimeoutError:
+        # A part that should have refused to start is serving: stop it, then fail.
+        process.kill()
+        await process.wait()
+        raise
     return process.returncode or 0, output.decode()
 
 
@@ -74,6 +80,7 @@ async def test_unreachable_kafka_is_a_clear_error_and_a_non_zero_exit() -> None:
         f"127.0.0.1:{free_port()}",
         "--listen",
         f"127.0.0.1:{free_port()}",
+        "--insecure",
     )
     assert code == 3
     assert "interop: " in output and "Kafka" in output
@@ -81,10 +88,27 @@ async def test_unreachable_kafka_is_a_clear_error_and_a_non_zero_exit() -> None:
 
 
 async def test_a_busy_port_is_a_clear_error(stack: Stack) -> None:
-    code, output = await _run("serve", "mock", "sis", "--listen", stack.target)
+    code, output = await _run("serve", "mock", "sis", "--listen", stack.target, "--insecure")
     assert code == 3
     assert "cannot listen" in output
     assert "Traceback" not in output
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        ([], "pass --insecure"),
+        (["--insecure", "--listen", "0.0.0.0:0"], "refusing to listen on 0.0.0.0:0"),
+    ],
+    ids=["plaintext-without-insecure", "insecure-off-loopback"],
+)
+async def test_plaintext_is_refused_unless_asked_for_and_on_loopback(
+    args: list[str], said: str
+) -> None:
+    listen = [] if "--listen" in args else ["--listen", f"127.0.0.1:{free_port()}"]
+    code, output = await _run("serve", "gateway", *listen, *args, timeout=30)
+    assert code == 2, output
+    assert said in output and "Traceback" not in output
 
 
 async def test_help_explains_the_commands() -> None:

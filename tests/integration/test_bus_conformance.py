@@ -147,6 +147,18 @@ async def test_publish_and_receive_with_key_and_headers(buses: Buses) -> None:
     assert dict(by_key[b"key-2"].headers) == {}
 
 
+async def test_a_durable_publish_keeps_its_place_among_the_others(buses: Buses) -> None:
+    bus = await buses()
+    topic = unique("durable")
+    await bus.ensure_topics([TopicSpec(topic)])
+    sub = await bus.subscribe([topic], group=unique("g"))
+    await sub.ready()
+    await bus.publish(topic, b"k", b"first")
+    await bus.publish(topic, b"k", b"second", {"kind": b"anchor"}, durable=True)
+    await bus.publish(topic, b"k", b"third", durable=True)
+    assert [m.value for m in await receive(sub, 3)] == [b"first", b"second", b"third"]
+
+
 async def test_order_is_kept_per_key(buses: Buses) -> None:
     bus = await buses()
     topic = unique("order")

@@ -155,7 +155,7 @@ async def test_a_system_outside_the_profile_is_not_permitted_and_not_asked() -> 
     assert audit.records[0].outcomes == report.outcomes
 
 
-async def test_refusals_happen_before_anything_is_sent() -> None:
+async def test_refusals_are_audited_before_anything_is_sent() -> None:
     dispatcher = FakeDispatcher()
     audit = FakeAudit()
     with pytest.raises(PermissionDenied, match="LAW_ENFORCEMENT"):
@@ -165,7 +165,14 @@ async def test_refusals_happen_before_anything_is_sent() -> None:
     assert invalid.value.violations[0].field == "purpose"
     with pytest.raises(Unauthenticated):
         await check(request(), Peer("stranger", secure=True), ports(dispatcher, audit))
-    assert dispatcher.asked == [] and audit.records == []
+    assert dispatcher.asked == []
+    assert [(r.action, r.outcome, r.authority, r.detail) for r in audit.records] == [
+        ("check", "permission-denied", "local-insecure", "profile border-guard may not check "
+         "for LAW_ENFORCEMENT"),
+        ("check", "invalid-argument", "local-insecure", "purpose"),
+        ("check", "unauthenticated", "stranger", "client certificate 'stranger' is not registered"),
+    ]  # fmt: skip
+    assert {r.checked_at for r in audit.records} == {"2027-01-15T08:00:00.000+00:00"}
 
 
 async def test_the_callers_deadline_caps_the_wait() -> None:
@@ -193,9 +200,10 @@ CROSSING = pb.RecordCrossingRequest(
 )
 
 
-async def test_a_crossing_is_written_to_ees_only() -> None:
+async def test_a_crossing_is_written_to_ees_only_and_audited() -> None:
     dispatcher = FakeDispatcher({s.SYSTEM_EES: (EES_FILE,)})
-    response = await record_crossing(CROSSING, LOCAL, ports(dispatcher, FakeAudit()))
+    audit = FakeAudit()
+    response = await record_crossing(CROSSING, LOCAL, ports(dispatcher, audit))
 
     [query] = dispatcher.asked
     assert query.system == s.SYSTEM_EES
@@ -205,6 +213,10 @@ async def test_a_crossing_is_written_to_ees_only() -> None:
     assert response.outcome.status == pb.OUTCOME_STATUS_ANSWERED
     assert (response.file.hit_id, response.file.record_id) == ("ees-1", "EES-1")
     assert response.request_id == "x-1"
+    assert query.crossing.idempotency_key == "local-insecure/x-1"
+    [record] = audit.records
+    assert (record.action, record.outcome, record.request_id) == ("record-crossing", "ok", "x-1")
+    assert record.outcomes == [response.outcome] and record.hit_count == 1
 
 
 async def test_a_profile_that_may_not_write_ees_records_no_crossing() -> None:

@@ -13,22 +13,29 @@ from broker.domain.answers import Answer
 from broker.transport.bus.memory import MemoryBroker, MemoryBus
 from broker.transport.dispatcher import BusDispatcher
 from broker.transport.envelope import Keyring
+from broker.transport.rejection import Reason
 from broker.transport.topics import Topics
 from broker.transport.wire import pack_reply, unpack_query
 from interop.v1 import border_check_pb2 as pb
 from interop.v1 import bus_pb2
 from interop.v1 import systems_pb2 as s
-from stack.bootstrap import dev_signers
+from stack.bootstrap import adapter_keyring, dev_channels, gateway_keyring
+from stack.settings import Settings
 from systems import REGISTRY
 
 TOPICS = Topics(prefix="unit")
 
 
 @pytest.fixture(scope="module")
-def keys(tmp_path_factory: pytest.TempPathFactory) -> Keyring:
+def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     directory = tmp_path_factory.mktemp("keys")
-    Keyring.generate_dev(directory, dev_signers(REGISTRY))
-    return Keyring.load(directory, "gateway")
+    Keyring.generate_dev(directory, dev_channels(REGISTRY, ["gw1"]))
+    return Settings(keys_dir=str(directory))
+
+
+@pytest.fixture(scope="module")
+def keys(settings: Settings) -> Keyring:
+    return gateway_keyring(settings)
 
 
 @pytest_asyncio.fixture
@@ -48,22 +55,27 @@ async def dispatcher(bus: MemoryBus, keys: Keyring) -> AsyncIterator[BusDispatch
 
 
 async def _echo(
-    bus: MemoryBus, keys: Keyring, system: str, replies: int = 1, delay: float = 0.0
+    bus: MemoryBus, settings: Settings, system: str, replies: int = 1, delay: float = 0.0
 ) -> None:
     """A stand-in adapter answering each query `replies` times after `delay`."""
+    keys, spec = adapter_keyring(settings, system), REGISTRY[system].spec
     subscription = await bus.subscribe([TOPICS.request(system)], group=f"adapter-{system}")
     await subscription.ready()
     async for message in subscription:
-        query, reply_to = unpack_query(keys, message)
+        received = unpack_query(keys, message, spec)
         await asyncio.sleep(delay)
         for _ in range(replies):
-            reply = bus_pb2.SystemReply(
-                correlation_id=query.correlation_id,
-                system=query.system,
-                status=pb.OUTCOME_STATUS_ANSWERED,
-            )
-            out = pack_reply(keys, reply)
-            await bus.publish(reply_to, out.key, out.value, out.headers)
+            out = pack_reply(keys, _answered(received.body), spec, received.reply_to)
+            await bus.publish(received.reply_to, out.key, out.value, out.headers)
+
+
+def _answered(query: bus_pb2.SystemQuery) -> bus_pb2.SystemReply:
+    return bus_pb2.SystemReply(
+        correlation_id=query.correlation_id,
+        system=query.system,
+        status=pb.OUTCOME_STATUS_ANSWERED,
+        deadline_unix_ms=query.deadline_unix_ms,
+    )
 
 
 async def _ask(
@@ -74,9 +86,9 @@ async def _ask(
 
 
 async def test_answers_and_timeouts(
-    bus: MemoryBus, keys: Keyring, dispatcher: BusDispatcher
+    bus: MemoryBus, settings: Settings, dispatcher: BusDispatcher
 ) -> None:
-    echo = asyncio.create_task(_echo(bus, keys, "sis"))
+    echo = asyncio.create_task(_echo(bus, settings, "sis"))
     await asyncio.sleep(0.01)
     started = time.monotonic()
     answers = await _ask(dispatcher, "c1", [s.SYSTEM_SIS, s.SYSTEM_VIS], 0.3)
@@ -90,9 +102,9 @@ async def test_answers_and_timeouts(
 
 
 async def test_duplicate_replies_are_dropped(
-    bus: MemoryBus, keys: Keyring, dispatcher: BusDispatcher
+    bus: MemoryBus, settings: Settings, dispatcher: BusDispatcher
 ) -> None:
-    echo = asyncio.create_task(_echo(bus, keys, "ees", replies=3))
+    echo = asyncio.create_task(_echo(bus, settings, "ees", replies=3))
     await asyncio.sleep(0.01)
     answers = await _ask(dispatcher, "c2", [s.SYSTEM_EES], 1.0)
     await asyncio.sleep(0.05)
@@ -102,9 +114,9 @@ async def test_duplicate_replies_are_dropped(
 
 
 async def test_late_replies_are_dropped(
-    bus: MemoryBus, keys: Keyring, dispatcher: BusDispatcher
+    bus: MemoryBus, settings: Settings, dispatcher: BusDispatcher
 ) -> None:
-    echo = asyncio.create_task(_echo(bus, keys, "etias", delay=0.2))
+    echo = asyncio.create_task(_echo(bus, settings, "etias", delay=0.2))
     await asyncio.sleep(0.01)
     answers = await _ask(dispatcher, "c3", [s.SYSTEM_ETIAS], 0.05)
     await asyncio.sleep(0.3)
@@ -124,33 +136,36 @@ async def test_a_bus_that_refuses_the_query_makes_the_system_unavailable(
 
 
 async def test_a_forged_reply_is_not_taken(
-    bus: MemoryBus, keys: Keyring, dispatcher: BusDispatcher
+    bus: MemoryBus, settings: Settings, dispatcher: BusDispatcher
 ) -> None:
     """A reply that is not sealed by a trusted service is dropped, and the system times out."""
 
     async def forge() -> None:
+        vis = adapter_keyring(settings, "vis")
         subscription = await bus.subscribe([TOPICS.request("vis")], group="forger")
         await subscription.ready()
         async for message in subscription:
-            query, reply_to = unpack_query(keys, message)
-            reply = bus_pb2.SystemReply(
-                correlation_id=query.correlation_id,
-                system=query.system,
-                status=pb.OUTCOME_STATUS_ANSWERED,
-            )
-            out = pack_reply(keys, reply)
+            received = unpack_query(vis, message, REGISTRY["vis"].spec)
+            reply = _answered(received.body)
+            out = pack_reply(vis, reply, REGISTRY["vis"].spec, received.reply_to)
             tampered = out.value[:-1] + bytes([out.value[-1] ^ 1])
-            await bus.publish(reply_to, out.key, tampered, out.headers)
+            await bus.publish(received.reply_to, out.key, tampered, out.headers)
             await bus.publish(
-                reply_to, out.key, reply.SerializeToString(), {"correlation-id": out.key}
+                received.reply_to, out.key, reply.SerializeToString(), {"correlation-id": out.key}
             )
+            # Another system's adapter holds no VIS key: its reply, relabelled, is forged.
+            sis_reply = pack_reply(
+                adapter_keyring(settings, "sis"), reply, REGISTRY["sis"].spec, received.reply_to
+            )
+            relabelled = {**sis_reply.headers, "system": b"vis"}
+            await bus.publish(received.reply_to, out.key, sis_reply.value, relabelled)
 
     forger = asyncio.create_task(forge())
     await asyncio.sleep(0.01)
     answers = await _ask(dispatcher, "c5", [s.SYSTEM_VIS], 0.2)
     forger.cancel()
     assert [a.status for a in answers] == [pb.OUTCOME_STATUS_TIMEOUT]
-    assert dispatcher.stats.unreadable == 2
+    assert dispatcher.stats.dead_letters == {Reason.FORGED: 2, Reason.MALFORMED: 1}
 
 
 class _StalledBus(MemoryBus):

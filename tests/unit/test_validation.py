@@ -6,8 +6,8 @@ import datetime as dt
 
 import pytest
 
-from broker.domain.errors import InvalidRequest
-from broker.domain.validation import Limits, validate_check
+from broker.domain.errors import FieldViolation, InvalidRequest
+from broker.domain.validation import Limits, normalise_traveller, validate_check, validate_crossing
 from interop.v1 import border_check_pb2 as pb
 from systems import REGISTRY
 
@@ -112,3 +112,61 @@ def test_fingerprints_are_checked() -> None:
 def test_oversized_request_names_the_largest_field() -> None:
     big = pb.Traveller(surname="X", given_names=["A" * 100] * 3000)
     assert _fields(big) == ["traveller.given_names"]
+
+
+def test_names_in_decomposed_form_are_read_as_the_precomposed_ones() -> None:
+    decomposed = _validate(pb.Traveller(surname="Mu\u0308ller"))
+    assert decomposed.surname == _validate(pb.Traveller(surname="Müller")).surname == "MUELLER"
+
+
+@pytest.mark.parametrize(
+    "number", ["L898902C3\n", "L898902C3\r", "L898902C3\x00", "L898902C3\u200b", "Ｌ898902C3"]
+)
+def test_a_document_number_with_anything_but_a_z_and_0_9_is_refused(number: str) -> None:
+    traveller = pb.Traveller(document=pb.Document(number=number))
+    assert _fields(traveller) == ["traveller.document.number"]
+
+
+@pytest.mark.parametrize("dob", ["١٩٧٤-٠٨-١٢", "１９７４-０８-１２", "1974-08-12\n", "۱۹۷۴-08-12"])
+def test_a_date_in_other_digits_or_with_a_newline_is_refused(dob: str) -> None:
+    assert _fields(pb.Traveller(surname="X", date_of_birth=dob)) == ["traveller.date_of_birth"]
+
+
+def test_mrz_lines_are_separated_by_newline_only() -> None:
+    assert _fields(pb.Traveller(mrz=MRZ.replace("\n", "\r\n"))) == ["traveller.mrz"]
+    assert _fields(pb.Traveller(mrz=MRZ + "\x1b[2J")) == ["traveller.mrz"]
+
+
+def test_a_bad_value_is_quoted_short_and_escaped() -> None:
+    with pytest.raises(InvalidRequest) as caught:
+        _validate(pb.Traveller(surname="X", nationality="\u202e" + "Q" * 1000))
+    [violation] = caught.value.violations
+    assert violation.field == "traveller.nationality"
+    assert "\u202e" not in violation.description and "Q" * 17 not in violation.description
+
+
+def test_request_id_is_checked_in_a_crossing_too() -> None:
+    request = pb.RecordCrossingRequest(
+        request_id="r" * 129,
+        traveller=pb.Traveller(document=pb.Document(number="L898902C3")),
+        direction=pb.CROSSING_DIRECTION_ENTRY,
+        border_crossing_point="DEU-FRA\tAIRPORT",
+    )
+    with pytest.raises(InvalidRequest) as caught:
+        validate_crossing(request, Limits(), TODAY)
+    assert set(caught.value.fields) == {"request_id", "border_crossing_point"}
+
+
+@pytest.mark.parametrize(
+    ("traveller", "field"),
+    [
+        (pb.Traveller(document=pb.Document(number="L898902C3\n")), "traveller.document.number"),
+        (pb.Traveller(surname="X", date_of_birth="1974-08-12\n"), "traveller.date_of_birth"),
+    ],
+)
+def test_patterns_match_the_whole_value_even_without_the_text_check(
+    traveller: pb.Traveller, field: str
+) -> None:
+    problems: list[FieldViolation] = []
+    normalise_traveller(traveller, problems, TODAY)
+    assert [p.field for p in problems] == [field]

@@ -15,7 +15,8 @@
 
 Latency and CPU: the producer waits `linger_ms` (default 1 ms) so that the messages of
 concurrent checks leave in one request instead of one request each, with `acks=1` (on one
-node "all" is the same round trip); consumers ask the broker to answer fetches as soon as
+node "all" is the same round trip; a `durable` publish goes through a second producer with
+`acks=all`, started on first use); consumers ask the broker to answer fetches as soon as
 one byte is there (`fetch_min_bytes=1`) and hold an empty fetch up to `fetch_max_wait_ms`
 (half a second: an idle consumer asks twice a second, and a record still comes at once),
 and hand out the records of a fetch one by one from a local buffer (`getmany`), so a busy
@@ -167,6 +168,8 @@ class KafkaBus:
         self._auto_commit_interval_ms = auto_commit_interval_ms
         self._request_timeout_ms = request_timeout_ms
         self._producer: AIOKafkaProducer | None = None
+        self._durable: AIOKafkaProducer | None = None
+        self._durable_starting = asyncio.Lock()
         self._admin: AIOKafkaAdminClient | None = None
         self._known_topics: dict[str, int] = {}
         self._subscriptions: list[KafkaSubscription] = []
@@ -222,9 +225,11 @@ class KafkaBus:
         for sub in subs:
             await sub.close()
         producer, self._producer = self._producer, None
+        durable, self._durable = self._durable, None
         admin, self._admin = self._admin, None
-        if producer is not None:
-            await _quietly(producer.stop())
+        for running in (producer, durable):
+            if running is not None:
+                await _quietly(running.stop())
         if admin is not None:
             await _quietly(admin.close())
 
@@ -322,9 +327,17 @@ class KafkaBus:
     # -- records --------------------------------------------------------------------------
 
     async def publish(
-        self, topic: str, key: bytes, value: bytes, headers: Mapping[str, bytes] | None = None
+        self,
+        topic: str,
+        key: bytes,
+        value: bytes,
+        headers: Mapping[str, bytes] | None = None,
+        *,
+        durable: bool = False,
     ) -> None:
         producer, _ = self._started()
+        if durable:
+            producer = await self._durable_producer()
         if topic not in self._known_topics:
             await self._partitions([topic])
         try:
@@ -336,6 +349,26 @@ class KafkaBus:
             )
         except KafkaError as exc:
             raise BusError(f"publishing to {topic!r} failed: {exc}") from exc
+
+    async def _durable_producer(self) -> AIOKafkaProducer:
+        """The `acks=all` producer, started by the first durable publish."""
+        async with self._durable_starting:
+            if self._durable is None:
+                durable = AIOKafkaProducer(
+                    bootstrap_servers=self.bootstrap,
+                    client_id=f"{self.client_id}-durable",
+                    acks="all",
+                    linger_ms=0,
+                    request_timeout_ms=self._request_timeout_ms,
+                    retry_backoff_ms=20,
+                )
+                try:
+                    await self._connect("durable producer", durable.start)
+                except BaseException:
+                    await _quietly(durable.stop())
+                    raise
+                self._durable = durable
+        return self._durable
 
     async def subscribe(self, topics: Sequence[str], group: str | None) -> KafkaSubscription:
         self._started()

@@ -307,7 +307,13 @@ class MemoryBus:
             self.broker.create_topic(spec)
 
     async def publish(
-        self, topic: str, key: bytes, value: bytes, headers: Mapping[str, bytes] | None = None
+        self,
+        topic: str,
+        key: bytes,
+        value: bytes,
+        headers: Mapping[str, bytes] | None = None,
+        *,
+        durable: bool = False,  # one process holds the only copy either way
     ) -> None:
         self._check_started()
         self.broker.append(topic, key, value, headers or {})
