@@ -29,13 +29,18 @@ import numpy.typing as npt
 from broker.matching.columns import IdentityColumns, Objects
 from broker.matching.identity import FieldMatch, Identity, Match
 from broker.matching.normalise import (
+    PARTICLES,
     fold,
     name_tokens,
     normalise_document,
     normalise_name,
+    other_form,
     parse_date,
+    skeleton,
+    surname_form,
 )
 from broker.matching.postings import EMPTY, I64, distinct, gather, group, ranges
+from broker.matching.readings import readings
 from broker.matching.scoring import (
     CODE_HOW,
     CODE_SIMILARITY,
@@ -49,9 +54,11 @@ from broker.matching.scoring import (
     GIVEN_WEIGHT_MAX,
     I8,
     I32,
+    MISSING,
     NATIONALITY_WEIGHT,
     NATIONALITY_WEIGHT_MAX,
     NATIONALITY_WEIGHT_MIN,
+    OTHER_FORM,
     SEX_WEIGHT,
     SIMILAR_THRESHOLD,
     SURNAME_WEIGHT_MAX,
@@ -73,7 +80,7 @@ from broker.matching.scoring import (
     sex_codes,
     token_similarity,
 )
-from broker.matching.vocabulary import Vocabulary, icao_key, spell
+from broker.matching.vocabulary import Vocabulary, icao_key, is_vowelless, spell
 
 SEX_CODES = {"M": 1, "F": 2, "X": 3}
 _SEX_LETTERS = ("", "M", "F", "X")
@@ -179,9 +186,13 @@ class _Query:
     # The tokens searched fuzzily: words, not the joined form of a several-word name.
     words: frozenset[str]
     spellings: Spellings
-    names: QueryNames
-    surname_text: str
-    given_text: str
+    # One per reading of the name (see `readings`); the best reading counts per record.
+    names: tuple[QueryNames, ...]
+    # The name fields' readings (see `readings`), the ICAO form first.
+    surname_readings: tuple[str, ...]
+    # The joined surname of the first reading, for its gendered form (see `surname_form`).
+    surname_token: str
+    given_readings: tuple[str, ...]
     surname_raw: str
     given_raw: str
     date_text: str
@@ -199,6 +210,16 @@ class _NameScores:
     surname: F32
     given: F32
     swapped: npt.NDArray[np.bool_]
+
+    def or_better(self, other: _NameScores) -> _NameScores:
+        """Per entry, these scores or `other`'s where it has more evidence."""
+        better = other.evidence > self.evidence
+        return _NameScores(
+            evidence=np.where(better, other.evidence, self.evidence),
+            surname=np.where(better, other.surname, self.surname),
+            given=np.where(better, other.given, self.given),
+            swapped=np.where(better, other.swapped, self.swapped),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,12 +265,27 @@ class _EntryFacts:
         )
 
 
-def _query_names(surname: str, given: str) -> tuple[list[str], QueryNames]:
-    """The distinct query tokens, and both name fields as their columns (-1 pads)."""
+def _query_names(surname: str, given: str) -> tuple[list[str], tuple[QueryNames, ...]]:
+    """The distinct query tokens, and each reading of both name fields as their columns.
+
+    A name in Latin letters usually has one reading, one in another script
+    several (see `readings`); the i-th reading of the surname goes with the i-th
+    of the given names, or with their first where they have fewer.
+    """
     tokens: list[str] = []
+    surnames, givens = readings(surname), readings(given)
+    pairs = dict.fromkeys(
+        (surnames[min(i, len(surnames) - 1)], givens[min(i, len(givens) - 1)])
+        for i in range(max(len(surnames), len(givens)))
+    )
+    return tokens, tuple(_reading_columns(pair, tokens) for pair in pairs)
+
+
+def _reading_columns(fields: tuple[str, str], tokens: list[str]) -> QueryNames:
+    """Both name fields of one reading as columns of `tokens` (which it extends)."""
     joined, content = [-1, -1], [[-1] * _CONTENT_SLOTS for _ in range(2)]
-    for field, raw in enumerate((surname, given)):
-        parts = name_tokens(normalise_name(raw))[: 1 + _CONTENT_SLOTS]
+    for field, normalised in enumerate(fields):
+        parts = name_tokens(normalised)[: 1 + _CONTENT_SLOTS]
         for token in parts:
             if token not in tokens:
                 tokens.append(token)
@@ -257,13 +293,12 @@ def _query_names(surname: str, given: str) -> tuple[list[str], QueryNames]:
             joined[field] = tokens.index(parts[0])
             words = parts[1:] or parts[:1]
             content[field][: len(words)] = [tokens.index(w) for w in words]
-    names = QueryNames(
+    return QueryNames(
         joined=np.array(joined, dtype=np.int32),
         content=np.array(content, dtype=np.int32),
         words=np.array([max(len(row) - row.count(-1), 1) for row in content], dtype=np.float32),
         present=np.array([j >= 0 for j in joined]),
     )
-    return tokens, names
 
 
 class IdentityIndex:
@@ -396,11 +431,14 @@ class IdentityIndex:
         nationality_id = self._nationality_ids.get(nationality, len(self._nationality_ids) + 1)
         return _Query(
             tokens=tuple(tokens),
-            words=frozenset(tokens[c] for c in names.content.ravel().tolist() if c >= 0),
+            words=frozenset(
+                tokens[c] for reading in names for c in reading.content.ravel().tolist() if c >= 0
+            ),
             spellings=spell(tokens),
             names=names,
-            surname_text=normalise_name(query.surname),
-            given_text=normalise_name(given_raw),
+            surname_readings=readings(query.surname),
+            surname_token="".join(normalise_name(query.surname).split()),
+            given_readings=readings(given_raw),
             surname_raw=query.surname,
             given_raw=given_raw,
             date_text=query.date_of_birth,
@@ -481,6 +519,7 @@ class IdentityIndex:
                 date, sex, nationality = date[keep], sex[keep], nationality[keep]
                 document, visa = document[keep], visa[keep]
         names = self._names(query, entries)
+        sex, other = self._surname_forms(query, entries, names, sex, other)
         total = names.evidence + other
         return _Scored(
             entries=entries,
@@ -496,18 +535,48 @@ class IdentityIndex:
             visa=visa,
         )
 
+    def _surname_forms(
+        self, query: _Query, entries: I32, names: _NameScores, sex: I8, other: F32
+    ) -> tuple[I8, F32]:
+        """Sex codes and other evidence, with the other sex's surname form as a sex conflict.
+
+        KOWALSKA is KOWALSKI's sister, wife or daughter: the same family name,
+        but another person unless both sides give the same sex. Where one side
+        leaves the sex empty, the form of the surname says it.
+        """
+        if not surname_form(query.surname_token)[1]:
+            return sex, other
+        surnames = self._t.name_joined[entries, 0]
+        ids, inverse = np.unique(surnames, return_inverse=True)
+        tokens = self._vocab.tokens
+        forms = [i >= 0 and other_form(query.surname_token, tokens[i]) for i in ids.tolist()]
+        conflict = np.array(forms, dtype=np.bool_)[inverse] & ~names.swapped & (sex == MISSING)
+        if not conflict.any():
+            return sex, other
+        penalty = np.where(conflict, SEX_WEIGHT[OTHER_FORM], 0.0).astype(np.float32)
+        return np.where(conflict, OTHER_FORM, sex).astype(np.int8), other + penalty
+
     def _names(self, query: _Query, entries: I32) -> _NameScores:
-        """Surname and given names compared straight and crossed (swapped fields)."""
-        t = self._t
+        """The names in the query's best reading for each entry (see `_reading_scores`)."""
         table, joined, content = self._token_table(query, entries)
-        sims = name_similarity(query.names, joined, content, self._facts.name_words[entries], table)
-        present = (joined >= 0)[:, :, None] & query.names.present
-        evidence = name_evidence(sims, t.name_weight[entries][:, :, None], present)
+        scores = [self._reading_scores(r, entries, table, joined, content) for r in query.names]
+        best = scores[0]
+        for other in scores[1:]:
+            best = best.or_better(other)
+        return best
+
+    def _reading_scores(
+        self, names: QueryNames, entries: I32, table: F32, joined: I32, content: I32
+    ) -> _NameScores:
+        """Surname and given names compared straight and crossed (swapped fields)."""
+        sims = name_similarity(names, joined, content, self._facts.name_words[entries], table)
+        present = (joined >= 0)[:, :, None] & names.present
+        evidence = name_evidence(sims, self._t.name_weight[entries][:, :, None], present)
         # [entry, record field, query field]: ss, gg straight; sg, gs crossed.
         ss, gg, sg, gs = sims[:, 0, 0], sims[:, 1, 1], sims[:, 1, 0], sims[:, 0, 1]
         straight = evidence[:, 0, 0] + evidence[:, 1, 1]
         crossed = evidence[:, 1, 0] + evidence[:, 0, 1] - SWAP_PENALTY
-        has_giv = bool(query.names.present[1])
+        has_giv = bool(names.present[1])
         # Names count as swapped only if both crossed pairs agree, not merely score higher.
         swapped = (crossed > straight) & (sg >= TOKEN_FLOOR) & ((gs >= TOKEN_FLOOR) | (not has_giv))
         return _NameScores(
@@ -576,9 +645,9 @@ class IdentityIndex:
         if swapped:
             record_surname, record_given = record_given, record_surname
         explanation = (
-            _name_field("surname", query.surname_raw, query.surname_text, record_surname,
+            _name_field("surname", query.surname_raw, query.surname_readings, record_surname,
                         float(scored.surname[i]), swapped),
-            _name_field("given_names", query.given_raw, query.given_text, record_given,
+            _name_field("given_names", query.given_raw, query.given_readings, record_given,
                         float(scored.given[i]), swapped),
             _date_field(query.date_text, t, record, int(scored.date[i])),
             _code_field("sex", _SEX_LETTERS[query.sex], _SEX_LETTERS[int(t.sex[record])],
@@ -595,22 +664,30 @@ class IdentityIndex:
 
 
 def _name_field(
-    field: str, raw: str, query: str, record: str, similarity: float, swapped: bool
+    field: str, raw: str, query: tuple[str, ...], record: str, similarity: float, swapped: bool
 ) -> FieldMatch:
-    if not query or not record:
+    if not query[0] or not record:
         return FieldMatch(field, raw, record, 0.0, "missing")
-    q, r = query.replace(" ", ""), record.replace(" ", "")
     if swapped:
         how = "swapped"
-    elif query == record:
-        how = "exact" if " ".join(raw.upper().split()) == record else "transliteration"
-    elif icao_key(q) == icao_key(r) or fold(q) == fold(r):
+    elif query[0] == record and " ".join(raw.upper().split()) == record:
+        how = "exact"
+    elif any(_same_spelling(reading, record) for reading in query):
         how = "transliteration"
     elif similarity >= TOKEN_FLOOR:
         how = "jaro_winkler"
     else:
         how = "different"
     return FieldMatch(field, raw, record, round(similarity, 4), how)
+
+
+def _same_spelling(reading: str, record: str) -> bool:
+    """One name in two spellings: the ICAO forms, folds or (without vowels) skeletons agree."""
+    q, r = reading.replace(" ", ""), record.replace(" ", "")
+    if q == r or icao_key(q) == icao_key(r) or fold(q) == fold(r):
+        return True
+    bare = "".join(w for w in reading.split() if w not in PARTICLES)
+    return is_vowelless(bare) and skeleton(bare) == skeleton(r)
 
 
 def _date_field(query: str, t: _Tables, record: int, code: int) -> FieldMatch:

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from rapidfuzz.distance import OSA, JaroWinkler, Levenshtein
+from rapidfuzz.distance import OSA, JaroWinkler
 from rapidfuzz.process import cdist
 
 from broker.matching.identity import MatchClass
@@ -34,9 +34,12 @@ Ints = npt.NDArray[np.signedinteger[Any]]
 TOKEN_FLOOR = 0.8
 # A match found only through `fold` (a scheme-level respelling) is not identical.
 FOLD_DISCOUNT = 0.97
-# Two adjacent letters swapped, whatever the length of the name.
-TRANSPOSED = 0.9
-_SHORT = 4
+# Short names by edit distance: Jaro-Winkler falls below the floor after two
+# slips in a name of five letters (ROSS typed RSOE), where the pair should only
+# be doubtful. One edit scores as a typo; two score just below the floor, so
+# that they weigh a little against instead of as a full disagreement.
+SHORT_LENGTH = 6
+ONE_EDIT, TWO_EDITS = 0.9, 0.78
 # Names: similarity -> agreement level in [0, 1], full agreement from 0.98; the
 # square root keeps a typo (0.85-0.9) much closer to agreement than to conflict.
 _AGREE_FROM, _AGREE_SPAN = 0.72, 0.26
@@ -62,41 +65,55 @@ DATE_HOW = (
     "different",
 )
 DATE_SIMILARITY = np.array([0.0, 1.0, 0.9, 0.7, 0.85, 0.8, 0.6, 0.4, 0.3, 0.0], dtype=np.float32)
-# A year off by one is a common slip; where month or day is unknown on one side
-# ("near_year") it still weighs only a little against, as a bare year does for.
-DATE_WEIGHT = np.array([0.0, 7.0, 2.5, 1.0, 5.0, 4.5, -1.0, -1.5, -8.0, -10.0], dtype=np.float32)
+# Agreement weighs by how much of the date is known on both sides: a year is
+# about one chance in seventy, year and month one in eight hundred, the whole
+# date one in twenty-five thousand. A year off by one is a common slip; where
+# month or day is unknown on one side ("near_year") it weighs only a little against.
+DATE_WEIGHT = np.array([0.0, 7.0, 4.5, 3.0, 5.0, 4.5, -1.0, -1.5, -8.0, -10.0], dtype=np.float32)
 
-CODE_HOW = ("missing", "exact", "document_one_char_off", "different")
-SEX_WEIGHT = np.array([0.0, 0.5, 0.0, -4.0], dtype=np.float32)
+CODE_HOW = ("missing", "exact", "document_one_char_off", "different", "gendered_surname")
+# A sex conflict is rarely a slip: a brother and a sister born the same day
+# (twins) must not outscore the absence of a match. A gendered surname form
+# (KOWALSKA for KOWALSKI) says the same where one side leaves the sex empty.
+SEX_WEIGHT = np.array([0.0, 0.5, 0.0, -9.0, -9.0], dtype=np.float32)
 # Agreement on nationality weighs by its share of the population (added by the index).
 NATIONALITY_WEIGHT = np.array([0.0, 0.0, 0.0, -3.0], dtype=np.float32)
 NATIONALITY_WEIGHT_MIN, NATIONALITY_WEIGHT_MAX = 0.3, 1.5
 DOCUMENT_WEIGHT = np.array([0.0, 10.0, 5.0, -0.5], dtype=np.float32)
 VISA_WEIGHT = np.array([0.0, 10.0, 0.0, 0.0], dtype=np.float32)
-CODE_SIMILARITY = np.array([0.0, 1.0, 0.8, 0.0], dtype=np.float32)
-MISSING, EXACT, ONE_OFF, DIFFERENT = 0, 1, 2, 3
+CODE_SIMILARITY = np.array([0.0, 1.0, 0.8, 0.0, 0.0], dtype=np.float32)
+MISSING, EXACT, ONE_OFF, DIFFERENT, OTHER_FORM = 0, 1, 2, 3, 4
 
 
 @dataclass(frozen=True, slots=True)
 class Spellings:
-    """Tokens in the forms that are compared: as written, ICAO form (see `icao_key`), folded."""
+    """Tokens in the forms that are compared.
+
+    As written, in ICAO form (see `icao_key`), folded, and as a consonant
+    skeleton (see `skeleton`). A query token's skeleton is empty unless the
+    token came from a script written without short vowels: only then are
+    skeletons compared, since MHMD must meet MUHAMMAD but MARTA must not meet MORTON.
+    """
 
     plain: Sequence[str]
     icao: Sequence[str]
     folded: Sequence[str]
+    skeleton: Sequence[str]
+
+
+# Agreement of consonant skeletons only: two names may differ in every vowel.
+SKELETON_DISCOUNT = 0.92
 
 
 def token_similarity(queries: Spellings, choices: Spellings) -> F32:
-    """Jaro-Winkler of tokens as written or in ICAO form, or of their folds (discounted); floored.
+    """Similarity of every query token with every choice; floored at TOKEN_FLOOR.
 
-    The ICAO form equates MUELLER and MULLER (see `icao_key`), but a slip can
-    make a pair it rewrites (MAREK typed MAEK reads MAK): the spelling as
-    written then still counts, which costs a third comparison only when some
-    token has such a pair. Jaro only
-    matches letters within half the length of each other, so in a short name two
-    swapped letters (WEN / WNE) score below the floor; for query tokens of up to
-    _SHORT letters one adjacent transposition (OSA distance 1 where Levenshtein
-    counts 2) scores TRANSPOSED instead. Longer names fare well with Jaro.
+    Jaro-Winkler of tokens as written or in ICAO form, or of their folds and
+    skeletons (discounted). The ICAO form equates MUELLER and MULLER (see
+    `icao_key`), but a slip can make a pair it rewrites (MAREK typed MAEK reads
+    MAK): the spelling as written then still counts, which costs a third
+    comparison only when some token has such a pair. Short tokens are also
+    compared by edit distance (see `short_edits`).
     """
     sims: F32 = np.maximum(
         _jaro_winkler(queries.icao, choices.icao),
@@ -104,16 +121,36 @@ def token_similarity(queries: Spellings, choices: Spellings) -> F32:
     )
     if queries.plain != queries.icao or choices.plain != choices.icao:
         np.maximum(sims, _jaro_winkler(queries.plain, choices.plain), out=sims)
-    icao = queries.icao
-    short = [i for i, q in enumerate(icao) if len(q) <= _SHORT]
-    if short and len(choices.icao):
-        few = [icao[i] for i in short]
-        osa = cdist(few, choices.icao, scorer=OSA.distance, dtype=np.int32, workers=1)
-        edits = cdist(few, choices.icao, scorer=Levenshtein.distance, dtype=np.int32, workers=1)
-        swapped = (osa == 1) & (edits == 2)
-        sims[short] = np.where(swapped, np.maximum(sims[short], TRANSPOSED), sims[short])
+    vowelless = [i for i, s in enumerate(queries.skeleton) if s]
+    if vowelless and len(choices.skeleton):
+        few = [queries.skeleton[i] for i in vowelless]
+        skeletons = _jaro_winkler(few, choices.skeleton) * np.float32(SKELETON_DISCOUNT)
+        sims[vowelless] = np.maximum(sims[vowelless], skeletons)
     sims[sims < TOKEN_FLOOR] = 0.0
+    short = [i for i, q in enumerate(queries.icao) if len(q) <= SHORT_LENGTH]
+    if short and len(choices.icao):
+        sims[short] = np.maximum(sims[short], short_edits([queries.icao[i] for i in short],
+                                                          choices.icao))  # fmt: skip
     return sims
+
+
+def short_edits(queries: Sequence[str], choices: Sequence[str]) -> F32:
+    """ONE_EDIT or TWO_EDITS for pairs of short tokens that far apart (OSA distance), else 0.
+
+    Jaro only matches letters within half the length of each other, so in a
+    short name two swapped letters (WEN / WNE) already fall below the floor.
+    The shorter token must keep two letters more than the edits: LI and LU are
+    two names, ROSS and RSOE may be one.
+    """
+    edits = cdist(queries, choices, scorer=OSA.distance, dtype=np.int32, workers=1)
+    query_length = np.array([len(q) for q in queries], dtype=np.int32)[:, None]
+    choice_length = np.array([len(c) for c in choices], dtype=np.int32)[None, :]
+    shorter = np.minimum(query_length, choice_length)
+    short = (choice_length <= SHORT_LENGTH) & (shorter >= edits + 2)
+    graded: F32 = np.select(
+        [short & (edits == 1), short & (edits == 2)], [ONE_EDIT, TWO_EDITS], 0.0
+    ).astype(np.float32)
+    return graded
 
 
 def _jaro_winkler(queries: Sequence[str], choices: Sequence[str]) -> F32:
@@ -175,7 +212,9 @@ def date_codes(query: tuple[int, int, int], year: Ints, month: Ints, day: Ints) 
 
     Unknown parts (0) never disagree but carry less evidence: a year alone
     ('year_only') says little, and a year off by one says nothing about the
-    day unless both dates are complete ('near_year' otherwise).
+    day unless both dates are complete ('near_year' otherwise). 'one_digit_off'
+    needs both dates complete and exactly one digit of month or day different:
+    1980-05-00 is not one digit from 1980-02-17.
     """
     qy, qm, qd = query
     n = len(year)
@@ -187,8 +226,8 @@ def date_codes(query: tuple[int, int, int], year: Ints, month: Ints, day: Ints) 
     d_ok = ~d_known | (day == qd)
     full = m_known & d_known
     same_year = year == qy
-    one_digit_day = (day // 10 == qd // 10) | (day % 10 == qd % 10)
-    one_digit_month = (month // 10 == qm // 10) | (month % 10 == qm % 10)
+    one_digit_day = _one_digit_apart(day, qd)
+    one_digit_month = _one_digit_apart(month, qm)
     year_off = np.abs(year - qy) == 1
     conditions = [
         year <= 0,
@@ -197,12 +236,19 @@ def date_codes(query: tuple[int, int, int], year: Ints, month: Ints, day: Ints) 
         same_year & m_ok & d_ok,
         same_year & full & (month == qd) & (day == qm),
         year_off & full & m_ok & d_ok,
-        same_year & ((m_ok & d_known & one_digit_day) | (d_ok & m_known & one_digit_month)),
+        same_year & full & (((month == qm) & one_digit_day) | ((day == qd) & one_digit_month)),
         year_off & m_ok & d_ok,
         same_year,
     ]
     choices = list(range(len(conditions)))
     return np.select(conditions, choices, default=len(conditions)).astype(np.int8)
+
+
+def _one_digit_apart(values: Ints, query: int) -> Bools:
+    """Two-digit numbers that differ in exactly one of their two digits."""
+    same_tens, same_units = values // 10 == query // 10, values % 10 == query % 10
+    different: Bools = same_tens != same_units
+    return different
 
 
 _DAYS = 32

@@ -29,7 +29,7 @@ from collections.abc import Iterable
 import numpy as np
 import numpy.typing as npt
 
-from broker.matching.normalise import fold, phonetic_key
+from broker.matching.normalise import fold, phonetic_key, skeleton
 from broker.matching.postings import EMPTY, I64, distinct, ranges
 from broker.matching.scoring import I32, Spellings, token_similarity
 
@@ -67,6 +67,7 @@ class Vocabulary:
         self._plain = np.array(tokens, dtype=object)
         self._icao = np.array([icao_key(t) for t in tokens], dtype=object)
         self._folded = np.array([fold(t) for t in tokens], dtype=object)
+        self._skeleton = np.array([skeleton(t) for t in tokens], dtype=object)
         self._word_ids = np.flatnonzero(words).astype(np.int32)
         lengths = np.array([len(tokens[i]) for i in self._word_ids.tolist()], dtype=np.int32)
         self._length_start = np.searchsorted(lengths, np.arange(lengths.max(initial=0) + 2))
@@ -98,10 +99,14 @@ class Vocabulary:
         self._gram_words = (self._gram_keys % count).astype(np.int32)
 
     def _build_phonetic(self) -> None:
+        """Words by phonetic key, and by consonant skeleton for tokens read without vowels."""
         groups: dict[str, list[int]] = {}
+        skeletons: dict[str, list[int]] = {}
         for token_id in np.flatnonzero(self.words).tolist():
             groups.setdefault(phonetic_key(self.tokens[token_id]), []).append(token_id)
+            skeletons.setdefault(self._skeleton[token_id], []).append(token_id)
         self._phonetic = {k: np.array(v, dtype=np.int32) for k, v in groups.items()}
+        self._skeletons = {k: np.array(v, dtype=np.int32) for k, v in skeletons.items()}
 
     def __len__(self) -> int:
         return len(self.tokens)
@@ -141,6 +146,7 @@ class Vocabulary:
                 [
                     self._trigram_candidates(token),
                     self._phonetic_candidates(token),
+                    self._skeleton_candidates(token),
                     self.exact(token),
                 ]
             )
@@ -174,12 +180,30 @@ class Vocabulary:
     def _phonetic_candidates(self, token: str) -> I32:
         return self._phonetic.get(phonetic_key(token), np.zeros(0, np.int32))
 
+    def _skeleton_candidates(self, token: str) -> I32:
+        if not is_vowelless(token):
+            return EMPTY
+        return self._skeletons.get(skeleton(token), EMPTY)
+
     def spellings(self, ids: I32) -> Spellings:
         return Spellings(
-            self._plain[ids].tolist(), self._icao[ids].tolist(), self._folded[ids].tolist()
+            self._plain[ids].tolist(),
+            self._icao[ids].tolist(),
+            self._folded[ids].tolist(),
+            self._skeleton[ids].tolist(),
         )
+
+
+def is_vowelless(token: str) -> bool:
+    """A token as Arabic or Persian script gives it (MHMD), compared by its skeleton."""
+    return len(token) > 1 and not any(v in token for v in "AEIOU")
 
 
 def spell(tokens: list[str]) -> Spellings:
     """The compared forms of a few tokens (the vocabulary holds those of its own)."""
-    return Spellings(tokens, [icao_key(t) for t in tokens], [fold(t) for t in tokens])
+    return Spellings(
+        tokens,
+        [icao_key(t) for t in tokens],
+        [fold(t) for t in tokens],
+        [skeleton(t) if is_vowelless(t) else "" for t in tokens],
+    )
