@@ -544,17 +544,20 @@ class IdentityIndex:
         but another person unless both sides give the same sex. Where one side
         leaves the sex empty, the form of the surname says it.
         """
-        if not surname_form(query.surname_token)[1]:
+        undecided = np.flatnonzero((sex == MISSING) & ~names.swapped)
+        if not len(undecided) or not surname_form(query.surname_token)[1]:
             return sex, other
-        surnames = self._t.name_joined[entries, 0]
-        ids, inverse = np.unique(surnames, return_inverse=True)
         tokens = self._vocab.tokens
-        forms = [i >= 0 and other_form(query.surname_token, tokens[i]) for i in ids.tolist()]
-        conflict = np.array(forms, dtype=np.bool_)[inverse] & ~names.swapped & (sex == MISSING)
-        if not conflict.any():
+        surnames = self._t.name_joined[entries[undecided], 0].tolist()
+        conflict = undecided[
+            [i >= 0 and other_form(query.surname_token, tokens[i]) for i in surnames]
+        ]
+        if not len(conflict):
             return sex, other
-        penalty = np.where(conflict, SEX_WEIGHT[OTHER_FORM], 0.0).astype(np.float32)
-        return np.where(conflict, OTHER_FORM, sex).astype(np.int8), other + penalty
+        sex, other = sex.copy(), other.copy()
+        sex[conflict] = OTHER_FORM
+        other[conflict] += SEX_WEIGHT[OTHER_FORM]
+        return sex, other
 
     def _names(self, query: _Query, entries: I32) -> _NameScores:
         """The names in the query's best reading for each entry (see `_reading_scores`)."""

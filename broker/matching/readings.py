@@ -154,8 +154,13 @@ def _wade_giles_syllable(initial: str, final: str, aspirated: bool) -> str:
     return pinyin + pinyin_final
 
 
+_WG_WORD = re.compile(f"(?:{_WG_SYLLABLE.pattern})+")
+
+
 def _wade_giles_word(word: str, aspirated: bool) -> str | None:
     """The pinyin of a word made of Wade-Giles syllables, or None if it is not."""
+    if not _WG_WORD.fullmatch(word):
+        return None
     out, at = [], 0
     while at < len(word):
         match = _WG_SYLLABLE.match(word, at)
@@ -167,9 +172,10 @@ def _wade_giles_word(word: str, aspirated: bool) -> str | None:
 
 
 def wade_giles_readings(normalised: str) -> list[str]:
-    """Pinyin readings of a name whose words are Wade-Giles syllables (CHOU -> ZHOU)."""
+    """Pinyin readings of a name whose words are all Wade-Giles syllables (CHOU -> ZHOU)."""
     out = []
     for aspirated in (False, True):
-        words = [_wade_giles_word(w, aspirated) or w for w in normalised.split()]
-        out.append(" ".join(words))
+        words = [_wade_giles_word(w, aspirated) for w in normalised.split()]
+        if all(words):
+            out.append(" ".join(w for w in words if w))
     return [r for r in out if r != normalised]

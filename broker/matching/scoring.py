@@ -40,6 +40,7 @@ FOLD_DISCOUNT = 0.97
 # that they weigh a little against instead of as a full disagreement.
 SHORT_LENGTH = 6
 ONE_EDIT, TWO_EDITS = 0.9, 0.78
+_BY_EDITS = np.array([0.0, ONE_EDIT, TWO_EDITS, 0.0], dtype=np.float32)
 # Names: similarity -> agreement level in [0, 1], full agreement from 0.98; the
 # square root keeps a typo (0.85-0.9) much closer to agreement than to conflict.
 _AGREE_FROM, _AGREE_SPAN = 0.72, 0.26
@@ -145,11 +146,8 @@ def short_edits(queries: Sequence[str], choices: Sequence[str]) -> F32:
     edits = cdist(queries, choices, scorer=OSA.distance, dtype=np.int32, workers=1)
     query_length = np.array([len(q) for q in queries], dtype=np.int32)[:, None]
     choice_length = np.array([len(c) for c in choices], dtype=np.int32)[None, :]
-    shorter = np.minimum(query_length, choice_length)
-    short = (choice_length <= SHORT_LENGTH) & (shorter >= edits + 2)
-    graded: F32 = np.select(
-        [short & (edits == 1), short & (edits == 2)], [ONE_EDIT, TWO_EDITS], 0.0
-    ).astype(np.float32)
+    short = (choice_length <= SHORT_LENGTH) & (np.minimum(query_length, choice_length) >= edits + 2)
+    graded: F32 = _BY_EDITS[np.where(short, np.minimum(edits, 3), 0)]
     return graded
 
 
