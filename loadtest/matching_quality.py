@@ -39,7 +39,7 @@ from pathlib import Path
 from broker.matching import Identity, IdentityIndex, Match, normalise_name
 from broker.matching.normalise import normalise_document
 from broker.matching.scoring import SIMILAR_THRESHOLD
-from mocks.population import NEGATIVE, VARIANTS, LabelledQuery, Population, generate
+from mocks.population import NEGATIVES, VARIANTS, LabelledQuery, Population, generate
 from mocks.population import labelled_queries as make_queries
 
 THRESHOLDS = (0.3, SIMILAR_THRESHOLD, 0.7, 0.9)
@@ -216,7 +216,7 @@ def print_report(tallies: dict[str, Tally]) -> Tally:
     print(f"decision and list at score >= {SIMILAR_THRESHOLD} (SAME or SIMILAR)")
     print(header)
     print("-" * len(header))
-    for variant in (*VARIANTS, NEGATIVE):
+    for variant in (*VARIANTS, *NEGATIVES):
         total.add(tallies[variant])
         print(_row(variant, tallies[variant]))
     print("-" * len(header))
