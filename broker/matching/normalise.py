@@ -203,6 +203,8 @@ def fold(token: str) -> str:
 
 
 _ARTICLE = re.compile(r"^(?:AL|EL|UL)(?=[^AEIOUY])")
+# Back consonants as one (ق is Q, K or, in Persian, GH; ج is J or, in Egypt, G).
+_VELARS = re.compile(r"KH|GH|Q|K(?!H)|J")
 # Vowels, the glides written for long vowels, and D/Z (Arabic ض and ذ are D in
 # Arabic, Z in Persian and Turkish spellings).
 _NOT_IN_SKELETON = str.maketrans({"A": "", "E": "", "I": "", "O": "", "U": "", "V": "", "Z": "D"})
@@ -215,7 +217,8 @@ def skeleton(token: str) -> str:
     What Arabic and Persian script write of a name; a final H (ALLAH, FATIMAH)
     is left out since the script's feminine ending is.
     """
-    bare = fold(_ARTICLE.sub("", token)).replace("J", "G").translate(_NOT_IN_SKELETON)
+    velars = _VELARS.sub(lambda m: "KH" if m[0] == "KH" else "G", _ARTICLE.sub("", token))
+    bare = fold(velars).translate(_NOT_IN_SKELETON)
     return _DOUBLE.sub(r"\1", bare).rstrip("H")
 
 

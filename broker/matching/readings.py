@@ -80,9 +80,15 @@ _ARABIC_ARTICLE = re.compile(f"(?<!{_ARABIC_LETTER})(?:ال|ٱل)(?={_ARABIC_LET
 _ARABIC_MARKS = re.compile("[\u064b-\u065f\u0670\u0640]")
 
 
+# "Servant of" and "father of" make one name with the word after them: عبد الرحمن
+# is ABDULRAHMAN, ABDEL RAHMAN or ABD AL-RAHMAN.
+_ARABIC_COMPOUND = re.compile(r"\b(عبد|أبو|ابو)\s+")
+
+
 def arabic_skeleton(text: str) -> str:
     """Arabic or Persian script as Latin consonants, the article ال as the particle AL."""
-    bare = _ARABIC_ARTICLE.sub("ال ", _ARABIC_MARKS.sub("", unicodedata.normalize("NFC", text)))
+    bare = _ARABIC_MARKS.sub("", unicodedata.normalize("NFC", text))
+    bare = _ARABIC_ARTICLE.sub("ال ", _ARABIC_COMPOUND.sub(r"\1", bare))
     words = []
     for word in bare.split():
         if word in ("ال", "ٱل"):

@@ -38,7 +38,7 @@ FOLD_DISCOUNT = 0.97
 # slips in a name of five letters (ROSS typed RSOE), where the pair should only
 # be doubtful. One edit scores as a typo; two score just below the floor, so
 # that they weigh a little against instead of as a full disagreement.
-SHORT_LENGTH = 6
+SHORT_LENGTH = 5
 ONE_EDIT, TWO_EDITS = 0.9, 0.78
 _BY_EDITS = np.array([0.0, ONE_EDIT, TWO_EDITS, 0.0], dtype=np.float32)
 # Names: similarity -> agreement level in [0, 1], full agreement from 0.98; the
@@ -140,13 +140,12 @@ def short_edits(queries: Sequence[str], choices: Sequence[str]) -> F32:
 
     Jaro only matches letters within half the length of each other, so in a
     short name two swapped letters (WEN / WNE) already fall below the floor.
-    The shorter token must keep two letters more than the edits: LI and LU are
-    two names, ROSS and RSOE may be one.
+    Both tokens need three letters: LI and LU are two names, ROSS and RSOE may be one.
     """
     edits = cdist(queries, choices, scorer=OSA.distance, dtype=np.int32, workers=1)
     query_length = np.array([len(q) for q in queries], dtype=np.int32)[:, None]
     choice_length = np.array([len(c) for c in choices], dtype=np.int32)[None, :]
-    short = (choice_length <= SHORT_LENGTH) & (np.minimum(query_length, choice_length) >= edits + 2)
+    short = (choice_length <= SHORT_LENGTH) & (np.minimum(query_length, choice_length) >= 3)
     graded: F32 = _BY_EDITS[np.where(short, np.minimum(edits, 3), 0)]
     return graded
 

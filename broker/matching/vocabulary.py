@@ -196,7 +196,7 @@ class Vocabulary:
 
 def is_vowelless(token: str) -> bool:
     """A token as Arabic or Persian script gives it (MHMD), compared by its skeleton."""
-    return len(token) > 1 and not any(v in token for v in "AEIOU")
+    return bool(token) and not any(v in token for v in "AEIOU")
 
 
 def spell(tokens: list[str]) -> Spellings:
