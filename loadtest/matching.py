@@ -29,7 +29,7 @@ import numpy as np
 from rapidfuzz.distance import JaroWinkler
 from rapidfuzz.process import cdist
 
-from broker.matching import IdentityIndex, VectorIndex, normalise_name
+from broker.matching import IdentityIndex, VectorIndex, compare, normalise_name
 from mocks.population import Population, generate, labelled_queries
 from mocks.population.biometrics import recapture
 
@@ -144,6 +144,34 @@ def bench_alphanumeric(
     return rows, figures
 
 
+def bench_compare(population: Population, pairs: int) -> tuple[list[Row], dict[str, float]]:
+    """`compare` per call (hit linking): on pairs not seen before, and on the same pairs again."""
+    labelled = labelled_queries(population, max(1, pairs // 20), seed=8)
+    rng = np.random.default_rng(8)
+    couples = [
+        (
+            q.query,
+            population.identity(q.truth if q.truth >= 0 else int(rng.integers(len(population)))),
+        )
+        for q in labelled
+    ]
+    compare.cache_clear()
+    first = [timed_cpu(partial(compare, a, b))[1] for a, b in couples]
+    again = [timed_cpu(partial(compare, a, b))[1] for a, b in couples]
+    figures = {"pairs": len(couples), "cpu_ms_new_pair": float(np.mean(first)),
+               "cpu_ms_seen_pair": float(np.mean(again))}  # fmt: skip
+    row = Row(
+        "compare (hit linking), per call",
+        "-",
+        f"CPU {figures['cpu_ms_new_pair']:.3f} ms a new pair, "
+        f"{figures['cpu_ms_seen_pair'] * 1000:.1f} us a pair seen before ({len(couples)} pairs)",
+        "-",
+        "-",
+        None,
+    )
+    return [row], figures
+
+
 def bench_faces(
     population: Population, count: int, queries: int, baseline_queries: int
 ) -> tuple[list[Row], dict[str, float]]:
@@ -229,6 +257,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         rows.insert(1, Row("alphanumeric search, 10M identities", "p99 <= 10 ms, memory <= 10 GB",
                            "not run (use --records 10000000)", "-", "-", None))  # fmt: skip
     report: dict[str, object] = {"records": args.records, "generate_s": generate_s, **alpha}
+    compare_rows, report["compare"] = bench_compare(population, 2000)
+    rows += compare_rows
     if not args.skip_faces:
         face_rows, faces = bench_faces(
             population, args.faces or args.records, 1000, args.baseline_queries

@@ -27,27 +27,19 @@ import numpy as np
 import numpy.typing as npt
 
 from broker.matching.columns import IdentityColumns, Objects
-from broker.matching.identity import FieldMatch, Identity, Match
+from broker.matching.explain import Compared, Held, match
+from broker.matching.identity import Identity, Match
 from broker.matching.normalise import (
-    PARTICLES,
-    fold,
     name_tokens,
     normalise_document,
     normalise_name,
     other_form,
-    parse_date,
-    skeleton,
     surname_form,
 )
 from broker.matching.postings import EMPTY, I64, distinct, gather, group, ranges
-from broker.matching.readings import readings
+from broker.matching.query import CONTENT_SLOTS, SEX_CODES, SEX_LETTERS, Query, prepare
 from broker.matching.scoring import (
-    CODE_HOW,
-    CODE_SIMILARITY,
-    DATE_HOW,
-    DATE_SIMILARITY,
     DATE_WEIGHT,
-    DEFAULT_TOKEN_WEIGHT,
     DOCUMENT_WEIGHT,
     EXACT,
     F32,
@@ -58,34 +50,27 @@ from broker.matching.scoring import (
     NATIONALITY_WEIGHT,
     NATIONALITY_WEIGHT_MAX,
     NATIONALITY_WEIGHT_MIN,
-    OTHER_FORM,
     SEX_WEIGHT,
     SIMILAR_THRESHOLD,
     SURNAME_WEIGHT_MAX,
-    SWAP_PENALTY,
-    TOKEN_FLOOR,
     VISA_WEIGHT,
-    QueryNames,
-    Spellings,
+    NameScores,
     calibrate,
     clamp_weight,
-    classify,
     code_compare,
     date_codes_packed,
     month_day,
-    name_evidence,
-    name_similarity,
+    name_scores,
     nationality_codes,
     required_evidence,
     sex_codes,
     token_similarity,
+    uniform_weight,
+    with_surname_forms,
 )
-from broker.matching.vocabulary import Vocabulary, icao_key, is_vowelless, spell
+from broker.matching.vocabulary import Vocabulary
 
-SEX_CODES = {"M": 1, "F": 2, "X": 3}
-_SEX_LETTERS = ("", "M", "F", "X")
 _YEAR_BASE = 1880
-_CONTENT_SLOTS = 3
 _DEFAULT_NATIONALITY_WEIGHT = 1.0
 _WEIGHT_MAX = np.array([SURNAME_WEIGHT_MAX, GIVEN_WEIGHT_MAX], dtype=np.float32)
 
@@ -181,48 +166,6 @@ class _Tables:
 
 
 @dataclass(frozen=True, slots=True)
-class _Query:
-    tokens: tuple[str, ...]
-    # The tokens searched fuzzily: words, not the joined form of a several-word name.
-    words: frozenset[str]
-    spellings: Spellings
-    # One per reading of the name (see `readings`); the best reading counts per record.
-    names: tuple[QueryNames, ...]
-    # The name fields' readings (see `readings`), the ICAO form first.
-    surname_readings: tuple[str, ...]
-    # The joined surname of the first reading, for its gendered form (see `surname_form`).
-    surname_token: str
-    given_readings: tuple[str, ...]
-    surname_raw: str
-    given_raw: str
-    date_text: str
-    date: tuple[int, int, int]
-    sex: int
-    nationality: int
-    nationality_text: str
-    document: bytes
-    visa: bytes
-
-
-@dataclass(frozen=True, slots=True)
-class _NameScores:
-    evidence: F32
-    surname: F32
-    given: F32
-    swapped: npt.NDArray[np.bool_]
-
-    def or_better(self, other: _NameScores) -> _NameScores:
-        """Per entry, these scores or `other`'s where it has more evidence."""
-        better = other.evidence > self.evidence
-        return _NameScores(
-            evidence=np.where(better, other.evidence, self.evidence),
-            surname=np.where(better, other.surname, self.surname),
-            given=np.where(better, other.given, self.given),
-            swapped=np.where(better, other.swapped, self.swapped),
-        )
-
-
-@dataclass(frozen=True, slots=True)
 class _Scored:
     entries: I32
     records: I32
@@ -265,42 +208,6 @@ class _EntryFacts:
         )
 
 
-def _query_names(surname: str, given: str) -> tuple[list[str], tuple[QueryNames, ...]]:
-    """The distinct query tokens, and each reading of both name fields as their columns.
-
-    A name in Latin letters usually has one reading, one in another script
-    several (see `readings`); the i-th reading of the surname goes with the i-th
-    of the given names, or with their first where they have fewer.
-    """
-    tokens: list[str] = []
-    surnames, givens = readings(surname), readings(given)
-    pairs = dict.fromkeys(
-        (surnames[min(i, len(surnames) - 1)], givens[min(i, len(givens) - 1)])
-        for i in range(max(len(surnames), len(givens)))
-    )
-    return tokens, tuple(_reading_columns(pair, tokens) for pair in pairs)
-
-
-def _reading_columns(fields: tuple[str, str], tokens: list[str]) -> QueryNames:
-    """Both name fields of one reading as columns of `tokens` (which it extends)."""
-    joined, content = [-1, -1], [[-1] * _CONTENT_SLOTS for _ in range(2)]
-    for field, normalised in enumerate(fields):
-        parts = name_tokens(normalised)[: 1 + _CONTENT_SLOTS]
-        for token in parts:
-            if token not in tokens:
-                tokens.append(token)
-        if parts:
-            joined[field] = tokens.index(parts[0])
-            words = parts[1:] or parts[:1]
-            content[field][: len(words)] = [tokens.index(w) for w in words]
-    return QueryNames(
-        joined=np.array(joined, dtype=np.int32),
-        content=np.array(content, dtype=np.int32),
-        words=np.array([max(len(row) - row.count(-1), 1) for row in content], dtype=np.float32),
-        present=np.array([j >= 0 for j in joined]),
-    )
-
-
 class IdentityIndex:
     """Identity records held column-wise with fuzzy candidate search; see module doc."""
 
@@ -341,7 +248,7 @@ class IdentityIndex:
         if not population_weights:
             tables = replace(
                 tables,
-                name_weight=_uniform_weight(tables.name_content),
+                name_weight=uniform_weight(tables.name_content),
                 nationality_weight=np.full_like(
                     tables.nationality_weight, _DEFAULT_NATIONALITY_WEIGHT
                 ),
@@ -390,7 +297,7 @@ class IdentityIndex:
             surname=names[0][0],
             given_names=names[0][1],
             date_of_birth=f"{y:04d}-{m:02d}-{d:02d}" if y else "",
-            sex=_SEX_LETTERS[int(t.sex[position])],
+            sex=SEX_LETTERS[int(t.sex[position])],
             nationality=str(t.nationalities[t.nationality[position]]),
             document_number=t.document[position].decode(),
             visa_sticker_number=t.visa[position].decode(),
@@ -424,33 +331,12 @@ class IdentityIndex:
         entries = np.arange(len(self._t.entry_record), dtype=np.int32)
         return self._rank(prepared, self._score(prepared, entries, 0.0), len(self), 0.0)
 
-    def _prepare(self, query: Identity) -> _Query:
-        given_raw = " ".join(query.given_names)
-        tokens, names = _query_names(query.surname, given_raw)
+    def _prepare(self, query: Identity) -> Query:
         nationality = query.nationality.upper()
-        nationality_id = self._nationality_ids.get(nationality, len(self._nationality_ids) + 1)
-        return _Query(
-            tokens=tuple(tokens),
-            words=frozenset(
-                tokens[c] for reading in names for c in reading.content.ravel().tolist() if c >= 0
-            ),
-            spellings=spell(tokens),
-            names=names,
-            surname_readings=readings(query.surname),
-            surname_token="".join(normalise_name(query.surname).split()),
-            given_readings=readings(given_raw),
-            surname_raw=query.surname,
-            given_raw=given_raw,
-            date_text=query.date_of_birth,
-            date=parse_date(query.date_of_birth),
-            sex=SEX_CODES.get(query.sex.upper(), 0),
-            nationality=nationality_id if nationality else 0,
-            nationality_text=nationality,
-            document=normalise_document(query.document_number).encode(),
-            visa=normalise_document(query.visa_sticker_number).encode(),
-        )
+        known = self._nationality_ids.get(nationality, len(self._nationality_ids) + 1)
+        return prepare(query, known if nationality else 0)
 
-    def _candidates(self, query: _Query) -> I32:
+    def _candidates(self, query: Query) -> I32:
         t = self._t
         found = [self._by_code(query.document, self._documents, t.document_order)]
         found.append(self._by_code(query.visa, self._visas, t.visa_order))
@@ -486,7 +372,7 @@ class IdentityIndex:
         t = self._t
         return ranges(t.record_entries[records], t.record_entries[records + 1])
 
-    def _score(self, query: _Query, entries: I32, min_score: float) -> _Scored:
+    def _score(self, query: Query, entries: I32, min_score: float) -> _Scored:
         """Score entries; those that cannot reach `min_score` even with perfect names are dropped.
 
         The fields other than the names are a few integer comparisons per row, the
@@ -536,7 +422,7 @@ class IdentityIndex:
         )
 
     def _surname_forms(
-        self, query: _Query, entries: I32, names: _NameScores, sex: I8, other: F32
+        self, query: Query, entries: I32, names: NameScores, sex: I8, other: F32
     ) -> tuple[I8, F32]:
         """Sex codes and other evidence, with the other sex's surname form as a sex conflict.
 
@@ -549,47 +435,16 @@ class IdentityIndex:
             return sex, other
         tokens = self._vocab.tokens
         surnames = self._t.name_joined[entries[undecided], 0].tolist()
-        conflict = undecided[
-            [i >= 0 and other_form(query.surname_token, tokens[i]) for i in surnames]
-        ]
-        if not len(conflict):
-            return sex, other
-        sex, other = sex.copy(), other.copy()
-        sex[conflict] = OTHER_FORM
-        other[conflict] += SEX_WEIGHT[OTHER_FORM]
-        return sex, other
+        forms = [i >= 0 and other_form(query.surname_token, tokens[i]) for i in surnames]
+        return with_surname_forms(undecided[forms], sex, other)
 
-    def _names(self, query: _Query, entries: I32) -> _NameScores:
-        """The names in the query's best reading for each entry (see `_reading_scores`)."""
+    def _names(self, query: Query, entries: I32) -> NameScores:
+        """The names in the query's best reading for each entry (see `name_scores`)."""
         table, joined, content = self._token_table(query, entries)
-        scores = [self._reading_scores(r, entries, table, joined, content) for r in query.names]
-        best = scores[0]
-        for other in scores[1:]:
-            best = best.or_better(other)
-        return best
+        words = self._facts.name_words[entries]
+        return name_scores(query.names, table, joined, content, words, self._t.name_weight[entries])
 
-    def _reading_scores(
-        self, names: QueryNames, entries: I32, table: F32, joined: I32, content: I32
-    ) -> _NameScores:
-        """Surname and given names compared straight and crossed (swapped fields)."""
-        sims = name_similarity(names, joined, content, self._facts.name_words[entries], table)
-        present = (joined >= 0)[:, :, None] & names.present
-        evidence = name_evidence(sims, self._t.name_weight[entries][:, :, None], present)
-        # [entry, record field, query field]: ss, gg straight; sg, gs crossed.
-        ss, gg, sg, gs = sims[:, 0, 0], sims[:, 1, 1], sims[:, 1, 0], sims[:, 0, 1]
-        straight = evidence[:, 0, 0] + evidence[:, 1, 1]
-        crossed = evidence[:, 1, 0] + evidence[:, 0, 1] - SWAP_PENALTY
-        has_giv = bool(names.present[1])
-        # Names count as swapped only if both crossed pairs agree, not merely score higher.
-        swapped = (crossed > straight) & (sg >= TOKEN_FLOOR) & ((gs >= TOKEN_FLOOR) | (not has_giv))
-        return _NameScores(
-            evidence=np.where(swapped, crossed, straight),
-            surname=np.where(swapped, sg, ss),
-            given=np.where(swapped, gs, gg),
-            swapped=swapped,
-        )
-
-    def _token_table(self, query: _Query, entries: I32) -> tuple[F32, I32, I32]:
+    def _token_table(self, query: Query, entries: I32) -> tuple[F32, I32, I32]:
         """Similarity of every token of these entries with every query token.
 
         Returns the table and the entries' joined and content tokens renumbered
@@ -628,7 +483,7 @@ class IdentityIndex:
         weights = self._t.nationality_weight
         return float(weights[code]) if 0 < code < len(weights) else _DEFAULT_NATIONALITY_WEIGHT
 
-    def _rank(self, query: _Query, scored: _Scored, limit: int, min_score: float) -> list[Match]:
+    def _rank(self, query: Query, scored: _Scored, limit: int, min_score: float) -> list[Match]:
         keep = np.flatnonzero(scored.score >= min_score)
         order = keep[np.argsort(-scored.score[keep], kind="stable")]
         # The best entry of each record; a handful of rows, so plain Python.
@@ -639,101 +494,43 @@ class IdentityIndex:
             best.setdefault(record, i)
         return [self._match(query, scored, i) for i in best.values()]
 
-    def _match(self, query: _Query, scored: _Scored, i: int) -> Match:
+    def _match(self, query: Query, scored: _Scored, i: int) -> Match:
         t = self._t
         entry, record = int(scored.entries[i]), int(scored.records[i])
-        swapped = bool(scored.swapped[i])
-        record_surname = self._displays[t.sur_display[entry]]
-        record_given = self._displays[t.giv_display[entry]]
-        if swapped:
-            record_surname, record_given = record_given, record_surname
-        explanation = (
-            _name_field("surname", query.surname_raw, query.surname_readings, record_surname,
-                        float(scored.surname[i]), swapped),
-            _name_field("given_names", query.given_raw, query.given_readings, record_given,
-                        float(scored.given[i]), swapped),
-            _date_field(query.date_text, t, record, int(scored.date[i])),
-            _code_field("sex", _SEX_LETTERS[query.sex], _SEX_LETTERS[int(t.sex[record])],
-                        int(scored.sex[i])),
-            _code_field("nationality", query.nationality_text,
-                        self._nationality_names[t.nationality[record]], int(scored.nationality[i])),
-            _code_field("document_number", query.document.decode(),
-                        t.document[record].decode(), int(scored.document[i])),
-            _code_field("visa_sticker_number", query.visa.decode(), t.visa[record].decode(),
-                        int(scored.visa[i])),
-        )  # fmt: skip
-        score = float(scored.score[i])
-        return Match(record, score, classify(score, _all_same(explanation)), explanation)
-
-
-def _name_field(
-    field: str, raw: str, query: tuple[str, ...], record: str, similarity: float, swapped: bool
-) -> FieldMatch:
-    if not query[0] or not record:
-        return FieldMatch(field, raw, record, 0.0, "missing")
-    if swapped:
-        how = "swapped"
-    elif query[0] == record and " ".join(raw.upper().split()) == record:
-        how = "exact"
-    elif any(_same_spelling(reading, record) for reading in query):
-        how = "transliteration"
-    elif similarity >= TOKEN_FLOOR:
-        how = "jaro_winkler"
-    else:
-        how = "different"
-    return FieldMatch(field, raw, record, round(similarity, 4), how)
-
-
-def _same_spelling(reading: str, record: str) -> bool:
-    """One name in two spellings: the ICAO forms, folds or (without vowels) skeletons agree."""
-    q, r = reading.replace(" ", ""), record.replace(" ", "")
-    if q == r or icao_key(q) == icao_key(r) or fold(q) == fold(r):
-        return True
-    bare = "".join(w for w in reading.split() if w not in PARTICLES)
-    return is_vowelless(bare) and skeleton(bare) == skeleton(r)
-
-
-def _date_field(query: str, t: _Tables, record: int, code: int) -> FieldMatch:
-    y, m, d = int(t.year[record]), int(t.month[record]), int(t.day[record])
-    value = f"{y:04d}-{m:02d}-{d:02d}" if y else ""
-    how = DATE_HOW[code] if query and value else "missing"
-    return FieldMatch("date_of_birth", query, value, float(DATE_SIMILARITY[code]), how)
-
-
-def _code_field(field: str, query: str, record: str, code: int) -> FieldMatch:
-    return FieldMatch(field, query, record, float(CODE_SIMILARITY[code]), CODE_HOW[code])
-
-
-_SAME_NAME = frozenset({"exact", "transliteration"})
-
-
-def _all_same(explanation: tuple[FieldMatch, ...]) -> bool:
-    """Names and date of birth identical (after transliteration), nothing contradicting."""
-    by_field = {f.field: f for f in explanation}
-    names_same = all(
-        by_field[f].how in _SAME_NAME and by_field[f].similarity >= 0.999
-        for f in ("surname", "given_names")
-    )
-    date = by_field["date_of_birth"]
-    date_same = date.how == "exact" or (
-        date.how != "missing" and date.query_value == date.record_value
-    )
-    no_conflict = all(f.how != "different" for f in explanation if f.field != "document_number")
-    return names_same and date_same and no_conflict
+        held = Held(
+            surname=self._displays[t.sur_display[entry]],
+            given=self._displays[t.giv_display[entry]],
+            date=(int(t.year[record]), int(t.month[record]), int(t.day[record])),
+            sex=SEX_LETTERS[int(t.sex[record])],
+            nationality=self._nationality_names[t.nationality[record]],
+            document=t.document[record].decode(),
+            visa=t.visa[record].decode(),
+        )
+        compared = Compared(
+            surname=float(scored.surname[i]),
+            given=float(scored.given[i]),
+            swapped=bool(scored.swapped[i]),
+            date=int(scored.date[i]),
+            sex=int(scored.sex[i]),
+            nationality=int(scored.nationality[i]),
+            document=int(scored.document[i]),
+            visa=int(scored.visa[i]),
+        )
+        return match(record, query, held, compared, float(scored.score[i]))
 
 
 def _name_table(raw: Objects, vocabulary: dict[str, int]) -> tuple[I32, I32, I32, list[str]]:
     """Per row: joined token id, content token ids, display id; and the display strings."""
     codes, distinct = _factorise(raw)
     joined = np.full(len(distinct), -1, dtype=np.int32)
-    content = np.full((len(distinct), _CONTENT_SLOTS), -1, dtype=np.int32)
+    content = np.full((len(distinct), CONTENT_SLOTS), -1, dtype=np.int32)
     displays = [normalise_name(value) for value in distinct]
     for i, display in enumerate(displays):
         parts = name_tokens(display)
         if not parts:
             continue
         joined[i] = vocabulary[parts[0]]
-        words = parts[1 : 1 + _CONTENT_SLOTS] or parts[:1]
+        words = parts[1 : 1 + CONTENT_SLOTS] or parts[:1]
         content[i, : len(words)] = [vocabulary[w] for w in words]
     return joined[codes], content[codes], codes, displays
 
@@ -742,7 +539,7 @@ def _all_tokens(values: Iterable[str]) -> set[str]:
     found: set[str] = set()
     for value in values:
         parts = name_tokens(normalise_name(value))
-        found.update(parts[: 1 + _CONTENT_SLOTS])
+        found.update(parts[: 1 + CONTENT_SLOTS])
     return found
 
 
@@ -831,12 +628,7 @@ def _build_tables(columns: IdentityColumns) -> _Tables:
 
 def _extra_words(joined: I32, content: I32) -> list[I32]:
     """Content words that are not the joined token itself (-1 otherwise)."""
-    return [np.where(content[:, k] != joined, content[:, k], -1) for k in range(_CONTENT_SLOTS)]
-
-
-def _uniform_weight(content: I32) -> F32:
-    weight = ((content >= 0).sum(axis=2) * DEFAULT_TOKEN_WEIGHT).astype(np.float32)
-    return clamp_weight(weight, _WEIGHT_MAX)
+    return [np.where(content[:, k] != joined, content[:, k], -1) for k in range(CONTENT_SLOTS)]
 
 
 def _sorted_nonempty(values: npt.NDArray[np.bytes_]) -> I32:

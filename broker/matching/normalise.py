@@ -276,6 +276,7 @@ def parse_date(value: str) -> tuple[int, int, int]:
     return year, month, day
 
 
+@lru_cache(maxsize=1 << 16)
 def normalise_document(value: str) -> str:
     """Document numbers compare on A-Z0-9 only (MRZ filler and spaces removed)."""
     return "".join(c for c in value.upper() if c.isascii() and c.isalnum())

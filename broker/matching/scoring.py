@@ -193,6 +193,68 @@ def name_similarity(
     return result
 
 
+@dataclass(frozen=True, slots=True)
+class NameScores:
+    """Per entry: evidence of both name fields, their similarities, and whether swapped."""
+
+    evidence: F32
+    surname: F32
+    given: F32
+    swapped: Bools
+
+    def or_better(self, other: NameScores) -> NameScores:
+        """Per entry, these scores or `other`'s where it has more evidence."""
+        better = other.evidence > self.evidence
+        return NameScores(
+            evidence=np.where(better, other.evidence, self.evidence),
+            surname=np.where(better, other.surname, self.surname),
+            given=np.where(better, other.given, self.given),
+            swapped=np.where(better, other.swapped, self.swapped),
+        )
+
+
+def name_scores(
+    readings: Sequence[QueryNames],
+    table: F32,
+    joined: I32,
+    content: I32,
+    words: npt.NDArray[np.int8],
+    weight: F32,
+) -> NameScores:
+    """Names of entries against the query's best reading for each (see `name_similarity`).
+
+    `weight` (n, 2) is the evidence of full agreement on each field of each entry.
+    """
+    scores = [_reading_scores(r, table, joined, content, words, weight) for r in readings]
+    best = scores[0]
+    for other in scores[1:]:
+        best = best.or_better(other)
+    return best
+
+
+def _reading_scores(
+    names: QueryNames, table: F32, joined: I32, content: I32, words: npt.NDArray[np.int8],
+    weight: F32,
+) -> NameScores:  # fmt: skip
+    """Surname and given names compared straight and crossed (swapped fields)."""
+    sims = name_similarity(names, joined, content, words, table)
+    present = (joined >= 0)[:, :, None] & names.present
+    evidence = name_evidence(sims, weight[:, :, None], present)
+    # [entry, record field, query field]: ss, gg straight; sg, gs crossed.
+    ss, gg, sg, gs = sims[:, 0, 0], sims[:, 1, 1], sims[:, 1, 0], sims[:, 0, 1]
+    straight = evidence[:, 0, 0] + evidence[:, 1, 1]
+    crossed = evidence[:, 1, 0] + evidence[:, 0, 1] - SWAP_PENALTY
+    has_giv = bool(names.present[1])
+    # Names count as swapped only if both crossed pairs agree, not merely score higher.
+    swapped = (crossed > straight) & (sg >= TOKEN_FLOOR) & ((gs >= TOKEN_FLOOR) | (not has_giv))
+    return NameScores(
+        evidence=np.where(swapped, crossed, straight),
+        surname=np.where(swapped, sg, ss),
+        given=np.where(swapped, gs, gg),
+        swapped=swapped,
+    )
+
+
 def name_evidence(similarity: F32, weight: F32, present: Bools) -> F32:
     """Log-likelihood contribution of one name field; 0 where it was not compared."""
     agreement = np.sqrt(np.minimum(np.maximum(similarity - _AGREE_FROM, 0.0) / _AGREE_SPAN, 1.0))
@@ -202,6 +264,18 @@ def name_evidence(similarity: F32, weight: F32, present: Bools) -> F32:
 
 def clamp_weight(weight: F32, most: float | F32) -> F32:
     return np.clip(weight, FIELD_WEIGHT_MIN, most).astype(np.float32)
+
+
+_WEIGHT_MAX = np.array([SURNAME_WEIGHT_MAX, GIVEN_WEIGHT_MAX], dtype=np.float32)
+
+
+def uniform_weight(content: I32) -> F32:
+    """Evidence of full agreement per name field where every token weighs the same.
+
+    `content` (n, 2, slots) holds token ids (-1 pads); the result is (n, 2).
+    """
+    weight = ((content >= 0).sum(axis=2) * DEFAULT_TOKEN_WEIGHT).astype(np.float32)
+    return clamp_weight(weight, _WEIGHT_MAX)
 
 
 def date_codes(query: tuple[int, int, int], year: Ints, month: Ints, day: Ints) -> I8:
@@ -339,6 +413,16 @@ _SEX_CODES = np.array(
     ],
     dtype=np.int8,
 )
+
+
+def with_surname_forms(rows: Ints, sex: I8, other: F32) -> tuple[I8, F32]:
+    """Sex codes and evidence with `rows` (the other sex's surname form) as a sex conflict."""
+    if not len(rows):
+        return sex, other
+    sex, other = sex.copy(), other.copy()
+    sex[rows] = OTHER_FORM
+    other[rows] += SEX_WEIGHT[OTHER_FORM]
+    return sex, other
 
 
 def sex_codes(query: int, values: I8) -> I8:

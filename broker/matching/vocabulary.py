@@ -152,7 +152,7 @@ class Vocabulary:
             )
         )
         if len(proposed):
-            sims = token_similarity(spell([token]), self.spellings(proposed))[0]
+            sims = token_similarity(spell_query([token]), self.spellings(proposed))[0]
             found: I32 = proposed[sims >= BLOCK_FLOOR].astype(np.int32)
             return found
         return EMPTY
@@ -199,11 +199,21 @@ def is_vowelless(token: str) -> bool:
     return bool(token) and not any(v in token for v in "AEIOU")
 
 
-def spell(tokens: list[str]) -> Spellings:
-    """The compared forms of a few tokens (the vocabulary holds those of its own)."""
+def spell_query(tokens: list[str]) -> Spellings:
+    """The compared forms of a query's tokens: skeletons only of tokens without vowels."""
     return Spellings(
         tokens,
         [icao_key(t) for t in tokens],
         [fold(t) for t in tokens],
         [skeleton(t) if is_vowelless(t) else "" for t in tokens],
+    )
+
+
+def spell_record(tokens: list[str]) -> Spellings:
+    """The compared forms of a record's tokens, as `Vocabulary.spellings` gives them."""
+    return Spellings(
+        tokens,
+        [icao_key(t) for t in tokens],
+        [fold(t) for t in tokens],
+        [skeleton(t) for t in tokens],
     )
