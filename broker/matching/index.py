@@ -18,7 +18,7 @@ Only the top results are turned into Python objects, with their explanation.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 from functools import cache
 from pathlib import Path
@@ -131,6 +131,19 @@ def _codes(values: Objects) -> npt.NDArray[np.bytes_]:
 
 
 @dataclass(frozen=True, slots=True)
+class NameWeights:
+    """What term-frequency weights are made of: how many entries carry each name token.
+
+    Taken from a population index (`IdentityIndex.name_weights`) and lent to
+    small indexes of records of the same population (`build_with_weights`).
+    """
+
+    entries: int
+    frequency: Mapping[str, int]
+    nationality: Mapping[str, float]
+
+
+@dataclass(frozen=True, slots=True)
 class _Tables:
     """Every array of an index; saved and loaded as one .npz file."""
 
@@ -234,17 +247,12 @@ class IdentityIndex:
     ) -> IdentityIndex:
         """Index identities; without `population_weights` every name token weighs the same.
 
-        Term-frequency weights need a population: for a handful of records (the
-        merge step comparing two hits) they would be noise, so `compare` turns
-        them off. Such an index also skips finding the similar words of each
+        Term-frequency weights need a population: for a handful of records they
+        would be noise (see `build_with_weights` for a few records of a known
+        population). Such an index also skips finding the similar words of each
         word up front, which pays off over many searches, not over one.
         """
-        columns = (
-            identities
-            if isinstance(identities, IdentityColumns)
-            else IdentityColumns.from_identities(identities)
-        )
-        tables = _build_tables(columns)
+        tables = _build_tables(_columns(identities))
         if not population_weights:
             tables = replace(
                 tables,
@@ -258,6 +266,42 @@ class IdentityIndex:
         offsets, ids = index._vocab.find_neighbours()
         index._t = replace(tables, neighbour_offsets=offsets, neighbour_ids=ids)
         return index
+
+    @classmethod
+    def build_with_weights(
+        cls, identities: Iterable[Identity] | IdentityColumns, weights: NameWeights
+    ) -> IdentityIndex:
+        """Index a few records that belong to the population `weights` describe.
+
+        A seeded test session holds a handful of records, but its travellers come
+        from the synthetic population: SMITH must weigh as little there as in the
+        population index, and a rare name as much. Like an index without
+        population weights, it skips the similar-word search.
+        """
+        tables = _build_tables(_columns(identities))
+        tokens = tables.tokens.tolist()
+        frequency = np.array([weights.frequency.get(t, 0) for t in tokens], dtype=np.int64)
+        nationality = [weights.nationality.get(n, _DEFAULT_NATIONALITY_WEIGHT) for n in
+                       tables.nationalities.tolist()]  # fmt: skip
+        return cls(
+            replace(
+                tables,
+                token_frequency=frequency,
+                name_weight=_name_weight(tables.name_content, frequency, weights.entries),
+                nationality_weight=np.array(nationality, dtype=np.float32),
+            )
+        )
+
+    def name_weights(self) -> NameWeights:
+        """This index's token frequencies and nationality weights, for `build_with_weights`."""
+        t = self._t
+        return NameWeights(
+            entries=len(t.entry_record),
+            frequency=dict(zip(t.tokens.tolist(), t.token_frequency.tolist(), strict=True)),
+            nationality=dict(
+                zip(t.nationalities.tolist(), t.nationality_weight.tolist(), strict=True)
+            ),
+        )
 
     def __len__(self) -> int:
         return len(self._t.year)
@@ -564,8 +608,6 @@ def _build_tables(columns: IdentityColumns) -> _Tables:
     slots += [giv_joined, *_extra_words(giv_joined, giv_content)]
     stacked = np.stack(slots, axis=1)
     frequency = np.bincount(stacked[stacked >= 0], minlength=len(tokens)).astype(np.int64)
-    weight = np.log(max(len(entry_record), 1) / np.maximum(frequency, 1)).astype(np.float32)
-    weight = np.append(weight, np.float32(0.0))
     words = np.zeros(len(tokens), dtype=np.bool_)
     for content in (sur_content, giv_content):
         words[content[content >= 0]] = True
@@ -606,7 +648,7 @@ def _build_tables(columns: IdentityColumns) -> _Tables:
         record_entries=np.searchsorted(entry_record, np.arange(n + 1)).astype(np.int64),
         name_joined=np.stack([sur_joined, giv_joined], axis=1),
         name_content=name_content,
-        name_weight=clamp_weight(weight[name_content].sum(axis=2, dtype=np.float32), _WEIGHT_MAX),
+        name_weight=_name_weight(name_content, frequency, len(entry_record)),
         sur_display=sur_codes,
         giv_display=giv_codes,
         year=year,
@@ -624,6 +666,23 @@ def _build_tables(columns: IdentityColumns) -> _Tables:
         neighbour_offsets=np.zeros(0, dtype=np.int64),
         neighbour_ids=np.zeros(0, dtype=np.int32),
     )
+
+
+def _columns(identities: Iterable[Identity] | IdentityColumns) -> IdentityColumns:
+    if isinstance(identities, IdentityColumns):
+        return identities
+    return IdentityColumns.from_identities(identities)
+
+
+def _name_weight(content: I32, frequency: npt.NDArray[np.int64], entries: int) -> F32:
+    """Evidence of full agreement per name field: the inverse frequency of its words, summed.
+
+    `content` (n, 2, slots) holds token ids (-1 pads), `frequency` the entries
+    carrying each token among `entries`.
+    """
+    weight = np.log(max(entries, 1) / np.maximum(frequency, 1)).astype(np.float32)
+    weight = np.append(weight, np.float32(0.0))
+    return clamp_weight(weight[content].sum(axis=2, dtype=np.float32), _WEIGHT_MAX)
 
 
 def _extra_words(joined: I32, content: I32) -> list[I32]:

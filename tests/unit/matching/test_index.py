@@ -142,3 +142,18 @@ def test_compare_agrees_with_an_index_of_the_record_on_many_pairs(population: Po
         assert (direct.position, direct.match_class, direct.explanation) == (
             indexed.position, indexed.match_class, indexed.explanation,
         )  # fmt: skip
+
+
+def test_a_small_index_borrows_the_population_weights(
+    population: Population, index: IdentityIndex
+) -> None:
+    chosen = list(range(100, 3000, 97))
+    seeded = IdentityIndex.build_with_weights(
+        [population.identity(p) for p in chosen], index.name_weights()
+    )
+    for slot, position in enumerate(chosen):
+        query = replace(population.identity(position), document_number="", given_names=())
+        there = next(m for m in index.search(query, 50, 0.0) if m.position == position)
+        here = next(m for m in seeded.score_all(query) if m.position == slot)
+        assert here.score == pytest.approx(there.score, abs=1e-6)
+        assert here.explanation == there.explanation
