@@ -60,6 +60,8 @@ class Tally:
     ambiguous: int = 0
     answered: dict[float, int] = field(default_factory=lambda: dict.fromkeys(THRESHOLDS, 0))
     right: dict[float, int] = field(default_factory=lambda: dict.fromkeys(THRESHOLDS, 0))
+    # Right answers to positive queries only: a negative answered with a twin is no recall.
+    found: dict[float, int] = field(default_factory=lambda: dict.fromkeys(THRESHOLDS, 0))
     listed: int = 0
     listed_true: int = 0
     found_in_list: int = 0
@@ -83,7 +85,7 @@ class Tally:
     def figures(self, threshold: float = SIMILAR_THRESHOLD) -> dict[str, float | None]:
         baseline_hits = self.baseline_true + self.baseline_false
         return {
-            "recall_at_1": self.ratio(self.right[threshold], self.positives),
+            "recall_at_1": self.ratio(self.found[threshold], self.positives),
             "precision_at_1": self.ratio(self.right[threshold], self.answered[threshold]),
             "recall_at_10": self.ratio(self.found_in_list, self.positives),
             "list_precision": self.ratio(self.listed_true, self.listed),
@@ -102,7 +104,9 @@ class Twins:
 
     Without given names, any person with the surname, date, sex and nationality
     of the truth is as good an answer; with a year of birth alone, any born that
-    year. For a negative the query itself stands for the truth.
+    year. For a negative the query itself stands for the truth, and a person whose
+    record leaves a part of the date unknown fits it too: such a query is not
+    about "nobody in the population".
     """
 
     def __init__(self, population: Population) -> None:
@@ -123,8 +127,9 @@ class Twins:
         )  # fmt: skip
         self.people_with_twin = sum(count for count in people.values() if count > 1)
 
-    def of(self, person: Identity, query: Identity) -> set[int]:
-        """Records the query cannot tell from `person` (the truth, or the query itself)."""
+    def of(self, query: Identity, truth: Identity | None) -> set[int]:
+        """Records the query cannot tell from the truth (None: a negative, the query itself)."""
+        person = query if truth is None else truth
         document = normalise_document(query.document_number)
         if document and _near(document, normalise_document(person.document_number)):
             return set()
@@ -138,7 +143,8 @@ class Twins:
             zip(parse_date(query.date_of_birth), parse_date(person.date_of_birth), strict=True)
         ):
             if asked:
-                keep &= self._date[rows, part] == held
+                same = self._date[rows, part] == held
+                keep &= same | (self._date[rows, part] == 0) if truth is None else same
         if query.sex:
             keep &= self._sex[rows] == person.sex
         if query.nationality:
@@ -175,11 +181,13 @@ class ExactLookup:
         return found
 
 
-def _tally_answer(tally: Tally, matches: list[Match], right: set[int]) -> None:
+def _tally_answer(tally: Tally, matches: list[Match], right: set[int], positive: bool) -> None:
     for threshold in THRESHOLDS:
         if matches and matches[0].score >= threshold:
             tally.answered[threshold] += 1
-            tally.right[threshold] += matches[0].position in right
+            is_right = matches[0].position in right
+            tally.right[threshold] += is_right
+            tally.found[threshold] += is_right and positive
 
 
 def evaluate(
@@ -195,10 +203,10 @@ def evaluate(
         tally.queries += 1
         query, truth = labelled.query, labelled.truth
         matches = index.search(query, LIST_LIMIT, min_score=min(THRESHOLDS))
-        person = population.identity(truth) if truth >= 0 else query
-        right = ({truth} if truth >= 0 else set()) | twins.of(person, query)
+        person = population.identity(truth) if truth >= 0 else None
+        right = ({truth} if truth >= 0 else set()) | twins.of(query, person)
         tally.ambiguous += len(right - {truth}) > 0
-        _tally_answer(tally, matches, right)
+        _tally_answer(tally, matches, right, truth >= 0)
         listed = {m.position for m in matches if m.score >= SIMILAR_THRESHOLD}
         tally.listed += len(listed)
         tally.listed_true += len(listed & right)
