@@ -385,7 +385,9 @@ class IdentityIndex:
         found = [self._by_code(query.document, self._documents, t.document_order)]
         found.append(self._by_code(query.visa, self._visas, t.visa_order))
         similar = [self._vocab.similar(token) for token in query.words]
-        similar += [self._vocab.exact(token) for token in query.tokens if token not in query.words]
+        similar += [self._vocab.known_similar(token) for token in query.reading_words]
+        searched = query.words | query.reading_words
+        similar += [self._vocab.exact(token) for token in query.tokens if token not in searched]
         if similar:
             token_ids = distinct(np.concatenate(similar))
             found.append(self._by_name(token_ids, query.date))
@@ -496,9 +498,9 @@ class IdentityIndex:
         """
         t = self._t
         joined, content = t.name_joined[entries], t.name_content[entries]
-        ids, local = np.unique(
-            np.concatenate([joined.ravel(), content.ravel()]), return_inverse=True
-        )
+        every = np.concatenate([joined.ravel(), content.ravel()])
+        ids = distinct(every)
+        local = np.searchsorted(ids, every)
         if len(ids) and ids[0] < 0:
             ids, local = ids[1:], local - 1
         table = np.zeros((len(ids) + 1, len(query.tokens) + 1), dtype=np.float32)

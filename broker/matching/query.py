@@ -21,8 +21,12 @@ CONTENT_SLOTS = 3
 @dataclass(frozen=True, slots=True)
 class Query:
     tokens: tuple[str, ...]
-    # The tokens searched fuzzily: words, not the joined form of a several-word name.
+    # The tokens searched fuzzily: words of the first reading, not the joined form of
+    # a several-word name.
     words: frozenset[str]
+    # Words of the other readings: each is the spelling of one standard, so only the
+    # index's own words (and their similar words) are looked up, never a fuzzy search.
+    reading_words: frozenset[str]
     spellings: Spellings
     # One per reading of the name (see `readings`); the best reading counts per record.
     names: tuple[QueryNames, ...]
@@ -50,9 +54,8 @@ def prepare(query: Identity, nationality: int) -> Query:
     tokens, names = reading_columns(surnames, givens)
     return Query(
         tokens=tuple(tokens),
-        words=frozenset(
-            tokens[c] for reading in names for c in reading.content.ravel().tolist() if c >= 0
-        ),
+        words=_words(tokens, names[:1]),
+        reading_words=_words(tokens, names[1:]) - _words(tokens, names[:1]),
         spellings=spell_query(tokens),
         names=names,
         surname_readings=surnames,
@@ -68,6 +71,10 @@ def prepare(query: Identity, nationality: int) -> Query:
         document=normalise_document(query.document_number).encode(),
         visa=normalise_document(query.visa_sticker_number).encode(),
     )
+
+
+def _words(tokens: list[str], names: tuple[QueryNames, ...]) -> frozenset[str]:
+    return frozenset(tokens[c] for n in names for c in n.content.ravel().tolist() if c >= 0)
 
 
 def reading_columns(

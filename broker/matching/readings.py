@@ -163,15 +163,13 @@ def _wade_giles_syllable(initial: str, final: str, aspirated: bool) -> str:
 _WG_WORD = re.compile(f"(?:{_WG_SYLLABLE.pattern})+")
 
 
-def _wade_giles_word(word: str, aspirated: bool) -> str | None:
-    """The pinyin of a word made of Wade-Giles syllables, or None if it is not."""
-    if not _WG_WORD.fullmatch(word):
-        return None
+def _wade_giles_word(word: str, aspirated: bool) -> str:
+    """The pinyin of a word made of Wade-Giles syllables (as far as they read)."""
     out, at = [], 0
     while at < len(word):
         match = _WG_SYLLABLE.match(word, at)
         if match is None or match.end() == at:
-            return None
+            return word
         out.append(_wade_giles_syllable(match["initial"] or "", match["final"], aspirated))
         at = match.end()
     return "".join(out)
@@ -179,9 +177,8 @@ def _wade_giles_word(word: str, aspirated: bool) -> str | None:
 
 def wade_giles_readings(normalised: str) -> list[str]:
     """Pinyin readings of a name whose words are all Wade-Giles syllables (CHOU -> ZHOU)."""
-    out = []
-    for aspirated in (False, True):
-        words = [_wade_giles_word(w, aspirated) for w in normalised.split()]
-        if all(words):
-            out.append(" ".join(w for w in words if w))
+    words = normalised.split()
+    if not all(_WG_WORD.fullmatch(w) for w in words):
+        return []
+    out = [" ".join(_wade_giles_word(w, aspirated) for w in words) for aspirated in (False, True)]
     return [r for r in out if r != normalised]

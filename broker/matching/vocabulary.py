@@ -140,6 +140,16 @@ class Vocabulary:
             self._cache[token] = cached
         return cached
 
+    def known_similar(self, token: str) -> I32:
+        """`similar` for a word of the vocabulary, or by skeleton for one without vowels; else none.
+
+        A reading by another standard (HNATYSHYN for Гнатишин) either is a word
+        the index holds or is not worth a fuzzy search: the first reading had one.
+        """
+        if token in self.ids:
+            return self.similar(token)
+        return self._skeleton_candidates(token)
+
     def _lookup(self, token: str) -> I32:
         proposed = distinct(
             np.concatenate(
