@@ -43,8 +43,9 @@ import numpy as np
 from broker.matching import Identity, IdentityIndex, Match, normalise_name
 from broker.matching.normalise import normalise_document, parse_date
 from broker.matching.scoring import SIMILAR_THRESHOLD
-from mocks.population import NEGATIVES, VARIANTS, LabelledQuery, Population, generate
+from mocks.population import VARIANTS, LabelledQuery, Population, generate
 from mocks.population import labelled_queries as make_queries
+from mocks.population.queries import NEGATIVES
 
 THRESHOLDS = (0.3, SIMILAR_THRESHOLD, 0.7, 0.9)
 LIST_LIMIT = 10

@@ -41,7 +41,8 @@ VARIANTS = (
     "document_one_char_off",
     "other_document",
 )
-NEGATIVES = ("namesake", "other_sex_twin", "other_sex_surname")
+NEGATIVE = "namesake"
+NEGATIVES = (NEGATIVE, "other_sex_twin", "other_sex_surname")
 _SHORT_NAME = 5
 _LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _DOC_ALPHABET = "0123456789" + _LETTERS
@@ -255,7 +256,7 @@ def _negative(
     name: str, population: Population, rng: np.random.Generator
 ) -> tuple[npt.NDArray[np.intp], Callable[[int], Identity]]:
     """The people a negative is made from, and how."""
-    if name == "namesake":
+    if name == NEGATIVE:
         return np.arange(len(population)), lambda p: _namesake(population, p, rng)
     # Twins of people who have none yet; surnames whose other form the pool holds.
     sex = population.sex
