@@ -52,10 +52,11 @@ def prepare(query: Identity, nationality: int) -> Query:
     given_raw = " ".join(query.given_names)
     surnames, givens = readings(query.surname), readings(given_raw)
     tokens, names = reading_columns(surnames, givens)
+    first = _words(tokens, names[:1])
     return Query(
         tokens=tuple(tokens),
-        words=_words(tokens, names[:1]),
-        reading_words=_words(tokens, names[1:]) - _words(tokens, names[:1]),
+        words=first,
+        reading_words=_words(tokens, names[1:]) - first,
         spellings=spell_query(tokens),
         names=names,
         surname_readings=surnames,

@@ -25,14 +25,15 @@ import icu
 
 from broker.matching.normalise import normalise_name
 
-_CYRILLIC = (
-    "Ukrainian-Latin/BGN",
-    "Russian-Latin/BGN",
-    "Belarusian-Latin/BGN",
-    "Serbian-Latin/BGN",
-    "Bulgarian-Latin/BGN",
-    "Macedonian-Latin/BGN",
-    "Kazakh-Latin/BGN",
+# Any Cyrillic name may be Ukrainian, Russian or Bulgarian: Гнатишин has no letter
+# that only Ukrainian writes. The other languages are read where their own
+# letters appear (ў, ђ ј љ њ ћ џ, ѓ ќ ѕ, ә ғ қ ң ө ұ ү һ).
+_CYRILLIC = ("Ukrainian-Latin/BGN", "Russian-Latin/BGN", "Bulgarian-Latin/BGN")
+_CYRILLIC_BY_LETTERS = (
+    ("ўЎ", "Belarusian-Latin/BGN"),
+    ("ђјљњћџЂЈЉЊЋЏ", "Serbian-Latin/BGN"),
+    ("ѓќѕЃЌЅјљњџЈЉЊЏ", "Macedonian-Latin/BGN"),
+    ("әғқңөұүһӘҒҚҢӨҰҮҺ", "Kazakh-Latin/BGN"),
 )
 _GREEK = ("Greek-Latin/UNGEGN", "Greek-Latin/BGN")
 _HAN = ("Han-Latin/Names",)
@@ -100,6 +101,7 @@ def arabic_skeleton(text: str) -> str:
 
 _SCRIPTS: tuple[tuple[str, tuple[Callable[[str], str], ...]], ...] = (
     ("\u0400-\u04ff", tuple(_icu(n) for n in _CYRILLIC)),
+    *((letters, (_icu(name),)) for letters, name in _CYRILLIC_BY_LETTERS),
     ("\u0370-\u03ff\u1f00-\u1fff", tuple(_icu(n) for n in _GREEK)),
     ("\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff", (arabic_skeleton,)),
     ("\u3400-\u4dbf\u4e00-\u9fff", tuple(_syllables(n) for n in _HAN)),

@@ -107,14 +107,28 @@ SKELETON_DISCOUNT = 0.92
 
 
 def token_similarity(queries: Spellings, choices: Spellings) -> F32:
-    """Similarity of every query token with every choice; floored at TOKEN_FLOOR.
+    """Similarity of every query token with every choice, as scoring counts it.
 
-    Jaro-Winkler of tokens as written or in ICAO form, or of their folds and
-    skeletons (discounted). The ICAO form equates MUELLER and MULLER (see
-    `icao_key`), but a slip can make a pair it rewrites (MAREK typed MAEK reads
-    MAK): the spelling as written then still counts, which costs a third
-    comparison only when some token has such a pair. Short tokens are also
-    compared by edit distance (see `short_edits`).
+    `spelling_similarity`, and for short tokens their edit distance (see `short_edits`).
+    """
+    sims = spelling_similarity(queries, choices)
+    short = [i for i, q in enumerate(queries.icao) if len(q) <= SHORT_LENGTH]
+    if short and len(choices.icao):
+        sims[short] = np.maximum(sims[short], short_edits([queries.icao[i] for i in short],
+                                                          choices.icao))  # fmt: skip
+    return sims
+
+
+def spelling_similarity(queries: Spellings, choices: Spellings) -> F32:
+    """Jaro-Winkler of every query token with every choice; floored at TOKEN_FLOOR.
+
+    Tokens as written or in ICAO form, or their folds and skeletons
+    (discounted). The ICAO form equates MUELLER and MULLER (see `icao_key`),
+    but a slip can make a pair it rewrites (MAREK typed MAEK reads MAK): the
+    spelling as written then still counts, which costs a third comparison only
+    when some token has such a pair. The vocabulary proposes similar words by
+    this alone: a short name one edit from the query's is found through the
+    query's other names and its date, and scored as a typo then.
     """
     sims: F32 = np.maximum(
         _jaro_winkler(queries.icao, choices.icao),
@@ -128,10 +142,6 @@ def token_similarity(queries: Spellings, choices: Spellings) -> F32:
         skeletons = _jaro_winkler(few, choices.skeleton) * np.float32(SKELETON_DISCOUNT)
         sims[vowelless] = np.maximum(sims[vowelless], skeletons)
     sims[sims < TOKEN_FLOOR] = 0.0
-    short = [i for i, q in enumerate(queries.icao) if len(q) <= SHORT_LENGTH]
-    if short and len(choices.icao):
-        sims[short] = np.maximum(sims[short], short_edits([queries.icao[i] for i in short],
-                                                          choices.icao))  # fmt: skip
     return sims
 
 
@@ -143,8 +153,8 @@ def short_edits(queries: Sequence[str], choices: Sequence[str]) -> F32:
     Both tokens need three letters: LI and LU are two names, ROSS and RSOE may be one.
     """
     edits = cdist(queries, choices, scorer=OSA.distance, dtype=np.int32, workers=1)
-    query_length = np.array([len(q) for q in queries], dtype=np.int32)[:, None]
-    choice_length = np.array([len(c) for c in choices], dtype=np.int32)[None, :]
+    query_length = np.fromiter(map(len, queries), np.int32, len(queries))[:, None]
+    choice_length = np.fromiter(map(len, choices), np.int32, len(choices))[None, :]
     short = (choice_length <= SHORT_LENGTH) & (np.minimum(query_length, choice_length) >= 3)
     graded: F32 = _BY_EDITS[np.where(short, np.minimum(edits, 3), 0)]
     return graded

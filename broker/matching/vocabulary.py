@@ -31,7 +31,7 @@ import numpy.typing as npt
 
 from broker.matching.normalise import fold, phonetic_key, skeleton
 from broker.matching.postings import EMPTY, I64, distinct, ranges
-from broker.matching.scoring import I32, Spellings, token_similarity
+from broker.matching.scoring import I32, Spellings, spelling_similarity
 
 _LENGTH_SLACK = 2
 # Tokens proposed for blocking must be closer than the scoring floor: a common
@@ -162,7 +162,7 @@ class Vocabulary:
             )
         )
         if len(proposed):
-            sims = token_similarity(spell_query([token]), self.spellings(proposed))[0]
+            sims = spelling_similarity(spell_query([token]), self.spellings(proposed))[0]
             found: I32 = proposed[sims >= BLOCK_FLOOR].astype(np.int32)
             return found
         return EMPTY
