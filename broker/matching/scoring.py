@@ -112,10 +112,11 @@ def token_similarity(queries: Spellings, choices: Spellings) -> F32:
     `spelling_similarity`, and for short tokens their edit distance (see `short_edits`).
     """
     sims = spelling_similarity(queries, choices)
-    short = [i for i, q in enumerate(queries.icao) if len(q) <= SHORT_LENGTH]
-    if short and len(choices.icao):
-        sims[short] = np.maximum(sims[short], short_edits([queries.icao[i] for i in short],
-                                                          choices.icao))  # fmt: skip
+    short = [i for i, q in enumerate(queries.plain) if len(q) <= SHORT_LENGTH]
+    if short and len(choices.plain):
+        # As written: the ICAO form of a slip can be a different word (HIUAE reads HIUA).
+        sims[short] = np.maximum(sims[short], short_edits([queries.plain[i] for i in short],
+                                                          choices.plain))  # fmt: skip
     return sims
 
 
