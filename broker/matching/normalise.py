@@ -232,8 +232,8 @@ def phonetic_key(token: str) -> str:
     return _DOUBLE.sub(r"\1", folded[0] + rest)
 
 
-# Surname endings that follow the bearer's sex, (masculine, feminine), in Slavic,
-# Greek and Baltic languages; the longest ending that fits is the one read.
+# Surname endings that follow the bearer's sex, (masculine, feminine), in Slavic
+# languages and Greek; the longest ending that fits is the one read.
 _GENDERED_ENDINGS = (
     ("OPOULOS", "OPOULOU"), ("SKIY", "SKAYA"), ("SKII", "SKAIA"), ("SKYI", "SKA"), ("SKI", "SKA"),
     ("CKI", "CKA"), ("ZKI", "ZKA"), ("OV", "OVA"), ("EV", "EVA"), ("IN", "INA"), ("YN", "YNA"),

@@ -93,7 +93,7 @@ class Spellings:
     As written, in ICAO form (see `icao_key`), folded, and as a consonant
     skeleton (see `skeleton`). A query token's skeleton is empty unless the
     token came from a script written without short vowels: only then are
-    skeletons compared, since MHMD must meet MUHAMMAD but MARTA must not meet MORTON.
+    skeletons compared, since MHMD must meet MUHAMMAD but MARIA must not meet MORA.
     """
 
     plain: Sequence[str]
