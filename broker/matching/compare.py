@@ -43,6 +43,7 @@ from broker.matching.scoring import (
     month_day,
     name_scores,
     nationality_codes,
+    score_offset,
     sex_codes,
     token_similarity,
     uniform_weight,
@@ -93,7 +94,7 @@ def compare(a: Identity, b: Identity) -> Match:
     forms = [other_form(query.surname_token, s) for s in record.surname_tokens]
     sex, other = with_surname_forms(np.flatnonzero(undecided & np.array(forms)), sex, other)
 
-    score = calibrate(scores.evidence + other)
+    score = calibrate(scores.evidence + other, score_offset(0))
     best = int(np.argmax(score)) if rows > 1 else 0
     held = replace(record.held, surname=record.displays[best][0], given=record.displays[best][1])
     compared = Compared(

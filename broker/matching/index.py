@@ -63,6 +63,7 @@ from broker.matching.scoring import (
     name_scores,
     nationality_codes,
     required_evidence,
+    score_offset,
     sex_codes,
     token_similarity,
     uniform_weight,
@@ -153,6 +154,8 @@ class _Tables:
     nationalities: npt.NDArray[np.str_]
     token_frequency: npt.NDArray[np.int64]
     nationality_weight: F32
+    # The entries the weights were counted over (0: uniform weights); see `score_offset`.
+    population: npt.NDArray[np.int64]
     entry_record: I32
     record_entries: I64
     # Per entry, [surname, given names]: joined token, content tokens (-1 pads), weight.
@@ -236,6 +239,7 @@ class IdentityIndex:
         self._nationality_ids = {n: i for i, n in enumerate(self._nationality_names) if n}
         self._nationality_cache: dict[int, tuple[I8, F32]] = {}
         self._facts = _EntryFacts.of(tables)
+        self._offset = score_offset(int(tables.population))
         self._documents = tables.document[tables.document_order]
         self._visas = tables.visa[tables.visa_order]
 
@@ -257,6 +261,7 @@ class IdentityIndex:
             tables = replace(
                 tables,
                 name_weight=uniform_weight(tables.name_content),
+                population=np.array(0, dtype=np.int64),
                 nationality_weight=np.full_like(
                     tables.nationality_weight, _DEFAULT_NATIONALITY_WEIGHT
                 ),
@@ -287,6 +292,7 @@ class IdentityIndex:
             replace(
                 tables,
                 token_frequency=frequency,
+                population=np.array(weights.entries, dtype=np.int64),
                 name_weight=_name_weight(tables.name_content, frequency, weights.entries),
                 nationality_weight=np.array(nationality, dtype=np.float32),
             )
@@ -443,7 +449,7 @@ class IdentityIndex:
             + DOCUMENT_WEIGHT[document]
             + VISA_WEIGHT[visa]
         )
-        needed = required_evidence(min_score)
+        needed = required_evidence(min_score, self._offset)
         if needed is not None:
             keep = np.flatnonzero(other + facts.name_bound[entries] >= needed)
             if len(keep) < len(entries):
@@ -456,7 +462,7 @@ class IdentityIndex:
         return _Scored(
             entries=entries,
             records=records,
-            score=calibrate(total),
+            score=calibrate(total, self._offset),
             surname=names.surname,
             given=names.given,
             swapped=names.swapped,
@@ -646,6 +652,7 @@ def _build_tables(columns: IdentityColumns) -> _Tables:
         nationalities=np.array(nationalities, dtype=np.str_),
         token_frequency=frequency,
         nationality_weight=nationality_weight.astype(np.float32),
+        population=np.array(len(entry_record), dtype=np.int64),
         entry_record=entry_record,
         record_entries=np.searchsorted(entry_record, np.arange(n + 1)).astype(np.int64),
         name_joined=np.stack([sur_joined, giv_joined], axis=1),

@@ -49,8 +49,9 @@ SWAP_PENALTY = 1.0
 SURNAME_WEIGHT_MAX, GIVEN_WEIGHT_MAX = 8.0, 6.0
 FIELD_WEIGHT_MIN = 2.0
 DEFAULT_TOKEN_WEIGHT = 5.0
-# Logistic calibration of the summed evidence into [0, 1].
+# Logistic calibration of the summed evidence into [0, 1]; see `score_offset`.
 SCORE_OFFSET, SCORE_SCALE = 10.0, 1.5
+PRIOR_REFERENCE, PRIOR_SLOPE = 20_000, 0.5
 SIMILAR_THRESHOLD = 0.5
 
 DATE_HOW = (
@@ -450,18 +451,31 @@ def nationality_codes(query: int, values: npt.NDArray[np.int16]) -> I8:
     return codes
 
 
-def calibrate(total: F32) -> F32:
-    """Summed evidence -> score in [0, 1]."""
-    result: F32 = 1.0 / (1.0 + np.exp((SCORE_OFFSET - total) / SCORE_SCALE))
+def score_offset(population: int) -> float:
+    """The evidence at which a record is as likely the person as not, among `population` entries.
+
+    The more people an index holds, the less likely any one of them is the
+    person asked about: at a million, a surname and a year of birth (or the
+    same day a year off) must not make a match. The name weights grow with the
+    population too (inverse frequency) but are clamped, so the offset grows by
+    half the log of the size past PRIOR_REFERENCE entries; two identities
+    compared directly (no population, 0) use SCORE_OFFSET.
+    """
+    return SCORE_OFFSET + PRIOR_SLOPE * math.log(max(population, PRIOR_REFERENCE) / PRIOR_REFERENCE)
+
+
+def calibrate(total: F32, offset: float) -> F32:
+    """Summed evidence -> score in [0, 1], given the index's `score_offset`."""
+    result: F32 = 1.0 / (1.0 + np.exp((offset - total) / SCORE_SCALE))
     return result
 
 
-def required_evidence(min_score: float) -> float | None:
+def required_evidence(min_score: float, offset: float) -> float | None:
     """The summed evidence below which a row cannot reach `min_score` (None: no bound)."""
     if not 0.0 < min_score < 1.0:
         return None
     logit = math.log(min_score / (1.0 - min_score))
-    return SCORE_OFFSET + SCORE_SCALE * logit - 1e-3
+    return offset + SCORE_SCALE * logit - 1e-3
 
 
 def classify(score: float, all_same: bool) -> MatchClass:
