@@ -27,6 +27,7 @@ from broker.matching.normalise import (
 from broker.matching.query import CONTENT_SLOTS, SEX_CODES, SEX_LETTERS, Query, prepare
 from broker.matching.scoring import (
     DATE_WEIGHT,
+    DEFAULT_TOKEN_WEIGHT,
     DOCUMENT_WEIGHT,
     EXACT,
     F32,
@@ -71,8 +72,9 @@ def compare(a: Identity, b: Identity) -> Match:
     table = np.zeros((len(record.tokens) + 1, len(query.tokens) + 1), dtype=np.float32)
     if record.tokens and query.tokens:
         table[:-1, :-1] = token_similarity(query.spellings, record.spellings).T
+    uniform = np.full(len(query.tokens), DEFAULT_TOKEN_WEIGHT, dtype=np.float32)
     scores = name_scores(
-        query.names, table, record.joined, record.content, record.words, record.weight
+        query.names, table, record.joined, record.content, record.words, record.weight, uniform
     )
     rows = len(record.displays)
     date = date_codes_packed(query.date, record.year, record.month_day)

@@ -40,6 +40,7 @@ from broker.matching.postings import EMPTY, I64, distinct, gather, group, ranges
 from broker.matching.query import CONTENT_SLOTS, SEX_CODES, SEX_LETTERS, Query, prepare
 from broker.matching.scoring import (
     DATE_WEIGHT,
+    DEFAULT_TOKEN_WEIGHT,
     DOCUMENT_WEIGHT,
     EXACT,
     F32,
@@ -56,9 +57,9 @@ from broker.matching.scoring import (
     VISA_WEIGHT,
     NameScores,
     calibrate,
-    clamp_weight,
     code_compare,
     date_codes_packed,
+    field_weight,
     month_day,
     name_scores,
     nationality_codes,
@@ -66,6 +67,7 @@ from broker.matching.scoring import (
     score_offset,
     sex_codes,
     token_similarity,
+    token_weight,
     uniform_weight,
     with_surname_forms,
 )
@@ -293,7 +295,9 @@ class IdentityIndex:
                 tables,
                 token_frequency=frequency,
                 population=np.array(weights.entries, dtype=np.int64),
-                name_weight=_name_weight(tables.name_content, frequency, weights.entries),
+                name_weight=field_weight(
+                    tables.name_content, token_weight(frequency, weights.entries)
+                ),
                 nationality_weight=np.array(nationality, dtype=np.float32),
             )
         )
@@ -494,7 +498,19 @@ class IdentityIndex:
         """The names in the query's best reading for each entry (see `name_scores`)."""
         table, joined, content = self._token_table(query, entries)
         words = self._facts.name_words[entries]
-        return name_scores(query.names, table, joined, content, words, self._t.name_weight[entries])
+        weight = self._t.name_weight[entries]
+        return name_scores(
+            query.names, table, joined, content, words, weight, self._query_weights(query)
+        )
+
+    def _query_weights(self, query: Query) -> F32:
+        """The weight of each query token as the index weighs its own (one it lacks: rare)."""
+        population = int(self._t.population)
+        if not population:
+            return np.full(len(query.tokens), DEFAULT_TOKEN_WEIGHT, dtype=np.float32)
+        ids = [self._vocab.ids.get(t, -1) for t in query.tokens]
+        frequency = np.append(self._t.token_frequency, 0)[ids]
+        return token_weight(frequency, population)
 
     def _token_table(self, query: Query, entries: I32) -> tuple[F32, I32, I32]:
         """Similarity of every token of these entries with every query token.
@@ -657,7 +673,7 @@ def _build_tables(columns: IdentityColumns) -> _Tables:
         record_entries=np.searchsorted(entry_record, np.arange(n + 1)).astype(np.int64),
         name_joined=np.stack([sur_joined, giv_joined], axis=1),
         name_content=name_content,
-        name_weight=_name_weight(name_content, frequency, len(entry_record)),
+        name_weight=field_weight(name_content, token_weight(frequency, len(entry_record))),
         sur_display=sur_codes,
         giv_display=giv_codes,
         year=year,
@@ -681,17 +697,6 @@ def _columns(identities: Iterable[Identity] | IdentityColumns) -> IdentityColumn
     if isinstance(identities, IdentityColumns):
         return identities
     return IdentityColumns.from_identities(identities)
-
-
-def _name_weight(content: I32, frequency: npt.NDArray[np.int64], entries: int) -> F32:
-    """Evidence of full agreement per name field: the inverse frequency of its words, summed.
-
-    `content` (n, 2, slots) holds token ids (-1 pads), `frequency` the entries
-    carrying each token among `entries`.
-    """
-    weight = np.log(max(entries, 1) / np.maximum(frequency, 1)).astype(np.float32)
-    weight = np.append(weight, np.float32(0.0))
-    return clamp_weight(weight[content].sum(axis=2, dtype=np.float32), _WEIGHT_MAX)
 
 
 def _extra_words(joined: I32, content: I32) -> list[I32]:

@@ -232,12 +232,19 @@ def name_scores(
     content: I32,
     words: npt.NDArray[np.int8],
     weight: F32,
+    token_weight: F32,
 ) -> NameScores:
     """Names of entries against the query's best reading for each (see `name_similarity`).
 
-    `weight` (n, 2) is the evidence of full agreement on each field of each entry.
+    `weight` (n, 2) is the evidence of full agreement on each field of each
+    entry, `token_weight` that of each query token. Agreement counts what the
+    two names share: ANNA MARIA found for ANNA weighs as ANNA, not as both.
     """
-    scores = [_reading_scores(r, table, joined, content, words, weight) for r in readings]
+    scores = [
+        _reading_scores(r, table, joined, content, words,
+                        np.minimum(weight[:, :, None], field_weight(r.content, token_weight)))
+        for r in readings
+    ]  # fmt: skip
     best = scores[0]
     for other in scores[1:]:
         best = best.or_better(other)
@@ -248,10 +255,13 @@ def _reading_scores(
     names: QueryNames, table: F32, joined: I32, content: I32, words: npt.NDArray[np.int8],
     weight: F32,
 ) -> NameScores:  # fmt: skip
-    """Surname and given names compared straight and crossed (swapped fields)."""
+    """Surname and given names compared straight and crossed (swapped fields).
+
+    `weight` is [entry, record field, query field]: the evidence of full agreement.
+    """
     sims = name_similarity(names, joined, content, words, table)
     present = (joined >= 0)[:, :, None] & names.present
-    evidence = name_evidence(sims, weight[:, :, None], present)
+    evidence = name_evidence(sims, weight, present)
     # [entry, record field, query field]: ss, gg straight; sg, gs crossed.
     ss, gg, sg, gs = sims[:, 0, 0], sims[:, 1, 1], sims[:, 1, 0], sims[:, 0, 1]
     straight = evidence[:, 0, 0] + evidence[:, 1, 1]
@@ -279,6 +289,21 @@ def clamp_weight(weight: F32, most: float | F32) -> F32:
 
 
 _WEIGHT_MAX = np.array([SURNAME_WEIGHT_MAX, GIVEN_WEIGHT_MAX], dtype=np.float32)
+
+
+def token_weight(frequency: npt.NDArray[np.int64], entries: int) -> F32:
+    """Evidence of agreement on each token: the log of its inverse frequency among `entries`."""
+    weight: F32 = np.log(max(entries, 1) / np.maximum(frequency, 1)).astype(np.float32)
+    return weight
+
+
+def field_weight(content: I32, weight: F32) -> F32:
+    """Evidence of full agreement on name fields: their words' weights summed and clamped.
+
+    `content` (..., 2, slots) holds token ids into `weight` (-1 pads); the result is (..., 2).
+    """
+    padded = np.append(weight, np.float32(0.0))
+    return clamp_weight(padded[content].sum(axis=-1, dtype=np.float32), _WEIGHT_MAX)
 
 
 def uniform_weight(content: I32) -> F32:
