@@ -69,9 +69,11 @@ DATE_HOW = (
 DATE_SIMILARITY = np.array([0.0, 1.0, 0.9, 0.7, 0.85, 0.8, 0.6, 0.4, 0.3, 0.0], dtype=np.float32)
 # Agreement weighs by how much of the date is known on both sides: a year is
 # about one chance in seventy, year and month one in eight hundred, the whole
-# date one in twenty-five thousand. A year off by one is a common slip; where
-# month or day is unknown on one side ("near_year") it weighs only a little against.
-DATE_WEIGHT = np.array([0.0, 7.0, 4.5, 3.0, 5.0, 4.5, -1.0, -1.5, -8.0, -10.0], dtype=np.float32)
+# date one in twenty-five thousand. A swapped day and month or a year off by
+# one are common slips, but as evidence weaker than the whole date: the same day
+# a year apart is one chance in thirteen thousand. Where month or day is unknown
+# on one side ("near_year") a year off weighs only a little against.
+DATE_WEIGHT = np.array([0.0, 7.0, 4.5, 3.0, 4.0, 3.5, -1.0, -1.5, -8.0, -10.0], dtype=np.float32)
 
 CODE_HOW = ("missing", "exact", "document_one_char_off", "different", "gendered_surname")
 # A sex conflict is rarely a slip: a brother and a sister born the same day
