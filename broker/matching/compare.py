@@ -37,6 +37,7 @@ from broker.matching.scoring import (
     NATIONALITY_WEIGHT,
     SEX_WEIGHT,
     VISA_WEIGHT,
+    NameScores,
     Spellings,
     calibrate,
     code_compare,
@@ -69,14 +70,52 @@ def compare(a: Identity, b: Identity) -> Match:
     """
     query = _query(a, _nationality(a.nationality.upper(), b.nationality))
     record = _record(b)
+    names = _names(query, record)
+    codes = _codes(query, record)
+    undecided = (codes.sex == MISSING) & ~names.swapped
+    forms = [other_form(query.surname_token, s) for s in record.surname_tokens]
+    sex, other = with_surname_forms(np.flatnonzero(undecided & np.array(forms)), codes.sex,
+                                    codes.evidence)  # fmt: skip
+    score = calibrate(names.evidence + other, score_offset(0))
+    best = int(np.argmax(score))
+    held = replace(record.held, surname=record.displays[best][0], given=record.displays[best][1])
+    compared = Compared(
+        surname=float(names.surname[best]),
+        given=float(names.given[best]),
+        swapped=bool(names.swapped[best]),
+        date=int(codes.date[best]),
+        sex=int(sex[best]),
+        nationality=int(codes.nationality[best]),
+        document=int(codes.document[best]),
+        visa=int(codes.visa[best]),
+    )
+    return match(0, query, held, compared, float(score[best]))
+
+
+def _names(query: Query, record: _Record) -> NameScores:
+    """The record's names (one row per name) against the query's, every token weighing the same."""
     table = np.zeros((len(record.tokens) + 1, len(query.tokens) + 1), dtype=np.float32)
     if record.tokens and query.tokens:
         table[:-1, :-1] = token_similarity(query.spellings, record.spellings).T
     uniform = np.full(len(query.tokens), DEFAULT_TOKEN_WEIGHT, dtype=np.float32)
-    scores = name_scores(
+    return name_scores(
         query.names, table, record.joined, record.content, record.words, record.weight, uniform
     )
-    rows = len(record.displays)
+
+
+@dataclass(frozen=True, slots=True)
+class _Codes:
+    """The code of every field but the names, per row, and their evidence summed."""
+
+    date: I8
+    sex: I8
+    nationality: I8
+    document: I8
+    visa: I8
+    evidence: F32
+
+
+def _codes(query: Query, record: _Record) -> _Codes:
     date = date_codes_packed(query.date, record.year, record.month_day)
     sex = sex_codes(query.sex, record.sex)
     nationality = nationality_codes(query.nationality, record.nationality)
@@ -85,31 +124,14 @@ def compare(a: Identity, b: Identity) -> Match:
     nationality_weight = np.where(
         nationality == EXACT, np.float32(_NATIONALITY_WEIGHT), NATIONALITY_WEIGHT[nationality]
     )
-    other: F32 = (
+    evidence: F32 = (
         DATE_WEIGHT[date]
         + SEX_WEIGHT[sex]
         + nationality_weight
         + DOCUMENT_WEIGHT[document]
         + VISA_WEIGHT[visa]
     )
-    undecided = (sex == MISSING) & ~scores.swapped
-    forms = [other_form(query.surname_token, s) for s in record.surname_tokens]
-    sex, other = with_surname_forms(np.flatnonzero(undecided & np.array(forms)), sex, other)
-
-    score = calibrate(scores.evidence + other, score_offset(0))
-    best = int(np.argmax(score)) if rows > 1 else 0
-    held = replace(record.held, surname=record.displays[best][0], given=record.displays[best][1])
-    compared = Compared(
-        surname=float(scores.surname[best]),
-        given=float(scores.given[best]),
-        swapped=bool(scores.swapped[best]),
-        date=int(date[best]),
-        sex=int(sex[best]),
-        nationality=int(nationality[best]),
-        document=int(document[best]),
-        visa=int(visa[best]),
-    )
-    return match(0, query, held, compared, float(score[best]))
+    return _Codes(date, sex, nationality, document, visa, evidence)
 
 
 @lru_cache(maxsize=_CACHED)
