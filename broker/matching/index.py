@@ -508,8 +508,8 @@ class IdentityIndex:
         population = int(self._t.population)
         if not population:
             return np.full(len(query.tokens), DEFAULT_TOKEN_WEIGHT, dtype=np.float32)
-        ids = [self._vocab.ids.get(t, -1) for t in query.tokens]
-        frequency = np.append(self._t.token_frequency, 0)[ids]
+        ids = np.array([self._vocab.ids.get(t, -1) for t in query.tokens], dtype=np.int64)
+        frequency = np.where(ids >= 0, self._t.token_frequency[np.maximum(ids, 0)], 0)
         return token_weight(frequency, population)
 
     def _token_table(self, query: Query, entries: I32) -> tuple[F32, I32, I32]:
