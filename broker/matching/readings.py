@@ -121,7 +121,8 @@ def readings(raw: str) -> tuple[str, ...]:
     syllables, the pinyin those syllables stand for.
     """
     icao = normalise_name(raw)
-    readers = [reader for pattern, group in _DETECT if pattern.search(raw) for reader in group]
+    scripts = () if raw.isascii() else _DETECT
+    readers = [reader for pattern, group in scripts if pattern.search(raw) for reader in group]
     if not readers:
         return (icao, *wade_giles_readings(icao))
     return (icao, *(normalise_name(read(raw)) for read in readers))

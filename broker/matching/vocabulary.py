@@ -25,7 +25,6 @@ carries, which is mostly a typo.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import replace
 
 import numpy as np
 import numpy.typing as npt
@@ -212,16 +211,13 @@ def is_vowelless(token: str) -> bool:
 
 def spell_record(tokens: list[str]) -> Spellings:
     """The compared forms of a record's tokens, as `Vocabulary.spellings` gives them."""
-    return Spellings(
-        tokens,
-        [icao_key(t) for t in tokens],
-        [fold(t) for t in tokens],
-        [skeleton(t) for t in tokens],
-    )
+    return _spell(tokens, [skeleton(t) for t in tokens])
 
 
 def spell_query(tokens: list[str]) -> Spellings:
     """The compared forms of a query's tokens: skeletons only of tokens without vowels."""
-    forms = spell_record(tokens)
-    kept = [s if is_vowelless(t) else "" for t, s in zip(tokens, forms.skeleton, strict=True)]
-    return replace(forms, skeleton=kept)
+    return _spell(tokens, [skeleton(t) if is_vowelless(t) else "" for t in tokens])
+
+
+def _spell(tokens: list[str], skeletons: list[str]) -> Spellings:
+    return Spellings(tokens, [icao_key(t) for t in tokens], [fold(t) for t in tokens], skeletons)
