@@ -6,6 +6,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from broker.matching import Identity, IdentityIndex, MatchClass, compare
 from broker.matching.vocabulary import Vocabulary
@@ -125,3 +126,34 @@ def test_similar_words_found_at_build_equal_the_lookup_at_search() -> None:
     assert Vocabulary(tokens, words, (offsets, ids)).similar("NOWAK").tolist() == (
         fresh.similar("NOWAK").tolist()
     )
+
+
+def test_compare_agrees_with_an_index_of_the_record_on_many_pairs(population: Population) -> None:
+    labelled = labelled_queries(population, 12, seed=13)
+    pairs = [(q.query, population.identity(q.truth if q.truth >= 0 else i)) for i, q in
+             enumerate(labelled)]  # fmt: skip
+    pairs += [(population.identity(i), population.identity(i + 1)) for i in range(0, 400, 4)]
+    with_alias = int(population.alias_record[0])
+    pairs.append((population.identity(with_alias), population.identity(with_alias)))
+    for a, b in pairs:
+        indexed = IdentityIndex.build([b], population_weights=False).score_all(a)[0]
+        direct = compare(a, b)
+        assert direct.score == pytest.approx(indexed.score, abs=1e-6)
+        assert (direct.position, direct.match_class, direct.explanation) == (
+            indexed.position, indexed.match_class, indexed.explanation,
+        )  # fmt: skip
+
+
+def test_a_small_index_borrows_the_population_weights(
+    population: Population, index: IdentityIndex
+) -> None:
+    chosen = list(range(100, 3000, 97))
+    seeded = IdentityIndex.build_with_weights(
+        [population.identity(p) for p in chosen], index.name_weights()
+    )
+    for slot, position in enumerate(chosen):
+        query = replace(population.identity(position), document_number="", given_names=())
+        there = next(m for m in index.search(query, 50, 0.0) if m.position == position)
+        here = next(m for m in seeded.score_all(query) if m.position == slot)
+        assert here.score == pytest.approx(there.score, abs=1e-6)
+        assert here.explanation == there.explanation
