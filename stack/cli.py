@@ -35,6 +35,7 @@ EPILOG = """examples:
   interop serve mocks sis,vis,ees,etias,eurodac                  all mocks in one process
   interop scenario run mocks/packs/*.yaml     run scenario packs, PASS/FAIL per check
   interop mock faults vis --latency-ms 3000   make a mock slow (see interop mock --help)
+  interop loadtest run --rate 50 --duration 60s   hold a rate, write a report (loadtest --help)
 
 Every setting can also come from the environment (INTEROP_BUS, INTEROP_KAFKA_BOOTSTRAP,
 INTEROP_GATEWAY_LISTEN, ...; see README)."""
@@ -43,6 +44,7 @@ PURPOSES = {
     short_name(pb.Purpose, v).lower().replace("_", "-"): v for v in pb.Purpose.values() if v
 }
 SEXES = {"M": pb.SEX_MALE, "F": pb.SEX_FEMALE, "X": pb.SEX_OTHER}
+LOADTEST = "loadtest"
 
 
 _SYSTEMS = f"comma separated, from: {', '.join(REGISTRY.names)}"
@@ -240,6 +242,15 @@ def build_parser() -> argparse.ArgumentParser:
     hl = commands.add_parser("health", help="ask a server's grpc.health.v1 status")
     hl.add_argument("--target", default="127.0.0.1:50051")
     hl.add_argument("--service", default="", help="service name (default: the whole server)")
+
+    lt = commands.add_parser(
+        LOADTEST,
+        help="load-test a gateway: run (a rate, a ramp, find-max), compare two runs",
+        description="The load tool; `interop loadtest --help` and `interop loadtest run "
+        "--help` describe its options (loadtest/README.md).",
+        add_help=False,
+    )
+    lt.add_argument("argv", nargs=argparse.REMAINDER, metavar="run|compare ...")
     return parser
 
 
@@ -403,6 +414,13 @@ async def _serve(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _loadtest(argv: Sequence[str]) -> int:
+    """The load tool, which reads its own options (`interop loadtest run --help`)."""
+    from loadtest.cli import main as loadtest
+
+    return loadtest(argv)
+
+
 async def _scenario(args: argparse.Namespace, settings: Settings) -> int:
     from stack.mock_commands import run_scenarios
 
@@ -471,7 +489,11 @@ def _run_served(served: Coroutine[object, object, int], settings: Settings) -> i
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments[:1] == [LOADTEST]:
+        # All that follows is the load tool's, `--help` too.
+        return _loadtest(arguments[1:])
+    args = build_parser().parse_args(arguments)
     settings = _settings(args)
     logging.basicConfig(
         level=(args.log_level or settings.log_level).upper(),
@@ -494,6 +516,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _pki(args)
         if args.command == "audit":
             return _audit(args, settings)
+        if args.command == LOADTEST:
+            return _loadtest(args.argv)
         return _run_served(_serve(args, settings), settings)
     except BusUnavailable as error:
         print(f"interop: {error}", file=sys.stderr)
