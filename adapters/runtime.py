@@ -2,7 +2,8 @@
 
 Queries are handled concurrently (up to `concurrency` at once) so one slow call to the
 system does not hold up the others; a query already past its deadline is dropped
-unopened, since the gateway has stopped waiting for it.
+unopened, since the gateway has stopped waiting for it. Each query's call continues the
+check's trace, and the reply says when the call began and ended (the gateway's hop times).
 """
 
 from __future__ import annotations
@@ -14,8 +15,10 @@ from dataclasses import dataclass
 
 from adapters.port import BorderSystemClient, SystemCallFailed
 from broker.domain.systems import SystemSpec
+from broker.domain.trace import TraceContext
 from broker.transport.bus import Bus, BusError, Message, Subscription
 from broker.transport.envelope import Keyring
+from broker.transport.timing import CallTimes, stamped_reply, traceparent_of
 from broker.transport.topics import Topics
 from broker.transport.wire import UnreadableMessage, deadline_of, pack_reply, unpack_query
 from interop.v1 import border_check_pb2 as pb
@@ -131,22 +134,24 @@ class Adapter:
         except UnreadableMessage as error:
             await self._dead_letter(message, str(error))
             return
-        reply = await self._ask(query)
+        reply, call = await self._ask(query, TraceContext.continuing(traceparent_of(message)))
         out = pack_reply(self._keyring, reply)
         try:
-            await self._bus.publish(reply_to, out.key, out.value, out.headers)
+            await self._bus.publish(reply_to, out.key, out.value, stamped_reply(out.headers, call))
         except BusError as error:
             log.error("%s: could not send reply to %s: %s", self._spec.name, reply_to, error)
 
-    async def _ask(self, query: bus_pb2.SystemQuery) -> bus_pb2.SystemReply:
-        timeout = max(0.001, query.deadline_unix_ms / 1000 - time.time())
-        started = time.monotonic()
+    async def _ask(
+        self, query: bus_pb2.SystemQuery, trace: TraceContext
+    ) -> tuple[bus_pb2.SystemReply, CallTimes]:
+        started = time.time()
+        timeout = max(0.001, query.deadline_unix_ms / 1000 - started)
         reply = bus_pb2.SystemReply(correlation_id=query.correlation_id, system=self._spec.value)
         try:
             if not query.HasField("crossing"):
-                hits = list(await self._client.search(query, timeout))
+                hits = list(await self._client.search(query, timeout, trace))
             elif self._spec.records_crossings:
-                hits = [await self._client.record_crossing(query, timeout)]
+                hits = [await self._client.record_crossing(query, timeout, trace)]
             else:
                 raise SystemCallFailed(
                     pb.OUTCOME_STATUS_ERROR, f"{self._spec.name} does not record crossings"
@@ -159,8 +164,9 @@ class Adapter:
             self.stats.answered += 1
             reply.status = pb.OUTCOME_STATUS_ANSWERED
             reply.hits.extend(hits)
-        reply.system_latency_ms = int((time.monotonic() - started) * 1000)
-        return reply
+        call = CallTimes(started, time.time())
+        reply.system_latency_ms = int(call.seconds * 1000)
+        return reply, call
 
     async def _dead_letter(self, message: Message, reason: str) -> None:
         self.stats.dead_lettered += 1

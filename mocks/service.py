@@ -3,6 +3,7 @@
 The same class stands behind every mock's search service; what differs per system is
 its rules and its data (the `systems` package). Methods are registered by the service's
 name (`interop.mock.v1.SisMock/Search`, ...), so a new system needs no generated code.
+Each call's entry in the call log names the trace it belongs to.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any, TypeAlias
 import grpc
 
 from broker.transport.grpc_server import Service
-from broker.transport.metadata import test_session
+from broker.transport.metadata import test_session, trace_id
 from interop.mock.v1 import mock_pb2, mock_pb2_grpc
 from mocks.engine import Probe, RecordSource, Rules, SearchContext, search
 from mocks.faults import FaultError, FaultPlan
@@ -66,14 +67,14 @@ class MockSystem:
     def _sources(self, session: Session) -> list[RecordSource]:
         return [*self.base, SeededSource(session)]
 
-    async def _enter(self, method: str, request: Any, session_name: str) -> Session:
+    async def _enter(self, method: str, request: Any, session_name: str, trace: str) -> Session:
         """Apply the session's faults to this call; raises MockFault when one says so."""
         session, number, now = self.sessions.next_call(session_name)
         fate = session.faults.decide(number, now, session.rng)
         if fate.delay_s:
             await asyncio.sleep(fate.delay_s)
         if fate.error is not None:
-            session.record_call(method, request, fate.error.name, 0)
+            session.record_call(method, request, fate.error.name, 0, trace)
             raise MockFault(fate.error, fate.message)
         return session
 
@@ -81,8 +82,9 @@ class MockSystem:
         self, request: mock_pb2.SearchRequest, context: ServicerContext
     ) -> mock_pb2.SearchResponse:
         await self._shed_if_late(context)
+        metadata = context.invocation_metadata()
         try:
-            return await self.search(request, test_session(context.invocation_metadata()))
+            return await self.search(request, test_session(metadata), trace_id(metadata))
         except MockFault as fault:
             await context.abort(fault.code, fault.message)
             raise
@@ -91,8 +93,9 @@ class MockSystem:
         self, request: mock_pb2.RecordCrossingRequest, context: ServicerContext
     ) -> mock_pb2.RecordMatch:
         await self._shed_if_late(context)
+        metadata = context.invocation_metadata()
         try:
-            return await self.record_crossing(request, test_session(context.invocation_metadata()))
+            return await self.record_crossing(request, test_session(metadata), trace_id(metadata))
         except MockFault as fault:
             await context.abort(fault.code, fault.message)
             raise
@@ -106,25 +109,26 @@ class MockSystem:
             await context.abort(grpc.StatusCode.DEADLINE_EXCEEDED, "shed: deadline passed in queue")
 
     async def search(
-        self, request: mock_pb2.SearchRequest, session_name: str
+        self, request: mock_pb2.SearchRequest, session_name: str, trace: str = ""
     ) -> mock_pb2.SearchResponse:
-        """The records matching `request` in `session_name`; MockFault when a fault strikes."""
-        session = await self._enter("Search", request, session_name)
+        """The records matching `request` in `session_name`; MockFault when a fault strikes.
+        `trace` is the id of the trace the call belongs to, for the call log."""
+        session = await self._enter("Search", request, session_name, trace)
         today = dt.date.fromisoformat(request.date) if request.date else dt.date.today()
         found = search(
             self.rules,
             self._sources(session),
             SearchContext(Probe.of(request.traveller), today, session),
         )
-        session.record_call("Search", request, "OK", len(found))
+        session.record_call("Search", request, "OK", len(found), trace)
         return mock_pb2.SearchResponse(matches=found)
 
     async def record_crossing(
-        self, request: mock_pb2.RecordCrossingRequest, session_name: str
+        self, request: mock_pb2.RecordCrossingRequest, session_name: str, trace: str = ""
     ) -> mock_pb2.RecordMatch:
         """Add the crossing to the traveller's file (a new file when none is found)."""
         search_request = mock_pb2.SearchRequest(traveller=request.traveller)
-        session = await self._enter("RecordCrossing", search_request, session_name)
+        session = await self._enter("RecordCrossing", search_request, session_name, trace)
         day = dt.date.fromisoformat(request.crossing.date)
         probe = Probe.of(request.traveller)
         found = search(self.rules, self._sources(session), SearchContext(probe, day, session))
@@ -137,7 +141,7 @@ class MockSystem:
             session.seed([identity])
         session.crossings.setdefault(record_id, []).append(request.crossing)
         after = search(self.rules, self._sources(session), SearchContext(probe, day, session))
-        session.record_call("RecordCrossing", search_request, "OK", 1)
+        session.record_call("RecordCrossing", search_request, "OK", 1, trace)
         return next(m for m in after if m.record_id == record_id)
 
     def service(self) -> Service:

@@ -52,7 +52,7 @@ class Session:
         return len(added)
 
     def record_call(
-        self, method: str, request: mock_pb2.SearchRequest, status: str, matches: int
+        self, method: str, request: mock_pb2.SearchRequest, status: str, matches: int, trace: str
     ) -> None:
         self.calls.append(
             mock_pb2.RecordedCall(
@@ -62,6 +62,7 @@ class Session:
                 purpose=request.purpose,
                 status=status,
                 match_count=matches,
+                trace_id=trace,
             )
         )
 

@@ -2,7 +2,8 @@
 
 Each method reads who is calling from the transport, calls the service layer and maps
 a domain error to one gRPC status (INVALID_ARGUMENT with a google.rpc.BadRequest naming
-every wrong field, UNAUTHENTICATED, PERMISSION_DENIED); nothing else happens here.
+every wrong field, UNAUTHENTICATED, PERMISSION_DENIED). Each call continues the caller's
+trace and returns where its time went in a `server-timing` trailer.
 """
 
 from __future__ import annotations
@@ -16,10 +17,12 @@ from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
 from broker.domain.errors import InvalidRequest, Overloaded, PermissionDenied, Unauthenticated
+from broker.domain.trace import CheckTrace
 from broker.service.check import check, stream_check
 from broker.service.crossing import record_crossing
 from broker.service.ports import Peer, Ports
-from broker.transport.metadata import test_session
+from broker.transport.metadata import test_session, traceparent
+from broker.transport.timing import SERVER_TIMING, server_timing
 from interop.v1 import border_check_pb2 as pb
 from interop.v1 import border_check_pb2_grpc
 
@@ -33,30 +36,38 @@ class BorderCheckServicer(border_check_pb2_grpc.BorderCheckServicer):
         self._tls = tls
 
     async def Check(self, request: pb.CheckRequest, context: Context) -> pb.HitReport:
+        trace = _trace(context)
         try:
-            return await check(request, self._peer(context), self._ports)
+            report = await check(request, self._peer(context), self._ports, trace)
         except Refused as error:
             await abort(context, error)
             raise
+        _send_timing(context, trace)
+        return report
 
     async def CheckStream(
         self, request: pb.CheckRequest, context: Context
     ) -> AsyncIterator[pb.CheckEvent]:
+        trace = _trace(context)
         try:
-            async for event in stream_check(request, self._peer(context), self._ports):
+            async for event in stream_check(request, self._peer(context), self._ports, trace):
                 yield event
         except Refused as error:
             await abort(context, error)
             raise
+        _send_timing(context, trace)
 
     async def RecordCrossing(
         self, request: pb.RecordCrossingRequest, context: Context
     ) -> pb.RecordCrossingResponse:
+        trace = _trace(context)
         try:
-            return await record_crossing(request, self._peer(context), self._ports)
+            response = await record_crossing(request, self._peer(context), self._ports, trace)
         except Refused as error:
             await abort(context, error)
             raise
+        _send_timing(context, trace)
+        return response
 
     def _peer(self, context: Context) -> Peer:
         names = context.auth_context().get("x509_common_name") or []
@@ -66,6 +77,14 @@ class BorderCheckServicer(border_check_pb2_grpc.BorderCheckServicer):
             time_remaining_s=context.time_remaining(),
             test_session=test_session(context.invocation_metadata()),
         )
+
+
+def _trace(context: Context) -> CheckTrace:
+    return CheckTrace.continuing(traceparent(context.invocation_metadata()))
+
+
+def _send_timing(context: Context, trace: CheckTrace) -> None:
+    context.set_trailing_metadata(((SERVER_TIMING, server_timing(trace.hops)),))
 
 
 async def abort(

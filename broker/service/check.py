@@ -1,7 +1,8 @@
 """A border check: authenticate, validate, route, fan out, merge, audit.
 
 `stream_check` yields each system's result as soon as it arrives (ESP Art. 9(6)) and then
-the report; `check` waits for the report.
+the report; `check` waits for the report. Either records in the check's trace how long it
+took to validate, route, merge and audit; the dispatcher adds the hops on the bus.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from broker.domain.labels import short_name
 from broker.domain.merge import build_report, situated
 from broker.domain.profiles import Caller, route
 from broker.domain.situation import Situation
+from broker.domain.trace import AUDIT, MERGE, ROUTE, VALIDATE, CheckTrace
 from broker.domain.validation import ValidCheck, validate_check
 from broker.service.fanout import deadline, new_correlation_id, system_query
 from broker.service.ports import Peer, Ports
@@ -25,24 +27,28 @@ log = logging.getLogger(__name__)
 
 
 async def stream_check(
-    request: pb.CheckRequest, peer: Peer, ports: Ports
+    request: pb.CheckRequest, peer: Peer, ports: Ports, trace: CheckTrace | None = None
 ) -> AsyncIterator[pb.CheckEvent]:
     """Raises Unauthenticated, Overloaded, InvalidRequest or PermissionDenied before the
-    first event."""
+    first event. The check continues `trace` (a new one when None)."""
     caller = ports.policy.authenticate(peer.common_name, peer.secure)
     with ports.admission.admit(caller.authority):
-        async for event in _checked(request, peer, caller, ports):
+        async for event in _checked(
+            request, peer, caller, ports, trace or CheckTrace.continuing(None)
+        ):
             yield event
 
 
 async def _checked(
-    request: pb.CheckRequest, peer: Peer, caller: Caller, ports: Ports
+    request: pb.CheckRequest, peer: Peer, caller: Caller, ports: Ports, trace: CheckTrace
 ) -> AsyncIterator[pb.CheckEvent]:
     started = ports.clock.monotonic()
+    trace.mark(started)
     # The local date, as the mocks and the EES calculation count days.
     today = dt.date.fromtimestamp(ports.clock.time())
     valid = validate_check(request, ports.limits, ports.catalog, today)
     situation = _situation(valid, today)
+    trace.lap(VALIDATE, ports.clock.monotonic())
     plan = route(caller, valid.purpose, valid.systems, ports.catalog)
     correlation_id = new_correlation_id()
     until = deadline(valid.deadline_ms, peer.time_remaining_s, ports)
@@ -58,8 +64,6 @@ async def _checked(
         )
         for s in plan.not_permitted
     ] + [ports.breaker.refusal(s) for s in plan.asked if s not in asked]
-    for answer in answers:
-        yield _result(answer)
     queries = [
         system_query(
             correlation_id,
@@ -73,11 +77,15 @@ async def _checked(
         )
         for system in asked
     ]
-    async for answer in ports.dispatcher.ask(correlation_id, queries, until):
+    trace.lap(ROUTE, ports.clock.monotonic())
+    for answer in answers:
+        yield _result(answer)
+    async for answer in ports.dispatcher.ask(correlation_id, queries, until, trace):
         ports.breaker.record(answer)
         answer = situated(answer, situation, ports.catalog)
         answers.append(answer)
         yield _result(answer)
+    trace.mark(ports.clock.monotonic())
     report = build_report(
         valid.request_id,
         correlation_id,
@@ -88,10 +96,13 @@ async def _checked(
         ports.catalog,
         situation,
     )
+    trace.lap(MERGE, ports.clock.monotonic())
     await ports.audit(check_record(report, valid.purpose, caller))
+    trace.lap(AUDIT, ports.clock.monotonic())
     log.info(
-        "check %s by %s (%s): verdict %s, %d hits, %s in %.0f ms",
+        "check %s (trace %s) by %s (%s): verdict %s, %d hits, %s in %.0f ms",
         correlation_id,
+        trace.context.trace_id,
         caller.authority,
         profile,
         short_name(pb.Verdict, report.verdict),
@@ -105,9 +116,11 @@ async def _checked(
     yield pb.CheckEvent(report=report)
 
 
-async def check(request: pb.CheckRequest, peer: Peer, ports: Ports) -> pb.HitReport:
+async def check(
+    request: pb.CheckRequest, peer: Peer, ports: Ports, trace: CheckTrace | None = None
+) -> pb.HitReport:
     report = pb.HitReport()
-    async for event in stream_check(request, peer, ports):
+    async for event in stream_check(request, peer, ports, trace):
         if event.HasField("report"):
             report = event.report
     return report

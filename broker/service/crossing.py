@@ -8,6 +8,7 @@ from broker.domain.errors import PermissionDenied
 from broker.domain.labels import short_name
 from broker.domain.profiles import Caller, may_write
 from broker.domain.systems import SystemSpec
+from broker.domain.trace import ROUTE, VALIDATE, CheckTrace
 from broker.domain.validation import validate_crossing
 from broker.service.fanout import deadline, new_correlation_id, system_query
 from broker.service.ports import Peer, Ports
@@ -27,22 +28,24 @@ def crossing_system(ports: Ports) -> SystemSpec:
 
 
 async def record_crossing(
-    request: pb.RecordCrossingRequest, peer: Peer, ports: Ports
+    request: pb.RecordCrossingRequest, peer: Peer, ports: Ports, trace: CheckTrace | None = None
 ) -> pb.RecordCrossingResponse:
     """Raises Unauthenticated, Overloaded, InvalidRequest or PermissionDenied before anything
-    is sent."""
+    is sent. The write continues `trace` (a new one when None)."""
     caller = ports.policy.authenticate(peer.common_name, peer.secure)
     with ports.admission.admit(caller.authority):
-        return await _recorded(request, peer, caller, ports)
+        return await _recorded(request, peer, caller, ports, trace or CheckTrace.continuing(None))
 
 
 async def _recorded(
-    request: pb.RecordCrossingRequest, peer: Peer, caller: Caller, ports: Ports
+    request: pb.RecordCrossingRequest, peer: Peer, caller: Caller, ports: Ports, trace: CheckTrace
 ) -> pb.RecordCrossingResponse:
+    trace.mark(ports.clock.monotonic())
     valid = validate_crossing(request, ports.limits)
     system = crossing_system(ports)
     if not may_write(caller, system.value, ports.catalog):
         raise PermissionDenied(f"profile {caller.profile.name} may not write to {system.label}")
+    trace.lap(VALIDATE, ports.clock.monotonic())
     correlation_id = new_correlation_id()
     until = deadline(valid.deadline_ms, peer.time_remaining_s, ports)
     query = system_query(
@@ -56,11 +59,13 @@ async def _recorded(
         ports.clock,
     )
     query.crossing.CopyFrom(valid.crossing)
-    answers = [a async for a in ports.dispatcher.ask(correlation_id, [query], until)]
+    trace.lap(ROUTE, ports.clock.monotonic())
+    answers = [a async for a in ports.dispatcher.ask(correlation_id, [query], until, trace)]
     answer = answers[0]
     log.info(
-        "crossing %s by %s: %s",
+        "crossing %s (trace %s) by %s: %s",
         correlation_id,
+        trace.context.trace_id,
         caller.authority,
         short_name(pb.OutcomeStatus, answer.status),
     )

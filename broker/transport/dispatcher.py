@@ -3,7 +3,8 @@ the deadline.
 
 The gateway owns one reply topic. One reader task routes every reply to the check
 waiting for it; a reply nobody waits for any more (late) or a second reply from the
-same system (duplicate, e.g. after an adapter rebalance) is dropped and counted.
+same system (duplicate, e.g. after an adapter rebalance) is dropped and counted. The hops
+of each answer (queue, call, reply) go into its check's trace.
 """
 
 from __future__ import annotations
@@ -17,8 +18,10 @@ from dataclasses import dataclass, field
 
 from broker.domain.answers import Answer
 from broker.domain.systems import System, SystemCatalog
+from broker.domain.trace import PUBLISH, CheckTrace, SystemHops
 from broker.transport.bus import Bus, BusError, Message, Subscription, TopicSpec
 from broker.transport.envelope import Keyring
+from broker.transport.timing import add_system_hops, stamped_query
 from broker.transport.topics import Topics
 from broker.transport.wire import UnreadableMessage, pack_query, unpack_reply
 from interop.v1 import border_check_pb2 as pb
@@ -37,10 +40,15 @@ class _Pending:
 
     expected: frozenset[System]
     started: float
+    trace: CheckTrace
+    # The trace's header, as the queries carry it to the adapters.
+    traceparent: bytes
     queue: asyncio.Queue[Answer] = field(default_factory=asyncio.Queue)
     seen: set[System] = field(default_factory=set)
     # Systems whose query the bus has not yet taken.
     unsent: set[System] = field(default_factory=set)
+    # When each query was handed to the bus (Unix time), for its queue hop.
+    sent_at: dict[System, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -71,6 +79,7 @@ class BusDispatcher:
         self._subscription: Subscription | None = None
         self._reader: asyncio.Task[None] | None = None
         self.stats = DispatchStats()
+        self._hops = {spec.value: SystemHops.of(spec.name) for spec in catalog}
         self._last_reply = time.monotonic()
 
     def topic_specs(self) -> list[TopicSpec]:
@@ -113,6 +122,7 @@ class BusDispatcher:
         return None
 
     def _receive(self, message: Message) -> None:
+        received = time.time()
         self._last_reply = time.monotonic()
         try:
             reply = unpack_reply(self._keyring, message)
@@ -120,9 +130,9 @@ class BusDispatcher:
             self.stats.unreadable += 1
             log.warning("unreadable reply on %s: %s", message.topic, error)
             return
-        self._route(reply)
+        self._route(reply, message, received)
 
-    def _route(self, reply: bus_pb2.SystemReply) -> None:
+    def _route(self, reply: bus_pb2.SystemReply, message: Message, received: float) -> None:
         pending = self._pending.get(reply.correlation_id)
         if pending is None:
             self.stats.late += 1
@@ -133,10 +143,16 @@ class BusDispatcher:
         else:
             pending.seen.add(reply.system)
             self.stats.replies += 1
+            sent = pending.sent_at.get(reply.system)
+            add_system_hops(pending.trace, self._hops[reply.system], sent, message, received)
             pending.queue.put_nowait(_answer(reply, pending.started))
 
     async def ask(
-        self, correlation_id: str, queries: Sequence[bus_pb2.SystemQuery], deadline: float
+        self,
+        correlation_id: str,
+        queries: Sequence[bus_pb2.SystemQuery],
+        deadline: float,
+        trace: CheckTrace,
     ) -> AsyncIterator[Answer]:
         """Publish `queries` and yield one Answer per system as it comes, none after `deadline`.
 
@@ -144,7 +160,9 @@ class BusDispatcher:
         on the wall clock so that adapters can drop what is already too late. Publishing is
         bounded by the deadline too: with the bus down, every system is UNAVAILABLE by then.
         """
-        pending = _Pending(frozenset(q.system for q in queries), time.monotonic())
+        expected = frozenset(q.system for q in queries)
+        traceparent = trace.context.traceparent.encode()
+        pending = _Pending(expected, time.monotonic(), trace, traceparent)
         pending.unsent.update(pending.expected)
         self._pending[correlation_id] = pending
         sending = [asyncio.create_task(self._publish(q, pending)) for q in queries]
@@ -186,8 +204,10 @@ class BusDispatcher:
     async def _publish(self, query: bus_pb2.SystemQuery, pending: _Pending) -> None:
         name = self._catalog.name(query.system)
         out = pack_query(self._keyring, query, self.reply_topic, name)
+        sent = pending.sent_at[query.system] = time.time()
+        headers = stamped_query(out.headers, pending.traceparent, sent)
         try:
-            await self._bus.publish(self._topics.request(name), out.key, out.value, out.headers)
+            await self._bus.publish(self._topics.request(name), out.key, out.value, headers)
         except BusError as error:
             log.error("could not send query to %s: %s", name, error)
             if query.system not in pending.seen:
@@ -198,6 +218,8 @@ class BusDispatcher:
                 )
         else:
             pending.unsent.discard(query.system)
+            if not pending.unsent:
+                pending.trace.lap(PUBLISH, time.monotonic())
 
 
 def _elapsed_ms(started: float) -> int:

@@ -1,10 +1,12 @@
-"""The adapter loop: expired queries are dropped, unreadable ones go to the dead letters."""
+"""The adapter loop: expired queries are dropped, unreadable ones go to the dead letters;
+the call continues the query's trace to the system."""
 
 from __future__ import annotations
 
 import asyncio
 import time
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -12,14 +14,17 @@ import pytest_asyncio
 
 from adapters.mock_client import MockSystemClient
 from adapters.runtime import Adapter
+from broker.domain.trace import TraceContext
 from broker.transport.bus.memory import MemoryBroker, MemoryBus
 from broker.transport.envelope import Keyring
 from broker.transport.grpc_server import GrpcServer
+from broker.transport.timing import stamped_query
 from broker.transport.topics import Topics
 from broker.transport.wire import pack_query
 from interop.v1 import border_check_pb2 as pb
 from interop.v1 import bus_pb2
 from interop.v1 import systems_pb2 as s
+from mocks.service import MockSystem
 from stack.bootstrap import dev_signers, mock_system
 from systems import REGISTRY
 
@@ -36,10 +41,17 @@ def keys(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return directory
 
 
+@dataclass
+class Running:
+    bus: MemoryBus
+    adapter: Adapter
+    mock: MockSystem
+
+
 @pytest_asyncio.fixture
-async def running(keys: Path) -> AsyncIterator[tuple[MemoryBus, Adapter]]:
-    system = mock_system(SIS)
-    server = GrpcServer("127.0.0.1:0", [system.service()])
+async def running(keys: Path) -> AsyncIterator[Running]:
+    mock = mock_system(SIS)
+    server = GrpcServer("127.0.0.1:0", [mock.service()])
     await server.start()
     bus = MemoryBus(MemoryBroker())
     await bus.start()
@@ -48,7 +60,7 @@ async def running(keys: Path) -> AsyncIterator[tuple[MemoryBus, Adapter]]:
     adapter = Adapter(bus, TOPICS, SIS.spec, client, Keyring.load(keys, "adapter-sis"))
     await adapter.start()
     task = asyncio.create_task(adapter.run())
-    yield bus, adapter
+    yield Running(bus, adapter, mock)
     task.cancel()
     await adapter.stop()
     await bus.stop()
@@ -69,7 +81,11 @@ async def _replies(bus: MemoryBus, wait: float) -> list[bytes]:
     return got
 
 
+GATEWAY_SPAN = TraceContext("4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7")
+
+
 async def _send(bus: MemoryBus, keys: Path, deadline_ms: int) -> None:
+    """A query as the gateway sends it, with its trace and when it went to the bus."""
     query = bus_pb2.SystemQuery(
         correlation_id="c1",
         system=s.SYSTEM_SIS,
@@ -77,29 +93,33 @@ async def _send(bus: MemoryBus, keys: Path, deadline_ms: int) -> None:
         deadline_unix_ms=deadline_ms,
     )
     out = pack_query(Keyring.load(keys, "gateway"), query, REPLIES, "sis")
-    await bus.publish(TOPICS.request("sis"), out.key, out.value, out.headers)
+    headers = stamped_query(out.headers, GATEWAY_SPAN.traceparent.encode(), time.time())
+    await bus.publish(TOPICS.request("sis"), out.key, out.value, headers)
 
 
-async def test_a_live_query_is_answered(running: tuple[MemoryBus, Adapter], keys: Path) -> None:
-    bus, adapter = running
-    await _send(bus, keys, int(time.time() * 1000) + 5000)
-    assert len(await _replies(bus, 1.0)) == 1
-    assert adapter.stats.answered == 1
+async def test_a_live_query_is_answered(running: Running, keys: Path) -> None:
+    await _send(running.bus, keys, int(time.time() * 1000) + 5000)
+    assert len(await _replies(running.bus, 1.0)) == 1
+    assert running.adapter.stats.answered == 1
 
 
-async def test_an_expired_query_is_dropped_unanswered(
-    running: tuple[MemoryBus, Adapter], keys: Path
+async def test_the_call_to_the_system_continues_the_queries_trace(
+    running: Running, keys: Path
 ) -> None:
-    bus, adapter = running
-    await _send(bus, keys, int(time.time() * 1000) - 1)
-    assert await _replies(bus, 0.5) == []
-    assert (adapter.stats.expired, adapter.stats.answered) == (1, 0)
+    await _send(running.bus, keys, int(time.time() * 1000) + 5000)
+    await _replies(running.bus, 1.0)
+    (call,) = running.mock.sessions.get("").calls
+    assert call.trace_id == GATEWAY_SPAN.trace_id
 
 
-async def test_an_unsealed_query_goes_to_the_dead_letter_topic(
-    running: tuple[MemoryBus, Adapter],
-) -> None:
-    bus, adapter = running
+async def test_an_expired_query_is_dropped_unanswered(running: Running, keys: Path) -> None:
+    await _send(running.bus, keys, int(time.time() * 1000) - 1)
+    assert await _replies(running.bus, 0.5) == []
+    assert (running.adapter.stats.expired, running.adapter.stats.answered) == (1, 0)
+
+
+async def test_an_unsealed_query_goes_to_the_dead_letter_topic(running: Running) -> None:
+    bus, adapter = running.bus, running.adapter
     dead = await bus.subscribe([TOPICS.dead_letter], group="ops")
     await dead.ready()
     forged = bus_pb2.SystemQuery(

@@ -1,4 +1,5 @@
-"""Gathering replies: duplicates and late replies are dropped, no wait past the deadline."""
+"""Gathering replies: duplicates and late replies are dropped, no wait past the deadline;
+each answer's hops go into its check's trace."""
 
 from __future__ import annotations
 
@@ -10,9 +11,11 @@ import pytest
 import pytest_asyncio
 
 from broker.domain.answers import Answer
+from broker.domain.trace import PUBLISH, CheckTrace, parse_traceparent
 from broker.transport.bus.memory import MemoryBroker, MemoryBus
 from broker.transport.dispatcher import BusDispatcher
 from broker.transport.envelope import Keyring
+from broker.transport.timing import CallTimes, stamped_reply, traceparent_of
 from broker.transport.topics import Topics
 from broker.transport.wire import pack_reply, unpack_query
 from interop.v1 import border_check_pb2 as pb
@@ -48,14 +51,23 @@ async def dispatcher(bus: MemoryBus, keys: Keyring) -> AsyncIterator[BusDispatch
 
 
 async def _echo(
-    bus: MemoryBus, keys: Keyring, system: str, replies: int = 1, delay: float = 0.0
+    bus: MemoryBus,
+    keys: Keyring,
+    system: str,
+    replies: int = 1,
+    delay: float = 0.0,
+    traces: list[str] | None = None,
 ) -> None:
-    """A stand-in adapter answering each query `replies` times after `delay`."""
+    """A stand-in adapter answering each query `replies` times after `delay`, saying when
+    its call was, and noting the traceparent of each query in `traces`."""
     subscription = await bus.subscribe([TOPICS.request(system)], group=f"adapter-{system}")
     await subscription.ready()
     async for message in subscription:
         query, reply_to = unpack_query(keys, message)
+        started = time.time()
         await asyncio.sleep(delay)
+        if traces is not None:
+            traces.append(traceparent_of(message) or "")
         for _ in range(replies):
             reply = bus_pb2.SystemReply(
                 correlation_id=query.correlation_id,
@@ -63,14 +75,20 @@ async def _echo(
                 status=pb.OUTCOME_STATUS_ANSWERED,
             )
             out = pack_reply(keys, reply)
-            await bus.publish(reply_to, out.key, out.value, out.headers)
+            headers = stamped_reply(out.headers, CallTimes(started, time.time()))
+            await bus.publish(reply_to, out.key, out.value, headers)
 
 
 async def _ask(
-    dispatcher: BusDispatcher, cid: str, systems: list[s.System.ValueType], budget: float
+    dispatcher: BusDispatcher,
+    cid: str,
+    systems: list[s.System.ValueType],
+    budget: float,
+    trace: CheckTrace | None = None,
 ) -> list[Answer]:
     queries = [bus_pb2.SystemQuery(correlation_id=cid, system=x) for x in systems]
-    return [a async for a in dispatcher.ask(cid, queries, time.monotonic() + budget)]
+    traced = trace or CheckTrace.continuing(None)
+    return [a async for a in dispatcher.ask(cid, queries, time.monotonic() + budget, traced)]
 
 
 async def test_answers_and_timeouts(
@@ -87,6 +105,24 @@ async def test_answers_and_timeouts(
         (s.SYSTEM_VIS, pb.OUTCOME_STATUS_TIMEOUT),
     ]
     assert elapsed < 2.0, "waited far past the deadline"
+
+
+async def test_the_hops_of_each_answer_go_into_the_trace_it_continues(
+    bus: MemoryBus, keys: Keyring, dispatcher: BusDispatcher
+) -> None:
+    traces: list[str] = []
+    echo = asyncio.create_task(_echo(bus, keys, "sis", delay=0.02, traces=traces))
+    await asyncio.sleep(0.01)
+    trace = CheckTrace.continuing(None)
+    trace.mark(time.monotonic())
+    await _ask(dispatcher, "c7", [s.SYSTEM_SIS], 1.0, trace)
+    echo.cancel()
+    hops = dict(trace.hops)
+    assert list(hops) == [PUBLISH, "sis.queue", "sis.call", "sis.reply"]
+    assert 0.015 < hops["sis.call"] < 0.5
+    assert all(0 <= seconds < 0.5 for seconds in hops.values())
+    # The query carries the check's trace: same trace id, the gateway's span as parent.
+    assert parse_traceparent(traces[0]) == trace.context
 
 
 async def test_duplicate_replies_are_dropped(

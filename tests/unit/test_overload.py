@@ -13,6 +13,7 @@ from broker.domain.answers import Answer
 from broker.domain.errors import Overloaded
 from broker.domain.links import link_hits
 from broker.domain.profiles import AccessPolicy
+from broker.domain.trace import CheckTrace
 from broker.domain.validation import Limits
 from broker.service.admission import Admission
 from broker.service.breaker import Breaker
@@ -52,7 +53,11 @@ class BlockingDispatcher:
     release: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def ask(
-        self, correlation_id: str, queries: Sequence[bus_pb2.SystemQuery], deadline: float
+        self,
+        correlation_id: str,
+        queries: Sequence[bus_pb2.SystemQuery],
+        deadline: float,
+        trace: CheckTrace,
     ) -> AsyncIterator[Answer]:
         await self.release.wait()
         for query in queries:

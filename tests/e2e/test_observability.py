@@ -1,0 +1,77 @@
+"""Where the time of a check goes and the trace it belongs to, on the in-memory bus and as
+separate processes on Kafka."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+import grpc
+import pytest
+
+from interop.mock.v1 import mock_pb2, mock_pb2_grpc
+from interop.v1 import border_check_pb2 as pb
+from interop.v1 import border_check_pb2_grpc
+from loadtest.observation import server_timing
+from systems import REGISTRY
+from tests.e2e.stacks import SPECIMEN, InProcessStack, Stack
+
+EVERY_SYSTEM = pb.CheckRequest(purpose=pb.PURPOSE_IN_TERRITORY_CHECK, traveller=SPECIMEN)
+GATEWAY_HOPS = ["gateway.validate", "gateway.route", "bus.publish"]
+SYSTEM_HOPS = [f"{system}.{hop}" for system in REGISTRY.names for hop in ("queue", "call", "reply")]
+LAST_HOPS = ["gateway.merge", "gateway.audit"]
+
+
+def new_traceparent() -> tuple[str, str]:
+    trace_id = uuid.uuid4().hex
+    return trace_id, f"00-{trace_id}-{uuid.uuid4().hex[:16]}-01"
+
+
+def assert_every_hop(trailers: grpc.aio.Metadata | None) -> None:
+    hops = dict(server_timing(tuple(trailers or ())))
+    assert sorted(hops) == sorted(GATEWAY_HOPS + SYSTEM_HOPS + LAST_HOPS)
+    assert all(ms >= 0 for ms in hops.values())
+
+
+async def test_a_check_returns_every_hop_in_its_server_timing_trailer(
+    client: border_check_pb2_grpc.BorderCheckStub,
+) -> None:
+    call = client.Check(EVERY_SYSTEM, timeout=10)
+    report = await call
+    assert all(o.status == pb.OUTCOME_STATUS_ANSWERED for o in report.outcomes)
+    assert_every_hop(await call.trailing_metadata())
+
+
+async def test_a_stream_returns_them_at_its_end(
+    client: border_check_pb2_grpc.BorderCheckStub,
+) -> None:
+    call = client.CheckStream(EVERY_SYSTEM, timeout=10)
+    events = [event async for event in call]
+    assert events[-1].HasField("report")
+    assert_every_hop(await call.trailing_metadata())
+
+
+async def test_the_callers_trace_reaches_every_mock(
+    client: border_check_pb2_grpc.BorderCheckStub, stack: Stack
+) -> None:
+    trace_id, traceparent = new_traceparent()
+    session = ("x-test-session", f"trace-{uuid.uuid4().hex[:8]}")
+    await client.Check(EVERY_SYSTEM, metadata=(("traceparent", traceparent), session), timeout=10)
+    for system in REGISTRY.names:
+        async with grpc.aio.insecure_channel(stack.mock_addresses[system]) as channel:
+            control = mock_pb2_grpc.MockControlStub(channel)
+            listed = await control.ListCalls(
+                mock_pb2.ListCallsRequest(), metadata=(session,), timeout=5
+            )
+        assert [call.trace_id for call in listed.calls] == [trace_id], system
+
+
+async def test_the_gateway_logs_each_check_with_its_trace_id(
+    client: border_check_pb2_grpc.BorderCheckStub, stack: Stack, caplog: pytest.LogCaptureFixture
+) -> None:
+    if not isinstance(stack, InProcessStack):
+        pytest.skip("the gateway logs in this process only on the in-memory stack")
+    trace_id, traceparent = new_traceparent()
+    with caplog.at_level(logging.INFO, logger="broker.service.check"):
+        await client.Check(EVERY_SYSTEM, metadata=(("traceparent", traceparent),), timeout=10)
+    assert any(f"(trace {trace_id})" in record.getMessage() for record in caplog.records)
