@@ -11,14 +11,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from dataclasses import dataclass
 
+from adapters.metrics import AdapterMetrics
 from adapters.port import BorderSystemClient, SystemCallFailed
 from broker.domain.systems import SystemSpec
 from broker.domain.trace import TraceContext
 from broker.transport.bus import Bus, BusError, Message, Subscription
 from broker.transport.envelope import Keyring
-from broker.transport.timing import CallTimes, stamped_reply, traceparent_of
+from broker.transport.timing import CallTimes, sent_at, stamped_reply, traceparent_of
 from broker.transport.topics import Topics
 from broker.transport.wire import UnreadableMessage, deadline_of, pack_reply, unpack_query
 from interop.v1 import border_check_pb2 as pb
@@ -36,14 +36,6 @@ MAX_LAG = 1000
 STALL_S = 5.0
 
 
-@dataclass
-class AdapterStats:
-    answered: int = 0
-    expired: int = 0
-    failed: int = 0
-    dead_lettered: int = 0
-
-
 class Adapter:
     def __init__(
         self,
@@ -53,6 +45,7 @@ class Adapter:
         client: BorderSystemClient,
         keyring: Keyring,
         concurrency: int = 64,
+        metrics: AdapterMetrics | None = None,
     ) -> None:
         self._bus = bus
         self._keyring = keyring
@@ -62,7 +55,7 @@ class Adapter:
         self._slots = asyncio.Semaphore(concurrency)
         self._tasks: set[asyncio.Task[None]] = set()
         self.subscription: Subscription | None = None
-        self.stats = AdapterStats()
+        self.metrics = metrics or AdapterMetrics.alone(spec.name)
         self._last_taken = time.monotonic()
 
     @property
@@ -102,6 +95,11 @@ class Adapter:
             return f"adapter {self._spec.name}: {waiting} queries waiting, none taken (stalled)"
         return None
 
+    async def measure_lag(self) -> None:
+        """Read how far behind each owned partition is into the metrics (before a scrape)."""
+        if self.subscription is not None:
+            self.metrics.lag(await self.subscription.partition_lag())
+
     def _done(self, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)
         self._slots.release()
@@ -126,7 +124,7 @@ class Adapter:
         if deadline_ms is not None and time.time() * 1000 >= deadline_ms - MIN_REMAINING_MS:
             # The gateway gives up at the deadline: an answer now would come too late, and
             # asking the system would delay the queries behind this one.
-            self.stats.expired += 1
+            self.metrics.expired.inc()
             log.debug("%s: query at or past its deadline dropped", self._spec.name)
             return
         try:
@@ -135,6 +133,7 @@ class Adapter:
             await self._dead_letter(message, str(error))
             return
         reply, call = await self._ask(query, TraceContext.continuing(traceparent_of(message)))
+        self._observe(message, call)
         out = pack_reply(self._keyring, reply)
         try:
             await self._bus.publish(reply_to, out.key, out.value, stamped_reply(out.headers, call))
@@ -157,19 +156,26 @@ class Adapter:
                     pb.OUTCOME_STATUS_ERROR, f"{self._spec.name} does not record crossings"
                 )
         except SystemCallFailed as failure:
-            self.stats.failed += 1
+            self.metrics.failed.inc()
             reply.status = failure.status
             reply.detail = failure.detail
         else:
-            self.stats.answered += 1
+            self.metrics.answered.inc()
             reply.status = pb.OUTCOME_STATUS_ANSWERED
             reply.hits.extend(hits)
         call = CallTimes(started, time.time())
         reply.system_latency_ms = int(call.seconds * 1000)
         return reply, call
 
+    def _observe(self, message: Message, call: CallTimes) -> None:
+        """The query's wait since the gateway sent it, and the system call's time."""
+        sent = sent_at(message)
+        if sent is not None:
+            self.metrics.queue_wait.observe(max(0.0, call.started - sent))
+        self.metrics.system_call.observe(call.seconds)
+
     async def _dead_letter(self, message: Message, reason: str) -> None:
-        self.stats.dead_lettered += 1
+        self.metrics.dead_lettered(message.topic, reason)
         log.warning("%s: unreadable query sent to dead-letter topic: %s", self._spec.name, reason)
         headers = {
             **message.headers,

@@ -3,7 +3,7 @@
 The same class stands behind every mock's search service; what differs per system is
 its rules and its data (the `systems` package). Methods are registered by the service's
 name (`interop.mock.v1.SisMock/Search`, ...), so a new system needs no generated code.
-Each call's entry in the call log names the trace it belongs to.
+Each call is counted and timed (mocks.metrics); its call log entry names its trace.
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ from broker.transport.grpc_server import Service
 from broker.transport.metadata import test_session, trace_id
 from interop.mock.v1 import mock_pb2, mock_pb2_grpc
 from mocks.engine import Probe, RecordSource, Rules, SearchContext, search
-from mocks.faults import FaultError, FaultPlan
+from mocks.faults import FaultError, FaultPlan, MockFault
+from mocks.metrics import MockMetrics, metered
 from mocks.seeded import SeededSource
 from mocks.session import Session, Sessions
 
@@ -32,15 +33,6 @@ log = logging.getLogger(__name__)
 MIN_SERVICE_S = 0.002
 
 ServicerContext: TypeAlias = grpc.aio.ServicerContext[Any, Any]
-
-
-class MockFault(Exception):
-    """An injected fault: the call fails with `code` (a gRPC status) and `message`."""
-
-    def __init__(self, code: grpc.StatusCode, message: str) -> None:
-        super().__init__(f"{code.name}: {message}")
-        self.code = code
-        self.message = message
 
 
 class MockSystem:
@@ -54,6 +46,7 @@ class MockSystem:
         rules: Rules,
         base: Sequence[RecordSource] = (),
         records_crossings: bool = False,
+        metrics: MockMetrics | None = None,
     ) -> None:
         self.name = name
         self.service_name = service
@@ -61,8 +54,7 @@ class MockSystem:
         self.base = list(base)
         self.records_crossings = records_crossings
         self.sessions = Sessions()
-        # Calls refused because their deadline had passed while they waited.
-        self.shed = 0
+        self.metrics = metrics or MockMetrics.alone(name)
 
     def _sources(self, session: Session) -> list[RecordSource]:
         return [*self.base, SeededSource(session)]
@@ -105,9 +97,10 @@ class MockSystem:
         under overload, answering it would only delay the calls that can still be in time."""
         remaining = context.time_remaining()
         if remaining is not None and remaining < MIN_SERVICE_S:
-            self.shed += 1
+            self.metrics.shed.inc()
             await context.abort(grpc.StatusCode.DEADLINE_EXCEEDED, "shed: deadline passed in queue")
 
+    @metered("Search")
     async def search(
         self, request: mock_pb2.SearchRequest, session_name: str, trace: str = ""
     ) -> mock_pb2.SearchResponse:
@@ -123,6 +116,7 @@ class MockSystem:
         session.record_call("Search", request, "OK", len(found), trace)
         return mock_pb2.SearchResponse(matches=found)
 
+    @metered("RecordCrossing")
     async def record_crossing(
         self, request: mock_pb2.RecordCrossingRequest, session_name: str, trace: str = ""
     ) -> mock_pb2.RecordMatch:

@@ -17,6 +17,7 @@ from broker.domain.labels import short_name
 from broker.domain.profiles import PROFILES
 from broker.transport.bus import BusUnavailable
 from broker.transport.bus.factory import BUS_KINDS
+from broker.transport.telemetry import Telemetry, loopback_listen
 from interop.v1 import border_check_pb2 as pb
 from stack.client import check, check_stream, field_violations
 from stack.render import render_report
@@ -35,6 +36,7 @@ EPILOG = """examples:
   interop serve mocks sis,vis,ees,etias,eurodac                  all mocks in one process
   interop scenario run mocks/packs/*.yaml     run scenario packs, PASS/FAIL per check
   interop mock faults vis --latency-ms 3000   make a mock slow (see interop mock --help)
+  interop up --metrics-listen 127.0.0.1:9464  Prometheus metrics at http://127.0.0.1:9464/metrics
   interop loadtest run --rate 50 --duration 60s   hold a rate, write a report (loadtest --help)
 
 Every setting can also come from the environment (INTEROP_BUS, INTEROP_KAFKA_BOOTSTRAP,
@@ -71,6 +73,24 @@ def _bus_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _loopback(text: str) -> str:
+    try:
+        loopback_listen(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return text
+
+
+def _metrics_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--metrics-listen",
+        type=_loopback,
+        metavar="HOST:PORT",
+        help="serve Prometheus metrics at http://HOST:PORT/metrics, loopback only; port 0 "
+        "takes a free one (default: $INTEROP_METRICS_LISTEN or off)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="interop",
@@ -100,6 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="synthetic people per system (default 10000; e.g. 1000000)",
     )
+    _metrics_option(up)
 
     serve = commands.add_parser("serve", help="run one part of the stack in this process")
     parts = serve.add_subparsers(dest="part", required=True, metavar="PART")
@@ -107,6 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
     _bus_options(gw)
     gw.add_argument("--listen", metavar="HOST:PORT", help="default 127.0.0.1:50051")
     gw.add_argument("--gateway-id", help="names this instance's reply topic (default gw1)")
+    _metrics_option(gw)
     ad = parts.add_parser(
         "adapter",
         aliases=["adapters"],
@@ -125,6 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="where the system (or its mock) answers; one system only "
         "(default: $INTEROP_MOCK_<SYSTEM> or 127.0.0.1:5006x)",
     )
+    _metrics_option(ad)
     mk = parts.add_parser("mock", aliases=["mocks"], help="the mock of one system, or of several")
     mk.add_argument("systems", type=_system_list, metavar="SYSTEM[,SYSTEM...]", help=_SYSTEMS)
     mk.add_argument(
@@ -140,6 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="scenario pack to load (repeatable)",
     )
     mk.add_argument("--population", type=int, metavar="N", help="synthetic people (default 10000)")
+    _metrics_option(mk)
 
     sc = commands.add_parser("scenario", help="run scenario packs against a gateway")
     sc.add_argument("action", choices=["run"])
@@ -264,6 +288,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         gateway_id=getattr(args, "gateway_id", None),
         scenarios=tuple(getattr(args, "scenario", None) or ()) or None,
         population=getattr(args, "population", None),
+        metrics_listen=getattr(args, "metrics_listen", None),
     )
     part = _part(args)
     address = getattr(args, "listen", None) if part == "mock" else None
@@ -380,38 +405,52 @@ async def _health(args: argparse.Namespace) -> int:
 
 
 async def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    from stack import bootstrap as stack
+
+    async with stack.process_metrics(settings) as telemetry:
+        if args.command == "up":
+            await _up(settings, telemetry)
+        else:
+            await _serve_part(args, settings, telemetry)
+    return 0
+
+
+async def _up(settings: Settings, telemetry: Telemetry) -> None:
     from broker.transport.grpc_server import wait_for_shutdown_signal
     from stack import bootstrap as stack
 
-    if args.command == "up":
-        async with stack.whole_stack(settings) as running:
-            more = "\n".join(stack.example_commands(settings))
-            print(
-                f"interop: stack up on {settings.bus} bus; gateway on "
-                f"{settings.gateway_listen.rsplit(':', 1)[0]}:{running.gateway.server.port}, "
-                f"{settings.population} synthetic people per system\n"
-                "send a check, for example:\n"
-                "  # the ICAO 9303 specimen traveller\n"
-                "  interop check --surname ERIKSSON --given-names "
-                '"ANNA MARIA" --dob 1974-08-12 --sex F --nationality UTO --document L898902C3 '
-                "--issuing-state UTO\n"
-                f"{more}\n"
-                "  interop scenario run mocks/packs/*.yaml      # the shipped scenarios\n"
-                "stop with Ctrl-C",
-                flush=True,
-            )
-            await wait_for_shutdown_signal()
-        return 0
+    async with stack.whole_stack(settings, telemetry=telemetry) as running:
+        more = "\n".join(stack.example_commands(settings))
+        print(
+            f"interop: stack up on {settings.bus} bus; gateway on "
+            f"{settings.gateway_listen.rsplit(':', 1)[0]}:{running.gateway.server.port}, "
+            f"{settings.population} synthetic people per system\n"
+            "send a check, for example:\n"
+            "  # the ICAO 9303 specimen traveller\n"
+            "  interop check --surname ERIKSSON --given-names "
+            '"ANNA MARIA" --dob 1974-08-12 --sex F --nationality UTO --document L898902C3 '
+            "--issuing-state UTO\n"
+            f"{more}\n"
+            "  interop scenario run mocks/packs/*.yaml      # the shipped scenarios\n"
+            "stop with Ctrl-C",
+            flush=True,
+        )
+        await wait_for_shutdown_signal()
+
+
+async def _serve_part(args: argparse.Namespace, settings: Settings, telemetry: Telemetry) -> None:
+    from broker.transport.grpc_server import wait_for_shutdown_signal
+    from stack import bootstrap as stack
+
     part: contextlib.AbstractAsyncContextManager[object]
     if _part(args) == "gateway":
-        part = stack.gateway(settings)
+        part = stack.gateway(settings, telemetry=telemetry)
     elif _part(args) == "adapter":
-        part = stack.adapters(settings, args.systems, args.health_listen)
+        part = stack.adapters(settings, args.systems, args.health_listen, telemetry=telemetry)
     else:
-        part = stack.mocks(settings, args.systems)
+        part = stack.mocks(settings, args.systems, telemetry=telemetry)
     async with part:
         await wait_for_shutdown_signal()
-    return 0
 
 
 def _loadtest(argv: Sequence[str]) -> int:

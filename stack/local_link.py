@@ -19,7 +19,8 @@ from broker.domain.trace import TraceContext
 from interop.mock.v1 import mock_pb2
 from interop.v1 import border_check_pb2 as pb
 from interop.v1 import bus_pb2
-from mocks.service import MockFault, MockSystem
+from mocks.faults import MockFault
+from mocks.service import MockSystem
 
 Reply = TypeVar("Reply")
 

@@ -3,7 +3,8 @@
 Each method reads who is calling from the transport, calls the service layer and maps
 a domain error to one gRPC status (INVALID_ARGUMENT with a google.rpc.BadRequest naming
 every wrong field, UNAUTHENTICATED, PERMISSION_DENIED). Each call continues the caller's
-trace and returns where its time went in a `server-timing` trailer.
+trace; the gateway's metrics count and time it and return where its time went in a
+`server-timing` trailer.
 """
 
 from __future__ import annotations
@@ -15,14 +16,14 @@ import grpc
 from google.protobuf import any_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
+from prometheus_client import CollectorRegistry
 
 from broker.domain.errors import InvalidRequest, Overloaded, PermissionDenied, Unauthenticated
-from broker.domain.trace import CheckTrace
+from broker.gateway.metrics import GatewayMetrics
 from broker.service.check import check, stream_check
 from broker.service.crossing import record_crossing
 from broker.service.ports import Peer, Ports
-from broker.transport.metadata import test_session, traceparent
-from broker.transport.timing import SERVER_TIMING, server_timing
+from broker.transport.metadata import test_session
 from interop.v1 import border_check_pb2 as pb
 from interop.v1 import border_check_pb2_grpc
 
@@ -31,43 +32,44 @@ Refused = (InvalidRequest, Unauthenticated, PermissionDenied, Overloaded)
 
 
 class BorderCheckServicer(border_check_pb2_grpc.BorderCheckServicer):
-    def __init__(self, ports: Ports, tls: bool) -> None:
+    def __init__(self, ports: Ports, tls: bool, metrics: GatewayMetrics | None = None) -> None:
         self._ports = ports
         self._tls = tls
+        self._metrics = metrics or GatewayMetrics(CollectorRegistry(), ports)
 
     async def Check(self, request: pb.CheckRequest, context: Context) -> pb.HitReport:
-        trace = _trace(context)
-        try:
-            report = await check(request, self._peer(context), self._ports, trace)
-        except Refused as error:
-            await abort(context, error)
-            raise
-        _send_timing(context, trace)
-        return report
+        with self._metrics.call(context, "Check") as trace:
+            try:
+                report = await check(request, self._peer(context), self._ports, trace)
+            except Refused as error:
+                await abort(context, error)
+                raise
+            self._metrics.outcomes(report.outcomes)
+            return report
 
     async def CheckStream(
         self, request: pb.CheckRequest, context: Context
     ) -> AsyncIterator[pb.CheckEvent]:
-        trace = _trace(context)
-        try:
-            async for event in stream_check(request, self._peer(context), self._ports, trace):
-                yield event
-        except Refused as error:
-            await abort(context, error)
-            raise
-        _send_timing(context, trace)
+        with self._metrics.call(context, "CheckStream") as trace:
+            try:
+                async for event in stream_check(request, self._peer(context), self._ports, trace):
+                    yield event
+            except Refused as error:
+                await abort(context, error)
+                raise
+            self._metrics.outcomes(event.report.outcomes)
 
     async def RecordCrossing(
         self, request: pb.RecordCrossingRequest, context: Context
     ) -> pb.RecordCrossingResponse:
-        trace = _trace(context)
-        try:
-            response = await record_crossing(request, self._peer(context), self._ports, trace)
-        except Refused as error:
-            await abort(context, error)
-            raise
-        _send_timing(context, trace)
-        return response
+        with self._metrics.call(context, "RecordCrossing") as trace:
+            try:
+                response = await record_crossing(request, self._peer(context), self._ports, trace)
+            except Refused as error:
+                await abort(context, error)
+                raise
+            self._metrics.outcomes([response.outcome])
+            return response
 
     def _peer(self, context: Context) -> Peer:
         names = context.auth_context().get("x509_common_name") or []
@@ -77,14 +79,6 @@ class BorderCheckServicer(border_check_pb2_grpc.BorderCheckServicer):
             time_remaining_s=context.time_remaining(),
             test_session=test_session(context.invocation_metadata()),
         )
-
-
-def _trace(context: Context) -> CheckTrace:
-    return CheckTrace.continuing(traceparent(context.invocation_metadata()))
-
-
-def _send_timing(context: Context, trace: CheckTrace) -> None:
-    context.set_trailing_metadata(((SERVER_TIMING, server_timing(trace.hops)),))
 
 
 async def abort(

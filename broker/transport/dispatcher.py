@@ -16,11 +16,14 @@ import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 
+from prometheus_client import CollectorRegistry
+
 from broker.domain.answers import Answer
 from broker.domain.systems import System, SystemCatalog
 from broker.domain.trace import PUBLISH, CheckTrace, SystemHops
 from broker.transport.bus import Bus, BusError, Message, Subscription, TopicSpec
 from broker.transport.envelope import Keyring
+from broker.transport.metrics import DUPLICATE, LATE, DispatchMetrics
 from broker.transport.timing import add_system_hops, stamped_query
 from broker.transport.topics import Topics
 from broker.transport.wire import UnreadableMessage, pack_query, unpack_reply
@@ -51,16 +54,6 @@ class _Pending:
     sent_at: dict[System, float] = field(default_factory=dict)
 
 
-@dataclass
-class DispatchStats:
-    replies: int = 0
-    late: int = 0
-    duplicates: int = 0
-    unreadable: int = 0
-    # Queries the bus had not taken by their check's deadline.
-    unsent: int = 0
-
-
 class BusDispatcher:
     def __init__(
         self,
@@ -69,6 +62,7 @@ class BusDispatcher:
         gateway_id: str,
         keyring: Keyring,
         catalog: SystemCatalog,
+        metrics: DispatchMetrics | None = None,
     ) -> None:
         self._bus = bus
         self._keyring = keyring
@@ -78,7 +72,7 @@ class BusDispatcher:
         self._pending: dict[str, _Pending] = {}
         self._subscription: Subscription | None = None
         self._reader: asyncio.Task[None] | None = None
-        self.stats = DispatchStats()
+        self.metrics = metrics or DispatchMetrics(CollectorRegistry(), catalog)
         self._hops = {spec.value: SystemHops.of(spec.name) for spec in catalog}
         self._last_reply = time.monotonic()
 
@@ -127,7 +121,7 @@ class BusDispatcher:
         try:
             reply = unpack_reply(self._keyring, message)
         except UnreadableMessage as error:
-            self.stats.unreadable += 1
+            self.metrics.unreadable()
             log.warning("unreadable reply on %s: %s", message.topic, error)
             return
         self._route(reply, message, received)
@@ -135,16 +129,16 @@ class BusDispatcher:
     def _route(self, reply: bus_pb2.SystemReply, message: Message, received: float) -> None:
         pending = self._pending.get(reply.correlation_id)
         if pending is None:
-            self.stats.late += 1
+            self.metrics.dropped(reply.system, LATE)
             log.info("late reply from %s for %s dropped", reply.system, reply.correlation_id)
         elif reply.system not in pending.expected or reply.system in pending.seen:
-            self.stats.duplicates += 1
+            self.metrics.dropped(reply.system, DUPLICATE)
             log.info("duplicate reply from %s for %s dropped", reply.system, reply.correlation_id)
         else:
             pending.seen.add(reply.system)
-            self.stats.replies += 1
             sent = pending.sent_at.get(reply.system)
             add_system_hops(pending.trace, self._hops[reply.system], sent, message, received)
+            self.metrics.waited(reply.system, time.monotonic() - pending.started)
             pending.queue.put_nowait(_answer(reply, pending.started))
 
     async def ask(
@@ -193,8 +187,9 @@ class BusDispatcher:
     def _missing(self, system: System, pending: _Pending) -> Answer:
         """The answer of a system that gave none by the deadline."""
         elapsed = _elapsed_ms(pending.started)
+        self.metrics.waited(system, time.monotonic() - pending.started)
         if system in pending.unsent:
-            self.stats.unsent += 1
+            self.metrics.unsent(system)
             detail = "the bus did not take the query before the deadline (bus unreachable?)"
             return Answer(system, pb.OUTCOME_STATUS_UNAVAILABLE, elapsed, detail=detail)
         return Answer(

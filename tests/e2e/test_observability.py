@@ -1,20 +1,26 @@
-"""Where the time of a check goes and the trace it belongs to, on the in-memory bus and as
-separate processes on Kafka."""
+"""Where the time of a check goes, the trace it belongs to, and the metrics of each process,
+on the in-memory bus and as separate processes on Kafka."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import os
+import sys
+import time
+import urllib.request
 import uuid
 
 import grpc
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from interop.mock.v1 import mock_pb2, mock_pb2_grpc
 from interop.v1 import border_check_pb2 as pb
 from interop.v1 import border_check_pb2_grpc
 from loadtest.observation import server_timing
 from systems import REGISTRY
-from tests.e2e.stacks import SPECIMEN, InProcessStack, Stack
+from tests.e2e.stacks import ROOT, SPECIMEN, InProcessStack, Stack, free_port
 
 EVERY_SYSTEM = pb.CheckRequest(purpose=pb.PURPOSE_IN_TERRITORY_CHECK, traveller=SPECIMEN)
 GATEWAY_HOPS = ["gateway.validate", "gateway.route", "bus.publish"]
@@ -75,3 +81,55 @@ async def test_the_gateway_logs_each_check_with_its_trace_id(
     with caplog.at_level(logging.INFO, logger="broker.service.check"):
         await client.Check(EVERY_SYSTEM, metadata=(("traceparent", traceparent),), timeout=10)
     assert any(f"(trace {trace_id})" in record.getMessage() for record in caplog.records)
+
+
+async def test_one_process_counts_the_hops_of_all_its_parts(
+    client: border_check_pb2_grpc.BorderCheckStub, stack: Stack
+) -> None:
+    if not isinstance(stack, InProcessStack):
+        pytest.skip("the parts share one registry in one process only")
+    registry = stack.running.telemetry.registry
+
+    def count(name: str, **labels: str) -> float:
+        return registry.get_sample_value(name, labels) or 0.0
+
+    before = count("interop_hop_duration_seconds_count", hop="sis.call")
+    calls = count("interop_mock_calls_total", system="sis", method="Search", status="OK")
+    await client.Check(EVERY_SYSTEM, timeout=10)
+    assert count("interop_hop_duration_seconds_count", hop="sis.call") == before + 1
+    assert count("interop_mock_calls_total", system="sis", method="Search", status="OK") > calls
+    assert count("interop_adapter_queries_total", system="sis", outcome="answered") > 0
+
+
+def _scrape(url: str) -> str:
+    with urllib.request.urlopen(url, timeout=2) as response:
+        return bytes(response.read()).decode()
+
+
+async def test_metrics_listen_serves_the_text_format_on_loopback() -> None:
+    metrics = f"127.0.0.1:{free_port()}"
+    mock = f"127.0.0.1:{free_port()}"
+    process = await asyncio.create_subprocess_exec(
+        *(sys.executable, "-m", "stack.cli", "serve", "mock", "sis", "--population", "0"),
+        *("--listen", mock, "--metrics-listen", metrics),
+        cwd=ROOT,
+        env={**os.environ, "INTEROP_LOG_LEVEL": "WARNING"},
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                text = await asyncio.to_thread(_scrape, f"http://{metrics}/metrics")
+                break
+            except OSError:
+                assert process.returncode is None, "the mock exited"
+                assert time.monotonic() < deadline, "no metrics within 60 s"
+                await asyncio.sleep(0.2)
+    finally:
+        process.terminate()
+        await asyncio.wait_for(process.wait(), 30)
+    names = {family.name for family in text_string_to_metric_families(text)}
+    assert {"interop_mock_calls", "interop_mock_shed_calls", "process_cpu_seconds"} <= names
+    assert "_created" not in text

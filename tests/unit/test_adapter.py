@@ -1,5 +1,5 @@
 """The adapter loop: expired queries are dropped, unreadable ones go to the dead letters;
-the call continues the query's trace to the system."""
+each ending is counted, and the call continues the query's trace to the system."""
 
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
+from prometheus_client import CollectorRegistry
 
+from adapters.metrics import AdapterFamilies, AdapterMetrics
 from adapters.mock_client import MockSystemClient
 from adapters.runtime import Adapter
 from broker.domain.trace import TraceContext
@@ -24,6 +26,7 @@ from broker.transport.wire import pack_query
 from interop.v1 import border_check_pb2 as pb
 from interop.v1 import bus_pb2
 from interop.v1 import systems_pb2 as s
+from mocks.faults import FaultPlan
 from mocks.service import MockSystem
 from stack.bootstrap import dev_signers, mock_system
 from systems import REGISTRY
@@ -46,6 +49,10 @@ class Running:
     bus: MemoryBus
     adapter: Adapter
     mock: MockSystem
+    registry: CollectorRegistry
+
+    def sample(self, name: str, **labels: str) -> float | None:
+        return self.registry.get_sample_value(name, {"system": "sis", **labels})
 
 
 @pytest_asyncio.fixture
@@ -57,10 +64,13 @@ async def running(keys: Path) -> AsyncIterator[Running]:
     await bus.start()
     await bus.ensure_topics([TOPICS.spec(REPLIES)])
     client = MockSystemClient(f"127.0.0.1:{server.port}", SIS.mock.service, SIS.translate)
-    adapter = Adapter(bus, TOPICS, SIS.spec, client, Keyring.load(keys, "adapter-sis"))
+    registry = CollectorRegistry()
+    metrics = AdapterMetrics(AdapterFamilies(registry), "sis")
+    keyring = Keyring.load(keys, "adapter-sis")
+    adapter = Adapter(bus, TOPICS, SIS.spec, client, keyring, metrics=metrics)
     await adapter.start()
     task = asyncio.create_task(adapter.run())
-    yield Running(bus, adapter, mock)
+    yield Running(bus, adapter, mock, registry)
     task.cancel()
     await adapter.stop()
     await bus.stop()
@@ -97,10 +107,16 @@ async def _send(bus: MemoryBus, keys: Path, deadline_ms: int) -> None:
     await bus.publish(TOPICS.request("sis"), out.key, out.value, headers)
 
 
+def _queries(running: Running, outcome: str) -> float | None:
+    return running.sample("interop_adapter_queries_total", outcome=outcome)
+
+
 async def test_a_live_query_is_answered(running: Running, keys: Path) -> None:
     await _send(running.bus, keys, int(time.time() * 1000) + 5000)
     assert len(await _replies(running.bus, 1.0)) == 1
-    assert running.adapter.stats.answered == 1
+    assert _queries(running, "answered") == 1
+    assert running.sample("interop_adapter_queue_wait_seconds_count") == 1
+    assert running.sample("interop_adapter_system_call_seconds_count") == 1
 
 
 async def test_the_call_to_the_system_continues_the_queries_trace(
@@ -112,14 +128,31 @@ async def test_the_call_to_the_system_continues_the_queries_trace(
     assert call.trace_id == GATEWAY_SPAN.trace_id
 
 
+async def test_a_failed_call_is_counted(running: Running, keys: Path) -> None:
+    running.mock.sessions.get("").faults = FaultPlan(outage_until=float("inf"))
+    await _send(running.bus, keys, int(time.time() * 1000) + 5000)
+    assert len(await _replies(running.bus, 1.0)) == 1
+    assert (_queries(running, "failed"), _queries(running, "answered")) == (1, 0)
+
+
 async def test_an_expired_query_is_dropped_unanswered(running: Running, keys: Path) -> None:
     await _send(running.bus, keys, int(time.time() * 1000) - 1)
     assert await _replies(running.bus, 0.5) == []
-    assert (running.adapter.stats.expired, running.adapter.stats.answered) == (1, 0)
+    assert (_queries(running, "expired"), _queries(running, "answered")) == (1, 0)
+
+
+async def test_the_lag_of_each_owned_partition_is_read_before_a_scrape(running: Running) -> None:
+    await running.adapter.measure_lag()
+    topic = TOPICS.request("sis")
+    lags = [
+        running.sample("interop_adapter_consumer_lag", topic=topic, partition=str(p))
+        for p in range(TOPICS.partitions)
+    ]
+    assert lags == [0] * TOPICS.partitions
 
 
 async def test_an_unsealed_query_goes_to_the_dead_letter_topic(running: Running) -> None:
-    bus, adapter = running.bus, running.adapter
+    bus = running.bus
     dead = await bus.subscribe([TOPICS.dead_letter], group="ops")
     await dead.ready()
     forged = bus_pb2.SystemQuery(
@@ -134,5 +167,7 @@ async def test_an_unsealed_query_goes_to_the_dead_letter_topic(running: Running)
     async with asyncio.timeout(2):
         message = await anext(aiter(dead))
     assert message.headers["dead-letter-reason"].startswith(b"cannot open envelope")
-    assert adapter.stats.dead_lettered == 1
+    assert _queries(running, "dead_lettered") == 1
+    labels = {"topic": TOPICS.request("sis"), "reason": "cannot open envelope"}
+    assert running.registry.get_sample_value("interop_bus_dead_letters_total", labels) == 1
     await dead.close()

@@ -1,5 +1,5 @@
 """Gathering replies: duplicates and late replies are dropped, no wait past the deadline;
-each answer's hops go into its check's trace."""
+what happened is counted, and each answer's hops go into its check's trace."""
 
 from __future__ import annotations
 
@@ -9,12 +9,14 @@ from collections.abc import AsyncIterator
 
 import pytest
 import pytest_asyncio
+from prometheus_client import CollectorRegistry
 
 from broker.domain.answers import Answer
 from broker.domain.trace import PUBLISH, CheckTrace, parse_traceparent
 from broker.transport.bus.memory import MemoryBroker, MemoryBus
 from broker.transport.dispatcher import BusDispatcher
 from broker.transport.envelope import Keyring
+from broker.transport.metrics import DispatchMetrics
 from broker.transport.timing import CallTimes, stamped_reply, traceparent_of
 from broker.transport.topics import Topics
 from broker.transport.wire import pack_reply, unpack_query
@@ -42,12 +44,25 @@ async def bus() -> AsyncIterator[MemoryBus]:
     await bus.stop()
 
 
+@pytest.fixture
+def registry() -> CollectorRegistry:
+    return CollectorRegistry()
+
+
 @pytest_asyncio.fixture
-async def dispatcher(bus: MemoryBus, keys: Keyring) -> AsyncIterator[BusDispatcher]:
-    dispatcher = BusDispatcher(bus, TOPICS, "gw-test", keys, REGISTRY.catalog)
+async def dispatcher(
+    bus: MemoryBus, keys: Keyring, registry: CollectorRegistry
+) -> AsyncIterator[BusDispatcher]:
+    metrics = DispatchMetrics(registry, REGISTRY.catalog)
+    dispatcher = BusDispatcher(bus, TOPICS, "gw-test", keys, REGISTRY.catalog, metrics)
     await dispatcher.start()
     yield dispatcher
     await dispatcher.stop()
+
+
+def dropped(registry: CollectorRegistry, system: str, reason: str) -> float | None:
+    labels = {"system": system, "reason": reason}
+    return registry.get_sample_value("interop_gateway_replies_dropped_total", labels)
 
 
 async def _echo(
@@ -92,7 +107,7 @@ async def _ask(
 
 
 async def test_answers_and_timeouts(
-    bus: MemoryBus, keys: Keyring, dispatcher: BusDispatcher
+    bus: MemoryBus, keys: Keyring, dispatcher: BusDispatcher, registry: CollectorRegistry
 ) -> None:
     echo = asyncio.create_task(_echo(bus, keys, "sis"))
     await asyncio.sleep(0.01)
@@ -105,6 +120,12 @@ async def test_answers_and_timeouts(
         (s.SYSTEM_VIS, pb.OUTCOME_STATUS_TIMEOUT),
     ]
     assert elapsed < 2.0, "waited far past the deadline"
+    # Each system's wait is timed, the answer's and the timeout's.
+    for system, least in (("sis", 0.0), ("vis", 0.3)):
+        labels = {"system": system}
+        name = "interop_gateway_system_duration_seconds"
+        assert registry.get_sample_value(f"{name}_count", labels) == 1
+        assert (registry.get_sample_value(f"{name}_sum", labels) or 0) >= least
 
 
 async def test_the_hops_of_each_answer_go_into_the_trace_it_continues(
@@ -126,7 +147,7 @@ async def test_the_hops_of_each_answer_go_into_the_trace_it_continues(
 
 
 async def test_duplicate_replies_are_dropped(
-    bus: MemoryBus, keys: Keyring, dispatcher: BusDispatcher
+    bus: MemoryBus, keys: Keyring, dispatcher: BusDispatcher, registry: CollectorRegistry
 ) -> None:
     echo = asyncio.create_task(_echo(bus, keys, "ees", replies=3))
     await asyncio.sleep(0.01)
@@ -134,11 +155,12 @@ async def test_duplicate_replies_are_dropped(
     await asyncio.sleep(0.05)
     echo.cancel()
     assert len(answers) == 1
-    assert dispatcher.stats.duplicates + dispatcher.stats.late == 2
+    dropped_ees = [dropped(registry, "ees", reason) for reason in ("duplicate", "late")]
+    assert sum(n or 0 for n in dropped_ees) == 2
 
 
 async def test_late_replies_are_dropped(
-    bus: MemoryBus, keys: Keyring, dispatcher: BusDispatcher
+    bus: MemoryBus, keys: Keyring, dispatcher: BusDispatcher, registry: CollectorRegistry
 ) -> None:
     echo = asyncio.create_task(_echo(bus, keys, "etias", delay=0.2))
     await asyncio.sleep(0.01)
@@ -146,7 +168,7 @@ async def test_late_replies_are_dropped(
     await asyncio.sleep(0.3)
     echo.cancel()
     assert [a.status for a in answers] == [pb.OUTCOME_STATUS_TIMEOUT]
-    assert dispatcher.stats.late == 1
+    assert dropped(registry, "etias", "late") == 1
 
 
 async def test_a_bus_that_refuses_the_query_makes_the_system_unavailable(
@@ -160,7 +182,7 @@ async def test_a_bus_that_refuses_the_query_makes_the_system_unavailable(
 
 
 async def test_a_forged_reply_is_not_taken(
-    bus: MemoryBus, keys: Keyring, dispatcher: BusDispatcher
+    bus: MemoryBus, keys: Keyring, dispatcher: BusDispatcher, registry: CollectorRegistry
 ) -> None:
     """A reply that is not sealed by a trusted service is dropped, and the system times out."""
 
@@ -186,7 +208,7 @@ async def test_a_forged_reply_is_not_taken(
     answers = await _ask(dispatcher, "c5", [s.SYSTEM_VIS], 0.2)
     forger.cancel()
     assert [a.status for a in answers] == [pb.OUTCOME_STATUS_TIMEOUT]
-    assert dispatcher.stats.unreadable == 2
+    assert dropped(registry, "unknown", "unreadable") == 2
 
 
 class _StalledBus(MemoryBus):
@@ -197,11 +219,12 @@ class _StalledBus(MemoryBus):
 
 
 async def test_a_bus_that_never_takes_the_query_still_answers_by_the_deadline(
-    keys: Keyring,
+    keys: Keyring, registry: CollectorRegistry
 ) -> None:
     bus = _StalledBus(MemoryBroker())
     await bus.start()
-    dispatcher = BusDispatcher(bus, TOPICS, "gw-stalled", keys, REGISTRY.catalog)
+    metrics = DispatchMetrics(registry, REGISTRY.catalog)
+    dispatcher = BusDispatcher(bus, TOPICS, "gw-stalled", keys, REGISTRY.catalog, metrics)
     await dispatcher.start()
     try:
         # Without the deadline bounding the publish, this waits for ever.
@@ -216,4 +239,8 @@ async def test_a_bus_that_never_takes_the_query_still_answers_by_the_deadline(
         (s.SYSTEM_EES, pb.OUTCOME_STATUS_UNAVAILABLE),
     ]
     assert all("did not take the query" in a.detail for a in answers)
-    assert dispatcher.stats.unsent == 2
+    unsent = [
+        registry.get_sample_value("interop_gateway_queries_unsent_total", {"system": name})
+        for name in REGISTRY.names
+    ]
+    assert unsent == [1, 0, 1, 0, 0]
