@@ -42,7 +42,7 @@ def _process_registry() -> CollectorRegistry:
     return registry
 
 
-@dataclass
+@dataclass(frozen=True)
 class Telemetry:
     registry: CollectorRegistry = field(default_factory=_process_registry)
     refreshes: list[Refresh] = field(default_factory=list)
