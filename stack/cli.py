@@ -20,6 +20,7 @@ from broker.transport.bus import BusUnavailable
 from broker.transport.bus.factory import BUS_KINDS
 from broker.transport.envelope import KeyringError
 from broker.transport.links import InsecureLink, dial
+from broker.transport.telemetry import Telemetry, loopback_listen
 from interop.v1 import border_check_pb2 as pb
 from stack.client import check, check_stream, field_violations
 from stack.render import render_report
@@ -39,6 +40,8 @@ EPILOG = """examples:
   interop serve mocks sis,vis,ees,etias,eurodac --insecure                  all mocks
   interop scenario run mocks/packs/*.yaml     run scenario packs, PASS/FAIL per check
   interop mock faults vis --latency-ms 3000   make a mock slow (see interop mock --help)
+  interop up --metrics-listen 127.0.0.1:9464  Prometheus metrics at http://127.0.0.1:9464/metrics
+  interop loadtest run --rate 50 --duration 60s   hold a rate, write a report (loadtest --help)
 
 Plaintext (--insecure) serves and dials loopback addresses only; with INTEROP_TLS_DIR every
 link is mutual TLS (`interop pki` makes development certificates).
@@ -50,6 +53,7 @@ PURPOSES = {
     short_name(pb.Purpose, v).lower().replace("_", "-"): v for v in pb.Purpose.values() if v
 }
 SEXES = {"M": pb.SEX_MALE, "F": pb.SEX_FEMALE, "X": pb.SEX_OTHER}
+LOADTEST = "loadtest"
 
 
 _SYSTEMS = f"comma separated, from: {', '.join(REGISTRY.names)}"
@@ -89,6 +93,24 @@ def _bus_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _loopback(text: str) -> str:
+    try:
+        loopback_listen(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return text
+
+
+def _metrics_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--metrics-listen",
+        type=_loopback,
+        metavar="HOST:PORT",
+        help="serve Prometheus metrics at http://HOST:PORT/metrics, loopback only; port 0 "
+        "takes a free one (default: $INTEROP_METRICS_LISTEN or off)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="interop",
@@ -119,6 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="synthetic people per system (default 10000; e.g. 1000000)",
     )
+    _metrics_option(up)
 
     serve = commands.add_parser("serve", help="run one part of the stack in this process")
     parts = serve.add_subparsers(dest="part", required=True, metavar="PART")
@@ -127,6 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
     _insecure_option(gw)
     gw.add_argument("--listen", metavar="HOST:PORT", help="default 127.0.0.1:50051")
     gw.add_argument("--gateway-id", help="names this instance's reply topic (default gw1)")
+    _metrics_option(gw)
     ad = parts.add_parser(
         "adapter",
         aliases=["adapters"],
@@ -146,6 +170,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="where the system (or its mock) answers; one system only "
         "(default: $INTEROP_MOCK_<SYSTEM> or 127.0.0.1:5006x)",
     )
+    _metrics_option(ad)
     mk = parts.add_parser("mock", aliases=["mocks"], help="the mock of one system, or of several")
     mk.add_argument("systems", type=_system_list, metavar="SYSTEM[,SYSTEM...]", help=_SYSTEMS)
     mk.add_argument(
@@ -162,6 +187,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     mk.add_argument("--population", type=int, metavar="N", help="synthetic people (default 10000)")
     _insecure_option(mk)
+    _metrics_option(mk)
 
     sc = commands.add_parser("scenario", help="run scenario packs against a gateway")
     sc.add_argument("action", choices=["run"])
@@ -285,6 +311,15 @@ def build_parser() -> argparse.ArgumentParser:
     hl.add_argument("--target", default="127.0.0.1:50051")
     hl.add_argument("--service", default="", help="service name (default: the whole server)")
     _tls_options(hl, "any certificate of the CA")
+
+    lt = commands.add_parser(
+        LOADTEST,
+        help="load-test a gateway: run (a rate, a ramp, find-max), compare two runs",
+        description="The load tool; `interop loadtest --help` and `interop loadtest run "
+        "--help` describe its options (loadtest/README.md).",
+        add_help=False,
+    )
+    lt.add_argument("argv", nargs=argparse.REMAINDER, metavar="run|compare ...")
     return parser
 
 
@@ -299,6 +334,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         insecure=getattr(args, "insecure", False) or None,
         scenarios=tuple(getattr(args, "scenario", None) or ()) or None,
         population=getattr(args, "population", None),
+        metrics_listen=getattr(args, "metrics_listen", None),
     )
     part = _part(args)
     address = getattr(args, "listen", None) if part == "mock" else None
@@ -418,38 +454,59 @@ async def _health(args: argparse.Namespace) -> int:
 
 
 async def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    from stack import bootstrap as stack
+
+    async with stack.process_metrics(settings) as telemetry:
+        if args.command == "up":
+            await _up(settings, telemetry)
+        else:
+            await _serve_part(args, settings, telemetry)
+    return 0
+
+
+async def _up(settings: Settings, telemetry: Telemetry) -> None:
     from broker.transport.grpc_server import wait_for_shutdown_signal
     from stack import bootstrap as stack
 
-    if args.command == "up":
-        async with stack.whole_stack(settings) as running:
-            more = "\n".join(stack.example_commands(settings))
-            print(
-                f"interop: stack up on {settings.bus} bus; gateway on "
-                f"{settings.gateway_listen.rsplit(':', 1)[0]}:{running.gateway.server.port}, "
-                f"{settings.population} synthetic people per system\n"
-                "send a check, for example:\n"
-                "  # the ICAO 9303 specimen traveller\n"
-                "  interop check --surname ERIKSSON --given-names "
-                '"ANNA MARIA" --dob 1974-08-12 --sex F --nationality UTO --document L898902C3 '
-                "--issuing-state UTO\n"
-                f"{more}\n"
-                "  interop scenario run mocks/packs/*.yaml      # the shipped scenarios\n"
-                "stop with Ctrl-C",
-                flush=True,
-            )
-            await wait_for_shutdown_signal()
-        return 0
+    async with stack.whole_stack(settings, telemetry=telemetry) as running:
+        more = "\n".join(stack.example_commands(settings))
+        print(
+            f"interop: stack up on {settings.bus} bus; gateway on "
+            f"{settings.gateway_listen.rsplit(':', 1)[0]}:{running.gateway.server.port}, "
+            f"{settings.population} synthetic people per system\n"
+            "send a check, for example:\n"
+            "  # the ICAO 9303 specimen traveller\n"
+            "  interop check --surname ERIKSSON --given-names "
+            '"ANNA MARIA" --dob 1974-08-12 --sex F --nationality UTO --document L898902C3 '
+            "--issuing-state UTO\n"
+            f"{more}\n"
+            "  interop scenario run mocks/packs/*.yaml      # the shipped scenarios\n"
+            "stop with Ctrl-C",
+            flush=True,
+        )
+        await wait_for_shutdown_signal()
+
+
+async def _serve_part(args: argparse.Namespace, settings: Settings, telemetry: Telemetry) -> None:
+    from broker.transport.grpc_server import wait_for_shutdown_signal
+    from stack import bootstrap as stack
+
     part: contextlib.AbstractAsyncContextManager[object]
     if _part(args) == "gateway":
-        part = stack.gateway(settings)
+        part = stack.gateway(settings, telemetry=telemetry)
     elif _part(args) == "adapter":
-        part = stack.adapters(settings, args.systems, args.health_listen)
+        part = stack.adapters(settings, args.systems, args.health_listen, telemetry=telemetry)
     else:
-        part = stack.mocks(settings, args.systems)
+        part = stack.mocks(settings, args.systems, telemetry=telemetry)
     async with part:
         await wait_for_shutdown_signal()
-    return 0
+
+
+def _loadtest(argv: Sequence[str]) -> int:
+    """The load tool, which reads its own options (`interop loadtest run --help`)."""
+    from loadtest.cli import main as loadtest
+
+    return loadtest(argv)
 
 
 async def _scenario(args: argparse.Namespace, settings: Settings) -> int:
@@ -564,7 +621,11 @@ def _run_served(served: Coroutine[object, object, int], settings: Settings) -> i
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments[:1] == [LOADTEST]:
+        # All that follows is the load tool's, `--help` too.
+        return _loadtest(arguments[1:])
+    args = build_parser().parse_args(arguments)
     settings = _settings(args)
     logging.basicConfig(
         level=(args.log_level or settings.log_level).upper(),
@@ -587,6 +648,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _pki(args)
         if args.command == "audit":
             return asyncio.run(_audit(args, settings))
+        if args.command == LOADTEST:
+            return _loadtest(args.argv)
         return _run_served(_serve(args, settings), settings)
     except BusUnavailable as error:
         print(f"interop: {error}", file=sys.stderr)

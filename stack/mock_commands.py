@@ -95,5 +95,9 @@ async def control(
             )
             for call in calls.calls:
                 who = f"{call.traveller.surname} {call.traveller.document.number}".strip()
-                print(f"{call.at} {call.method} {call.status} {call.match_count} match(es) {who}")
+                trace = f" trace {call.trace_id}" if call.trace_id else ""
+                print(
+                    f"{call.at} {call.method} {call.status} {call.match_count} match(es) {who}"
+                    f"{trace}"
+                )
     return 0

@@ -11,6 +11,7 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
+from stack import cli
 from tests.e2e.stacks import ROOT, Stack, free_port
 
 
@@ -114,5 +115,23 @@ async def test_plaintext_is_refused_unless_asked_for_and_on_loopback(
 async def test_help_explains_the_commands() -> None:
     code, output = await _run("--help")
     assert code == 0
-    for command in ("up", "serve", "check", "scenario", "mock", "health", "audit"):
+    for command in ("up", "serve", "check", "scenario", "mock", "health", "audit", "loadtest"):
         assert command in output
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (["loadtest", "--help"], "compare"),
+        (["loadtest", "run", "--help"], "--metrics-url"),
+        (["--log-level", "INFO", "loadtest", "compare", "--help"], "--tolerance"),
+    ],
+)
+def test_loadtest_is_the_load_tools_own_command(
+    argv: list[str], says: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        cli.main(argv)
+    assert exited.value.code == 0
+    output = capsys.readouterr().out
+    assert output.startswith("usage: interop loadtest") and says in output

@@ -318,6 +318,26 @@ async def test_group_resumes_where_its_last_member_left(buses: Buses) -> None:
     await nothing_more(again)
 
 
+async def test_lag_counts_per_partition_what_a_member_has_not_taken(buses: Buses) -> None:
+    bus = await buses()
+    topic = unique("lag")
+    await bus.ensure_topics([TopicSpec(topic, partitions=2)])
+    for n in range(10):
+        await bus.publish(topic, f"k{n}".encode(), b"v")
+    sub = await bus.subscribe([topic], group=unique("g"))
+    await sub.ready()
+    await receive(sub, 1)
+    # Kafka learns each partition's end from its fetches: wait until it has seen both.
+    deadline = time.monotonic() + RECEIVE_TIMEOUT_S
+    while sum((lag := await sub.partition_lag()).values()) != 9:
+        assert time.monotonic() < deadline, f"lag never reached 9: {lag}"
+        await asyncio.sleep(0.05)
+    assert set(lag) == all_partitions(topic, 2)
+    assert await sub.lag() == 9
+    await receive(sub, 9)
+    assert await sub.partition_lag() == dict.fromkeys(all_partitions(topic, 2), 0)
+
+
 async def test_ensure_topics_is_idempotent(buses: Buses) -> None:
     bus = await buses()
     topic = unique("ensure")

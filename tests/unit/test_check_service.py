@@ -11,6 +11,7 @@ from broker.domain.answers import Answer
 from broker.domain.errors import InvalidRequest, PermissionDenied, Unauthenticated
 from broker.domain.links import link_hits
 from broker.domain.profiles import AccessPolicy
+from broker.domain.trace import CheckTrace
 from broker.domain.validation import Limits
 from broker.service.check import check, stream_check
 from broker.service.crossing import record_crossing
@@ -61,7 +62,11 @@ class FakeDispatcher:
     deadlines: list[float] = field(default_factory=list)
 
     async def ask(
-        self, correlation_id: str, queries: Sequence[bus_pb2.SystemQuery], deadline: float
+        self,
+        correlation_id: str,
+        queries: Sequence[bus_pb2.SystemQuery],
+        deadline: float,
+        trace: CheckTrace,
     ) -> AsyncIterator[Answer]:
         self.asked.extend(queries)
         self.deadlines.append(deadline)

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -123,12 +123,16 @@ class KafkaSubscription:
         return frozenset((tp.topic, tp.partition) for tp in self._consumer.assignment())
 
     async def lag(self) -> int:
-        waiting = len(self._buffer)
+        return sum((await self.partition_lag()).values())
+
+    async def partition_lag(self) -> dict[tuple[str, int], int]:
+        # Records fetched but not handed out yet are behind the consumer's position.
+        waiting = Counter((r.topic, r.partition) for r in self._buffer)
         for tp in self._consumer.assignment():
             high = self._consumer.highwater(tp)
-            if high is not None:
-                waiting += max(0, high - await self._consumer.position(tp))
-        return waiting
+            key = (tp.topic, tp.partition)
+            waiting[key] += max(0, high - await self._consumer.position(tp)) if high else 0
+        return dict(waiting)
 
     async def close(self) -> None:
         if self._closed:
