@@ -22,7 +22,7 @@ from broker.transport.envelope import KeyringError
 from broker.transport.links import InsecureLink, dial
 from broker.transport.telemetry import Telemetry, loopback_listen
 from interop.v1 import border_check_pb2 as pb
-from stack.client import check, check_stream, field_violations
+from stack.client import GATEWAY_HINT, answering, check, check_stream, field_violations
 from stack.render import render_report
 from stack.settings import Settings, load_settings
 from systems import REGISTRY
@@ -415,13 +415,19 @@ def _credentials(
 
 
 async def _check(args: argparse.Namespace) -> int:
+    with answering("gateway", GATEWAY_HINT):
+        await _print_check(args)
+    return 0
+
+
+async def _print_check(args: argparse.Namespace) -> None:
     request = build_request(args)
     timeout = max(5.0, (args.deadline_ms or 2000) / 1000 + 3)
     credentials = _credentials(args)
     if not args.stream:
         report = await check(args.target, request, timeout, credentials)
         print(_json(report) if args.json else render_report(report))
-        return 0
+        return
     async for event in check_stream(args.target, request, timeout, credentials):
         if args.json:
             print(_json(event))
@@ -435,7 +441,6 @@ async def _check(args: argparse.Namespace) -> int:
             )
         else:
             print(render_report(event.report))
-    return 0
 
 
 def _json(message: pb.HitReport | pb.CheckEvent) -> str:
@@ -445,9 +450,10 @@ def _json(message: pb.HitReport | pb.CheckEvent) -> str:
 async def _health(args: argparse.Namespace) -> int:
     from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-    async with dial(args.target, _credentials(args)) as health_channel:
-        stub = health_pb2_grpc.HealthStub(health_channel)
-        response = await stub.Check(health_pb2.HealthCheckRequest(service=args.service), timeout=5)
+    request = health_pb2.HealthCheckRequest(service=args.service)
+    with answering("server", "is it running? name it with --target HOST:PORT"):
+        async with dial(args.target, _credentials(args)) as health_channel:
+            response = await health_pb2_grpc.HealthStub(health_channel).Check(request, timeout=5)
     name = health_pb2.HealthCheckResponse.ServingStatus.Name(response.status)
     print(name)
     return 0 if response.status == health_pb2.HealthCheckResponse.SERVING else 1

@@ -15,6 +15,7 @@ from broker.transport.metadata import session_metadata
 from interop.mock.v1 import mock_pb2, mock_pb2_grpc
 from mocks import scenario_run
 from mocks.scenarios import Scenario, ScenarioError, load
+from stack.client import GATEWAY_HINT, MOCK_HINT, answering
 from systems import REGISTRY
 
 
@@ -61,10 +62,12 @@ async def _run_pack(
     systems = sorted({*scenario.records, *scenario.faults})
     print(f"scenario {scenario.name} ({path}), session {session or '(default)'}")
     if seed:
-        await scenario_run.seed(scenario, mocks, session, control_credentials)
+        with answering("mock", MOCK_HINT):
+            await scenario_run.seed(scenario, mocks, session, control_credentials)
     try:
-        async with dial(target, credentials) as gateway:
-            results = await scenario_run.run(scenario, gateway, session)
+        with answering("gateway", GATEWAY_HINT):
+            async with dial(target, credentials) as gateway:
+                results = await scenario_run.run(scenario, gateway, session)
     finally:
         if seed:
             await scenario_run.reset(mocks, systems, session, control_credentials)
@@ -80,6 +83,14 @@ async def control(
     args: argparse.Namespace, address: str, credentials: grpc.ChannelCredentials | None
 ) -> int:
     """`interop mock ACTION SYSTEM ...` against one mock's MockControl."""
+    with answering("mock", MOCK_HINT):
+        await _control(args, address, credentials)
+    return 0
+
+
+async def _control(
+    args: argparse.Namespace, address: str, credentials: grpc.ChannelCredentials | None
+) -> None:
     metadata = session_metadata(args.session)
     async with dial(address, credentials) as mock:
         stub = mock_pb2_grpc.MockControlStub(mock)
@@ -119,4 +130,3 @@ async def control(
                     f"{call.at} {call.method} {call.status} {call.match_count} match(es) {who}"
                     f"{trace}"
                 )
-    return 0
