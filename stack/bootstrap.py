@@ -40,7 +40,7 @@ from broker.transport.envelope import (
     query_channel,
     reply_channel,
 )
-from broker.transport.grpc_server import GrpcServer, Service
+from broker.transport.grpc_server import GrpcServer, Service, listened_on
 from broker.transport.health import HealthWatch, bus_reachable
 from broker.transport.links import Links
 from broker.transport.metrics import DispatchMetrics
@@ -69,6 +69,27 @@ class RunningGateway:
     server: GrpcServer
     dispatcher: BusDispatcher
     bus: Bus
+
+
+class AddressesTaken(OSError):
+    """Addresses this process would listen on are another program's (another stack's)."""
+
+
+def refuse_taken(addresses: Mapping[str, str]) -> None:
+    """Raise AddressesTaken, before anything slow starts, when another program listens on
+    one of `addresses` (what -> HOST:PORT, e.g. "mock sis" -> "127.0.0.1:50061")."""
+    taken = set(listened_on(addresses.values()))
+    if taken:
+        named = ", ".join(f"{a} ({what})" for what, a in addresses.items() if a in taken)
+        raise AddressesTaken(
+            f"another stack seems to be running: something listens on {named}. Stop it, "
+            "or start this one on free addresses (--listen, INTEROP_GATEWAY_LISTEN, "
+            "INTEROP_MOCK_<SYSTEM>=HOST:PORT)"
+        )
+
+
+def _mock_listens(settings: Settings, names: Sequence[str]) -> dict[str, str]:
+    return {f"mock {name}": settings.mock_addresses[name] for name in names}
 
 
 def _bus(settings: Settings, client_id: str) -> Bus:
@@ -147,6 +168,7 @@ async def gateway(
 ) -> AsyncIterator[RunningGateway]:
     """A serving gateway; health turns SERVING only once its reply topic is being read.
     Its metrics go to `telemetry` (by default to a registry nobody serves)."""
+    refuse_taken({"gateway": settings.gateway_listen})
     observed = telemetry or Telemetry()
     policy = access_policy(settings)
     credentials = links(settings).server(settings.gateway_listen)
@@ -200,7 +222,7 @@ async def gateway(
         log.info(
             "gateway %s listening on %s (bus %s, %s)",
             settings.gateway_id,
-            settings.gateway_listen.rsplit(":", 1)[0] + f":{server.port}",
+            server.address,
             settings.bus,
             "mTLS" if credentials else "plaintext",
         )
@@ -334,15 +356,23 @@ def mock_system(
     )
 
 
+@dataclass
+class RunningMocks:
+    systems: dict[str, MockSystem]
+    # Where each answers (the port it got, when its configured one is 0).
+    addresses: dict[str, str]
+
+
 @contextlib.asynccontextmanager
 async def mocks(
     settings: Settings,
     names: Sequence[str],
     registry: Registry = REGISTRY,
     telemetry: Telemetry | None = None,
-) -> AsyncIterator[dict[str, MockSystem]]:
+) -> AsyncIterator[RunningMocks]:
     """The mocks of the systems `names`, each serving on its configured address with
     MockControl beside it; their metrics go to `telemetry`."""
+    refuse_taken(_mock_listens(settings, names))
     families = MockFamilies((telemetry or Telemetry()).registry)
     secured, policy = links(settings), access_policy(settings)
     bus = _bus(settings, f"mocks-{','.join(names)}")
@@ -350,7 +380,7 @@ async def mocks(
     async with contextlib.AsyncExitStack() as running:
         running.push_async_callback(bus.stop)
         await bus.ensure_topics([settings.topics.spec(settings.topics.audit)])
-        served = {}
+        served = RunningMocks({}, {})
         for name in names:
             system = registry[name]
             records = await asyncio.to_thread(population, settings, system)
@@ -369,8 +399,9 @@ async def mocks(
             await server.start()
             running.push_async_callback(server.stop)
             await server.set_serving(True)
-            log.info("mock %s listening on %s", name, address)
-            served[name] = mock
+            log.info("mock %s listening on %s", name, server.address)
+            served.systems[name] = mock
+            served.addresses[name] = server.address
         yield served
 
 
@@ -378,7 +409,13 @@ async def mocks(
 class RunningStack:
     gateway: RunningGateway
     mocks: dict[str, MockSystem]
+    mock_addresses: dict[str, str]
     telemetry: Telemetry
+
+    @property
+    def target(self) -> str:
+        """Where the gateway answers."""
+        return self.gateway.server.address
 
 
 @contextlib.asynccontextmanager
@@ -388,6 +425,7 @@ async def whole_stack(
     """Mocks, adapters and the gateway of every system, started in dependency order; the
     adapters call their mocks in this process directly unless `mock_link` is "grpc". All
     their metrics go to `telemetry`."""
+    refuse_taken({"gateway": settings.gateway_listen, **_mock_listens(settings, registry.names)})
     observed = telemetry or Telemetry()
     async with contextlib.AsyncExitStack() as stack:
         served = await stack.enter_async_context(
@@ -396,18 +434,17 @@ async def whole_stack(
         clients: dict[str, BorderSystemClient] = (
             {
                 name: LocalSystemClient(mock, registry[name].translate)
-                for name, mock in served.items()
+                for name, mock in served.systems.items()
             }
             if settings.mock_link == "local"
             else {}
         )
+        bound = settings.with_overrides(mock_addresses=served.addresses)
         await stack.enter_async_context(
-            adapters(
-                settings, registry.names, registry=registry, clients=clients, telemetry=observed
-            )
+            adapters(bound, registry.names, registry=registry, clients=clients, telemetry=observed)
         )
         running = await stack.enter_async_context(gateway(settings, registry, observed))
-        yield RunningStack(running, served, observed)
+        yield RunningStack(running, served.systems, served.addresses, observed)
 
 
 @contextlib.asynccontextmanager

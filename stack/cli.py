@@ -477,8 +477,7 @@ async def _up(settings: Settings, telemetry: Telemetry) -> None:
     async with stack.whole_stack(settings, telemetry=telemetry) as running:
         more = "\n".join(stack.example_commands(settings))
         print(
-            f"interop: stack up on {settings.bus} bus; gateway on "
-            f"{settings.gateway_listen.rsplit(':', 1)[0]}:{running.gateway.server.port}, "
+            f"interop: stack up on {settings.bus} bus; gateway on {running.target}, "
             f"{settings.population} synthetic people per system\n"
             "send a check, for example:\n"
             "  # the ICAO 9303 specimen traveller\n"

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
+import socket
 import sys
+from collections.abc import Iterator
+from pathlib import Path
 
 import grpc
 import pytest
@@ -12,7 +16,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from stack import cli
-from tests.e2e.stacks import ROOT, Stack, free_port
+from tests.e2e.stacks import ROOT, Stack
 
 
 async def _services(target: str) -> set[str]:
@@ -51,13 +55,16 @@ async def test_health_reports_serving_per_service(stack: Stack) -> None:
         assert caught.value.code() == grpc.StatusCode.NOT_FOUND
 
 
-async def _run(*args: str, timeout: float = 60) -> tuple[int, str]:
+async def _run(
+    *args: str, timeout: float = 60, env: dict[str, str] | None = None
+) -> tuple[int, str]:
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "stack.cli",
         *args,
         cwd=ROOT,
+        env={**os.environ, **(env or {})},
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
     )
@@ -71,18 +78,19 @@ async def _run(*args: str, timeout: float = 60) -> tuple[int, str]:
     return process.returncode or 0, output.decode()
 
 
-async def test_unreachable_kafka_is_a_clear_error_and_a_non_zero_exit() -> None:
+@pytest.fixture
+def nobody() -> Iterator[str]:
+    """An address where nothing listens (bound and held, so nothing else can listen)."""
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        yield f"127.0.0.1:{held.getsockname()[1]}"
+
+
+async def test_unreachable_kafka_is_a_clear_error_and_a_non_zero_exit(nobody: str) -> None:
     code, output = await _run(
-        "serve",
-        "gateway",
-        "--bus",
-        "kafka",
-        "--bootstrap",
-        f"127.0.0.1:{free_port()}",
-        "--listen",
-        f"127.0.0.1:{free_port()}",
+        "serve", "gateway", "--bus", "kafka", "--bootstrap", nobody, "--listen", "127.0.0.1:0",
         "--insecure",
-    )
+    )  # fmt: skip
     assert code == 3
     assert "interop: " in output and "Kafka" in output
     assert "Traceback" not in output
@@ -91,7 +99,21 @@ async def test_unreachable_kafka_is_a_clear_error_and_a_non_zero_exit() -> None:
 async def test_a_busy_port_is_a_clear_error(stack: Stack) -> None:
     code, output = await _run("serve", "mock", "sis", "--listen", stack.target, "--insecure")
     assert code == 3
-    assert "cannot listen" in output
+    assert f"something listens on {stack.target} (mock sis)" in output
+    assert "Traceback" not in output
+
+
+async def test_a_second_stack_is_refused_at_once_naming_the_first(
+    stack: Stack, tmp_path: Path
+) -> None:
+    mocks = {f"INTEROP_MOCK_{s.upper()}": a for s, a in stack.mock_addresses.items()}
+    state = {"INTEROP_KEYS_DIR": str(tmp_path / "keys"), "INTEROP_AUDIT_DIR": str(tmp_path)}
+    code, output = await _run("up", "--insecure", "--listen", stack.target, env={**mocks, **state})
+    assert code == 3, output
+    assert "another stack seems to be running" in output
+    assert f"{stack.target} (gateway)" in output
+    assert all(f"{a} (mock {s})" in output for s, a in stack.mock_addresses.items())
+    assert "synthetic records" not in output, "refused before building the mocks' records"
     assert "Traceback" not in output
 
 
@@ -106,7 +128,7 @@ async def test_a_busy_port_is_a_clear_error(stack: Stack) -> None:
 async def test_plaintext_is_refused_unless_asked_for_and_on_loopback(
     args: list[str], said: str
 ) -> None:
-    listen = [] if "--listen" in args else ["--listen", f"127.0.0.1:{free_port()}"]
+    listen = [] if "--listen" in args else ["--listen", "127.0.0.1:0"]
     code, output = await _run("serve", "gateway", *listen, *args, timeout=30)
     assert code == 2, output
     assert said in output and "Traceback" not in output
