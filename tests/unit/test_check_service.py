@@ -225,9 +225,31 @@ async def test_a_crossing_is_written_to_ees_only_and_audited() -> None:
 
 
 async def test_a_profile_that_may_not_write_ees_records_no_crossing() -> None:
-    dispatcher = FakeDispatcher()
+    dispatcher, audit = FakeDispatcher(), FakeAudit()
     with pytest.raises(PermissionDenied, match="EES"):
-        await record_crossing(
-            CROSSING, LOCAL, ports(dispatcher, FakeAudit(), profile="asylum-authority")
-        )
+        await record_crossing(CROSSING, LOCAL, ports(dispatcher, audit, profile="asylum-authority"))
     assert dispatcher.asked == []
+    [record] = audit.records
+    assert (record.action, record.outcome, record.request_id) == (
+        "record-crossing",
+        "permission-denied",
+        "x-1",
+    )
+
+
+async def test_an_invalid_crossing_is_refused_naming_the_fields_and_audited() -> None:
+    dispatcher, audit = FakeDispatcher(), FakeAudit()
+    invalid = pb.RecordCrossingRequest()
+    invalid.CopyFrom(CROSSING)
+    invalid.direction = pb.CROSSING_DIRECTION_UNSPECIFIED
+    invalid.date = "30.11.2026"
+    with pytest.raises(InvalidRequest) as refused:
+        await record_crossing(invalid, LOCAL, ports(dispatcher, audit))
+    assert refused.value.fields == ("direction", "date")
+    assert dispatcher.asked == []
+    [record] = audit.records
+    assert (record.action, record.outcome, record.detail) == (
+        "record-crossing",
+        "invalid-argument",
+        "direction, date",
+    )
