@@ -189,7 +189,7 @@ async def _until_every_system_answers(
     """The first report in which every system answered (after a fault is lifted)."""
     deadline = time.monotonic() + within_s
     while True:
-        report = await client.Check(check_request(SPECIMEN), timeout=10)
+        report: pb.HitReport = await client.Check(check_request(SPECIMEN), timeout=10)
         if all(o.status == pb.OUTCOME_STATUS_ANSWERED for o in report.outcomes):
             return report
         assert time.monotonic() < deadline, f"not every system answers: {report.outcomes}"

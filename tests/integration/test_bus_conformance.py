@@ -102,6 +102,15 @@ async def nothing_more(sub: Subscription, quiet: float = QUIET_S) -> None:
     pytest.fail(f"unexpected message: {extra}")
 
 
+async def until(condition: Callable[[], bool], timeout: float = RECEIVE_TIMEOUT_S) -> None:
+    """Return once `condition` holds; fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"not so within {timeout:g}s")
+        await asyncio.sleep(0.01)
+
+
 async def wait_for_assignment(
     subs: list[Subscription], partitions: frozenset[tuple[str, int]], timeout: float = 15.0
 ) -> list[frozenset[tuple[str, int]]]:
@@ -358,14 +367,14 @@ async def test_ensure_topics_is_idempotent(buses: Buses) -> None:
 async def test_unknown_topics_are_not_created(buses: Buses) -> None:
     bus = await buses()
     missing = unique("missing")
-    started = time.monotonic()
-    with pytest.raises(BusError, match="unknown topic"):
-        await bus.publish(missing, b"k", b"v")
-    with pytest.raises(BusError, match="unknown topic"):
-        await bus.subscribe([missing], group=unique("g"))
-    with pytest.raises(BusError, match="unknown topic"):
-        await bus.subscribe([missing], group=None)
-    assert time.monotonic() - started < 5
+    # Refused at once: within a bound far below a client's wait for metadata (40 s+).
+    async with asyncio.timeout(20):
+        with pytest.raises(BusError, match="unknown topic"):
+            await bus.publish(missing, b"k", b"v")
+        with pytest.raises(BusError, match="unknown topic"):
+            await bus.subscribe([missing], group=unique("g"))
+        with pytest.raises(BusError, match="unknown topic"):
+            await bus.subscribe([missing], group=None)
 
 
 async def test_closing_ends_iteration(buses: Buses) -> None:
@@ -375,14 +384,18 @@ async def test_closing_ends_iteration(buses: Buses) -> None:
     sub = await bus.subscribe([topic], group=unique("g"))
     await sub.ready()
 
-    async def consume() -> list[Message]:
-        return [message async for message in sub]
+    got: list[Message] = []
+
+    async def consume() -> None:
+        async for message in sub:
+            got.append(message)
 
     task = asyncio.create_task(consume())
     await bus.publish(topic, b"k", b"v")
-    await asyncio.sleep(0.3)
+    await until(lambda: bool(got))
     await sub.close()
-    assert [m.value for m in await asyncio.wait_for(task, 5)] == [b"v"]
+    await asyncio.wait_for(task, RECEIVE_TIMEOUT_S)
+    assert [m.value for m in got] == [b"v"]
 
 
 async def test_multiple_topics_in_one_subscription(buses: Buses) -> None:
@@ -401,10 +414,10 @@ async def test_multiple_topics_in_one_subscription(buses: Buses) -> None:
 @pytest.mark.kafka
 async def test_kafka_unreachable_bootstrap_is_reported_quickly() -> None:
     bus = KafkaBus("127.0.0.1:1", client_id="conformance", connect_timeout_s=3)
-    started = time.monotonic()
-    with pytest.raises(BusUnavailable, match=r"127\.0\.0\.1:1") as raised:
-        await bus.start()
-    assert time.monotonic() - started < 5
+    # Given up after the connect timeout: a client left to itself retries for ever.
+    async with asyncio.timeout(20):
+        with pytest.raises(BusUnavailable, match=r"127\.0\.0\.1:1") as raised:
+            await bus.start()
     assert "\n" not in str(raised.value)
     await bus.stop()
     with pytest.raises(BusError, match="not started"):
@@ -420,10 +433,9 @@ async def test_kafka_silent_bootstrap_is_reported_quickly() -> None:
     address = f"127.0.0.1:{silent.getsockname()[1]}"
     try:
         bus = KafkaBus(address, client_id="conformance", connect_timeout_s=1)
-        started = time.monotonic()
-        with pytest.raises(BusUnavailable, match="no answer within 1s"):
-            await bus.start()
-        assert time.monotonic() - started < 3
+        async with asyncio.timeout(20):
+            with pytest.raises(BusUnavailable, match="no answer within 1s"):
+                await bus.start()
         await bus.stop()
     finally:
         silent.close()
