@@ -17,10 +17,12 @@ ANSWERED = "answered"
 FAILED = "failed"
 EXPIRED = "expired"
 DEAD_LETTERED = "dead_lettered"
+OUTCOMES = (ANSWERED, FAILED, EXPIRED, DEAD_LETTERED)
 
 
 class AdapterFamilies:
     def __init__(self, registry: CollectorRegistry) -> None:
+        self.registry = registry
         self.queue_wait = histogram(
             registry,
             "interop_adapter_queue_wait_seconds",
@@ -58,8 +60,7 @@ class AdapterMetrics:
         self.queue_wait = families.queue_wait.labels(system)
         self.system_call = families.system_call.labels(system)
         self.answered, self.failed, self.expired, self._dead_lettered = (
-            families.queries.labels(system, outcome)
-            for outcome in (ANSWERED, FAILED, EXPIRED, DEAD_LETTERED)
+            families.queries.labels(system, outcome) for outcome in OUTCOMES
         )
         self._partitions: set[tuple[str, int]] = set()
 
@@ -67,6 +68,19 @@ class AdapterMetrics:
     def alone(cls, system: str) -> AdapterMetrics:
         """In a registry of its own, for an adapter whose metrics are not served."""
         return cls(AdapterFamilies(CollectorRegistry()), system)
+
+    def ended(self) -> dict[str, int]:
+        """How many of this adapter's queries ended each way so far, by outcome."""
+        registry = self._families.registry
+        return {
+            outcome: int(
+                registry.get_sample_value(
+                    "interop_adapter_queries_total", {"system": self._system, "outcome": outcome}
+                )
+                or 0
+            )
+            for outcome in OUTCOMES
+        }
 
     def dead_lettered(self, topic: str, reason: str) -> None:
         self._dead_lettered.inc()

@@ -120,6 +120,9 @@ class Adapter:
         if self.subscription is not None:
             await self.subscription.close()
         await self._client.close()
+        # What this replica did, for operators comparing the members of a group.
+        ended = ", ".join(f"{count} {outcome}" for outcome, count in self.metrics.ended().items())
+        log.info("adapter %s stopped: %s", self._spec.name, ended)
 
     async def _handle(self, message: Message) -> None:
         deadline_ms = deadline_of(message)
