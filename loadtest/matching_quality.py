@@ -265,10 +265,27 @@ def print_report(tallies: dict[str, Tally]) -> Tally:
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--records", type=int, default=1_000_000)
-    parser.add_argument("--per-variant", type=int, default=2000)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--json", type=Path, default=Path("var/matching-quality.json"))
+    parser.add_argument(
+        "--records",
+        type=int,
+        default=1_000_000,
+        help="synthetic identities to search among (default %(default)s)",
+    )
+    parser.add_argument(
+        "--per-variant",
+        type=int,
+        default=2000,
+        help="labelled queries per variant, positives and negatives (default %(default)s)",
+    )
+    parser.add_argument(
+        "--seed", type=int, default=0, help="seed of the synthetic population (default %(default)s)"
+    )
+    parser.add_argument(
+        "--json",
+        type=Path,
+        default=Path("var/matching-quality.json"),
+        help="where the figures are written (default %(default)s)",
+    )
     args = parser.parse_args(argv)
 
     start = time.perf_counter()

@@ -192,7 +192,9 @@ def build_parser() -> argparse.ArgumentParser:
     sc = commands.add_parser("scenario", help="run scenario packs against a gateway")
     sc.add_argument("action", choices=["run"])
     sc.add_argument("files", nargs="+", metavar="FILE")
-    sc.add_argument("--target", default="127.0.0.1:50051", help="gateway address")
+    sc.add_argument(
+        "--target", default="127.0.0.1:50051", help="gateway address (default %(default)s)"
+    )
     sc.add_argument(
         "--mock",
         action="append",
@@ -221,13 +223,17 @@ def build_parser() -> argparse.ArgumentParser:
     faults = mc.add_argument_group("faults (all off by default)")
     faults.add_argument("--latency-ms", type=int, default=0, help="fixed added latency")
     faults.add_argument("--lognormal-median-ms", type=int, default=0, help="lognormal latency")
-    faults.add_argument("--lognormal-sigma", type=float, default=0.0)
+    faults.add_argument(
+        "--lognormal-sigma", type=float, default=0.0, help="spread of the lognormal latency"
+    )
     faults.add_argument("--error-rate", type=float, default=0.0, help="probability 0..1")
     faults.add_argument("--every-nth", type=int, default=0, help="fail every Nth call")
     faults.add_argument("--error-code", default="", help="gRPC status name (UNAVAILABLE)")
-    faults.add_argument("--error-message", default="")
+    faults.add_argument("--error-message", default="", help='text of the errors ("injected fault")')
     faults.add_argument("--outage-s", type=int, default=0, help="UNAVAILABLE for N seconds")
-    mc.add_argument("--limit", type=int, default=20, help="calls: the newest N")
+    mc.add_argument(
+        "--limit", type=int, default=20, help="calls: the newest N (default %(default)s)"
+    )
     _tls_options(mc, "with a profile that may control mocks, e.g. test-team")
 
     ck = commands.add_parser(
@@ -235,15 +241,23 @@ def build_parser() -> argparse.ArgumentParser:
         help="send one border check and print the hit report",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    ck.add_argument("--target", default="127.0.0.1:50051", help="gateway address")
-    ck.add_argument("--surname")
+    ck.add_argument(
+        "--target", default="127.0.0.1:50051", help="gateway address (default %(default)s)"
+    )
+    ck.add_argument(
+        "--surname", help="e.g. ERIKSSON; Cyrillic, Greek and Arabic letters are transliterated"
+    )
     ck.add_argument("--given-names", help='space separated, e.g. "ANNA MARIA"')
     ck.add_argument("--dob", help="date of birth YYYY-MM-DD (00 for unknown month/day)")
-    ck.add_argument("--sex", choices=list(SEXES))
+    ck.add_argument("--sex", choices=list(SEXES), help="M, F or X (unspecified)")
     ck.add_argument("--nationality", help="ISO 3166-1 alpha-3, e.g. UTO, DEU")
     ck.add_argument("--document", help="travel document number")
-    ck.add_argument("--document-type", choices=["passport", "id-card", "visa", "residence-permit"])
-    ck.add_argument("--issuing-state")
+    ck.add_argument(
+        "--document-type",
+        choices=["passport", "id-card", "visa", "residence-permit"],
+        help="type of the travel document",
+    )
+    ck.add_argument("--issuing-state", help="State that issued the document, e.g. UTO, FRA")
     ck.add_argument("--expiry", help="document expiry YYYY-MM-DD")
     ck.add_argument("--issue-date", help="document issue date YYYY-MM-DD (not in the MRZ)")
     ck.add_argument("--visa-sticker", help="visa sticker number")
@@ -253,7 +267,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="LINE",
         help="the MRZ lines (2 or 3), each as one argument or joined by \\n",
     )
-    ck.add_argument("--purpose", choices=list(PURPOSES), default="border-entry")
+    ck.add_argument(
+        "--purpose",
+        choices=list(PURPOSES),
+        default="border-entry",
+        help="why the check is made: it decides which systems are asked (default %(default)s)",
+    )
     ck.add_argument("--checking-state", help="Member State making the check, e.g. DEU")
     ck.add_argument("--crossing-point", help="border crossing point, e.g. DEU-FRA-AIRPORT")
     stay = ck.add_mutually_exclusive_group()
@@ -261,7 +280,9 @@ def build_parser() -> argparse.ArgumentParser:
     stay.add_argument("--stay-days", type=int, help="intended stay in days, entry day included")
     ck.add_argument("--systems", help="comma separated subset, e.g. sis,vis (default: all)")
     ck.add_argument("--deadline-ms", type=int, help="how long the broker may wait (default 2000)")
-    ck.add_argument("--request-id", default="")
+    ck.add_argument(
+        "--request-id", default="", help="your reference, kept in the report and the audit"
+    )
     ck.add_argument("--json", action="store_true", help="print the report as JSON")
     ck.add_argument(
         "--stream",
@@ -308,7 +329,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     hl = commands.add_parser("health", help="ask a server's grpc.health.v1 status")
-    hl.add_argument("--target", default="127.0.0.1:50051")
+    hl.add_argument(
+        "--target", default="127.0.0.1:50051", help="the server's address (default %(default)s)"
+    )
     hl.add_argument("--service", default="", help="service name (default: the whole server)")
     _tls_options(hl, "any certificate of the CA")
 
