@@ -7,6 +7,7 @@ import os
 import shutil
 import socket
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -35,10 +36,52 @@ async def test_reflection_lists_the_services(stack: Stack) -> None:
     )
 
 
-@pytest.mark.skipif(shutil.which("grpcurl") is None, reason="grpcurl is not installed")
+# scripts/test builds grpcurl in the background on a first run: its log ends "exit STATUS".
+GRPCURL_BUILD_LOG = ROOT / "var" / "grpcurl-build.log"
+GRPCURL_BUILD_PID = ROOT / "var" / "grpcurl-build.pid"
+GRPCURL_BUILD_S = 600.0
+
+
+def _find_grpcurl() -> str | None:
+    return shutil.which("grpcurl", path=f"{os.environ.get('PATH', '')}:{ROOT / '.cache' / 'bin'}")
+
+
+def _grpcurl_build_ended() -> str | None:
+    """None while scripts/test builds grpcurl; else the end of the build's log ("" when no
+    build was started)."""
+    if not GRPCURL_BUILD_LOG.exists():
+        return ""
+    lines = GRPCURL_BUILD_LOG.read_text(errors="replace").splitlines()
+    tail = "\n".join(lines[-15:])
+    if lines and lines[-1].startswith("exit "):
+        return tail
+    if not Path(f"/proc/{GRPCURL_BUILD_PID.read_text().strip()}").exists():
+        return f"{tail}\n(the build was stopped)"
+    return None
+
+
+async def _grpcurl() -> str:
+    """grpcurl's path, waiting while scripts/test builds it; skips when it is neither
+    installed nor being built, fails when its build failed."""
+    deadline = time.monotonic() + GRPCURL_BUILD_S
+    while True:
+        # The build's end first: a build that has ended has put grpcurl in place.
+        ended = await asyncio.to_thread(_grpcurl_build_ended)
+        found = _find_grpcurl()
+        if found:
+            return found
+        if ended == "":
+            pytest.skip("grpcurl is not installed (scripts/test builds it into .cache/bin)")
+        if ended is not None:
+            pytest.fail(f"building grpcurl failed ({GRPCURL_BUILD_LOG}):\n{ended}")
+        if time.monotonic() > deadline:
+            pytest.fail(f"grpcurl still building after {GRPCURL_BUILD_S:.0f} s")
+        await asyncio.sleep(1)
+
+
 async def test_grpcurl_lists_the_services(stack: Stack) -> None:
     process = await asyncio.create_subprocess_exec(
-        "grpcurl", "-plaintext", stack.target, "list", stdout=asyncio.subprocess.PIPE
+        await _grpcurl(), "-plaintext", stack.target, "list", stdout=asyncio.subprocess.PIPE
     )
     output, _ = await process.communicate()
     assert "interop.v1.BorderCheck" in output.decode().split()
