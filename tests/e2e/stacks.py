@@ -93,6 +93,19 @@ class InProcessStack:
             stack.whole_stack(self.settings, self.registry)
         )
 
+    async def __aenter__(self) -> InProcessStack:
+        """Started; stopped, and its temp dir removed, however the block ends (a start
+        that fails included)."""
+        try:
+            await self.start()
+        except BaseException:
+            await self.stop()
+            raise
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
     def freeze_mock(self, system: str) -> None:
         self.running.mocks[system].sessions.get(DEFAULT_SESSION).faults = FaultPlan(latency_s=3600)
 

@@ -18,10 +18,8 @@ from tests.e2e.stacks import SPECIMEN, InProcessStack
 
 @pytest_asyncio.fixture(scope="module")
 async def stack() -> AsyncIterator[InProcessStack]:
-    running = InProcessStack(changes={"max_in_flight": 1})
-    await running.start()
-    yield running
-    await running.stop()
+    async with InProcessStack(changes={"max_in_flight": 1}) as running:
+        yield running
 
 
 async def _in_flight(stack: InProcessStack, checks: int) -> None:
@@ -55,10 +53,8 @@ async def test_a_check_beyond_the_bound_gets_resource_exhausted(stack: InProcess
 
 
 async def test_stopping_the_gateway_lets_the_checks_in_flight_finish() -> None:
-    stack = InProcessStack()
-    await stack.start()
-    stack.freeze_mock("vis")
-    async with grpc.aio.insecure_channel(stack.target) as channel:
+    async with InProcessStack() as stack, grpc.aio.insecure_channel(stack.target) as channel:
+        stack.freeze_mock("vis")
         stub = border_check_pb2_grpc.BorderCheckStub(channel)
         # Longer than a short shutdown grace would allow.
         request = pb.CheckRequest(

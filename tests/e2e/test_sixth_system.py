@@ -50,10 +50,8 @@ PERSON = pb.Traveller(
 
 @pytest_asyncio.fixture(scope="module")
 async def stack() -> AsyncIterator[InProcessStack]:
-    running = InProcessStack(registry=REGISTRY.with_system(CIR))
-    await running.start()
-    yield running
-    await running.stop()
+    async with InProcessStack(registry=REGISTRY.with_system(CIR)) as running:
+        yield running
 
 
 async def test_a_sixth_system_is_asked_and_answers_in_the_report(stack: InProcessStack) -> None:
