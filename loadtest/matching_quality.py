@@ -17,10 +17,12 @@ near-namesake of someone, who is not in the population):
   false positive, although a list of candidates for manual verification is meant
   to hold near-namesakes; it is shown so nothing is hidden.
 * **twins**: the generator draws names from finite pools, so two different people
-  can share normalised surname, given names, date of birth, sex and nationality.
-  When the query carries no document of its own person, nothing can tell such
-  twins apart; a twin of the truth counts as a right answer and the number of
-  queries where that can happen is printed ("ambig."), not hidden in the rates.
+  can share normalised surname, given names, date of birth, sex and nationality,
+  and a query that leaves out the given names or gives a year of birth alone
+  fits everyone who agrees with the truth on what it does give. When the query
+  carries no document of its own person, nothing can tell such people apart; a
+  twin of the truth counts as a right answer and the number of queries where that
+  can happen is printed ("ambig."), not hidden in the rates.
 * **wrong**: answers (at 0.5) that are neither the truth nor a twin of it.
 * **cand.rec**: recall of candidate generation alone; **base**: an exact lookup
   on normalised surname + given names + date of birth, or on the document.
@@ -31,16 +33,19 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from broker.matching import Identity, IdentityIndex, Match, normalise_name
-from broker.matching.normalise import normalise_document
+from broker.matching.normalise import normalise_document, parse_date
 from broker.matching.scoring import SIMILAR_THRESHOLD
-from mocks.population import NEGATIVE, VARIANTS, LabelledQuery, Population, generate
+from mocks.population import VARIANTS, LabelledQuery, Population, generate
 from mocks.population import labelled_queries as make_queries
+from mocks.population.queries import NEGATIVES
 
 THRESHOLDS = (0.3, SIMILAR_THRESHOLD, 0.7, 0.9)
 LIST_LIMIT = 10
@@ -56,6 +61,8 @@ class Tally:
     ambiguous: int = 0
     answered: dict[float, int] = field(default_factory=lambda: dict.fromkeys(THRESHOLDS, 0))
     right: dict[float, int] = field(default_factory=lambda: dict.fromkeys(THRESHOLDS, 0))
+    # Right answers to positive queries only: a negative answered with a twin is no recall.
+    found: dict[float, int] = field(default_factory=lambda: dict.fromkeys(THRESHOLDS, 0))
     listed: int = 0
     listed_true: int = 0
     found_in_list: int = 0
@@ -79,7 +86,7 @@ class Tally:
     def figures(self, threshold: float = SIMILAR_THRESHOLD) -> dict[str, float | None]:
         baseline_hits = self.baseline_true + self.baseline_false
         return {
-            "recall_at_1": self.ratio(self.right[threshold], self.positives),
+            "recall_at_1": self.ratio(self.found[threshold], self.positives),
             "precision_at_1": self.ratio(self.right[threshold], self.answered[threshold]),
             "recall_at_10": self.ratio(self.found_in_list, self.positives),
             "list_precision": self.ratio(self.listed_true, self.listed),
@@ -94,31 +101,56 @@ def _key(surname: str, given: Iterable[str], date: str, sex: str, nationality: s
 
 
 class Twins:
-    """People who agree on every identity field, grouped (a query cannot separate them)."""
+    """People a query cannot tell apart: equal on every part of every field the query gives.
+
+    Without given names, any person with the surname, date, sex and nationality
+    of the truth is as good an answer; with a year of birth alone, any born that
+    year. For a negative the query itself stands for the truth, and a person whose
+    record leaves a part of the date unknown fits it too: such a query is not
+    about "nobody in the population".
+    """
 
     def __init__(self, population: Population) -> None:
-        groups: dict[Key, list[int]] = defaultdict(list)
         columns = population.columns()
-        for position in range(len(population)):
-            key = _key(str(columns.surname[position]), [str(columns.given_names[position])],
-                       population.date_of_birth(position), str(columns.sex[position]),
-                       str(columns.nationality[position]))  # fmt: skip
-            groups[key].append(position)
-        self._full = {k: v for k, v in groups.items() if len(v) > 1}
-        no_given: dict[Key, list[int]] = defaultdict(list)
-        for key, positions in groups.items():
-            no_given[(key[0], "", *key[2:])].extend(positions)
-        self._no_given = {k: v for k, v in no_given.items() if len(v) > 1}
-        self.people_with_twin = sum(len(v) for v in self._full.values())
+        self._surname = np.array([normalise_name(s) for s in columns.surname], dtype=object)
+        self._given = np.array([normalise_name(g) for g in columns.given_names], dtype=object)
+        self._date = np.stack(
+            [population.birth_year, population.birth_month, population.birth_day], axis=1
+        ).astype(np.int16)
+        self._sex = columns.sex
+        self._nationality = columns.nationality
+        self._by_surname: dict[str, list[int]] = defaultdict(list)
+        for position, surname in enumerate(self._surname.tolist()):
+            self._by_surname[surname].append(position)
+        people = Counter(
+            zip(self._surname.tolist(), self._given.tolist(), map(tuple, self._date.tolist()),
+                self._sex.tolist(), self._nationality.tolist(), strict=True)
+        )  # fmt: skip
+        self.people_with_twin = sum(count for count in people.values() if count > 1)
 
-    def of(self, person: Identity, query: Identity) -> set[int]:
-        """Records the query cannot tell from `person` (the truth, or the query itself)."""
+    def of(self, query: Identity, truth: Identity | None) -> set[int]:
+        """Records the query cannot tell from the truth (None: a negative, the query itself)."""
+        person = query if truth is None else truth
         document = normalise_document(query.document_number)
         if document and _near(document, normalise_document(person.document_number)):
             return set()
-        given = person.given_names if query.given_names else ()
-        key = _key(person.surname, given, person.date_of_birth, person.sex, person.nationality)
-        return set((self._full if given else self._no_given).get(key, ()))
+        rows = np.array(self._by_surname.get(normalise_name(person.surname), []), dtype=np.int64)
+        if not len(rows):
+            return set()
+        keep = np.ones(len(rows), dtype=np.bool_)
+        if query.given_names:
+            keep &= self._given[rows] == normalise_name(" ".join(person.given_names))
+        for part, (asked, held) in enumerate(
+            zip(parse_date(query.date_of_birth), parse_date(person.date_of_birth), strict=True)
+        ):
+            if asked:
+                same = self._date[rows, part] == held
+                keep &= same | (self._date[rows, part] == 0) if truth is None else same
+        if query.sex:
+            keep &= self._sex[rows] == person.sex
+        if query.nationality:
+            keep &= self._nationality[rows] == person.nationality
+        return set(rows[keep].tolist())
 
 
 def _near(a: str, b: str) -> bool:
@@ -150,11 +182,13 @@ class ExactLookup:
         return found
 
 
-def _tally_answer(tally: Tally, matches: list[Match], right: set[int]) -> None:
+def _tally_answer(tally: Tally, matches: list[Match], right: set[int], positive: bool) -> None:
     for threshold in THRESHOLDS:
         if matches and matches[0].score >= threshold:
             tally.answered[threshold] += 1
-            tally.right[threshold] += matches[0].position in right
+            is_right = matches[0].position in right
+            tally.right[threshold] += is_right
+            tally.found[threshold] += is_right and positive
 
 
 def evaluate(
@@ -170,10 +204,10 @@ def evaluate(
         tally.queries += 1
         query, truth = labelled.query, labelled.truth
         matches = index.search(query, LIST_LIMIT, min_score=min(THRESHOLDS))
-        person = population.identity(truth) if truth >= 0 else query
-        right = ({truth} if truth >= 0 else set()) | twins.of(person, query)
+        person = population.identity(truth) if truth >= 0 else None
+        right = ({truth} if truth >= 0 else set()) | twins.of(query, person)
         tally.ambiguous += len(right - {truth}) > 0
-        _tally_answer(tally, matches, right)
+        _tally_answer(tally, matches, right, truth >= 0)
         listed = {m.position for m in matches if m.score >= SIMILAR_THRESHOLD}
         tally.listed += len(listed)
         tally.listed_true += len(listed & right)
@@ -206,17 +240,17 @@ def _row(name: str, tally: Tally) -> str:
     f = tally.figures()
     cells = " ".join(f"{_fmt(f[key]):>9}" for key, _ in _COLUMNS)
     wrong = tally.answered[SIMILAR_THRESHOLD] - tally.right[SIMILAR_THRESHOLD]
-    return f"{name:22} {tally.queries:7d} {tally.ambiguous:6d} {wrong:6d} {cells}"
+    return f"{name:26} {tally.queries:7d} {tally.ambiguous:6d} {wrong:6d} {cells}"
 
 
 def print_report(tallies: dict[str, Tally]) -> Tally:
     total = Tally()
-    header = f"{'variant':22} {'queries':>7} {'ambig.':>6} {'wrong':>6} "
+    header = f"{'variant':26} {'queries':>7} {'ambig.':>6} {'wrong':>6} "
     header += " ".join(f"{label:>9}" for _, label in _COLUMNS)
     print(f"decision and list at score >= {SIMILAR_THRESHOLD} (SAME or SIMILAR)")
     print(header)
     print("-" * len(header))
-    for variant in (*VARIANTS, NEGATIVE):
+    for variant in (*VARIANTS, *NEGATIVES):
         total.add(tallies[variant])
         print(_row(variant, tallies[variant]))
     print("-" * len(header))
@@ -231,10 +265,27 @@ def print_report(tallies: dict[str, Tally]) -> Tally:
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--records", type=int, default=1_000_000)
-    parser.add_argument("--per-variant", type=int, default=2000)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--json", type=Path, default=Path("var/matching-quality.json"))
+    parser.add_argument(
+        "--records",
+        type=int,
+        default=1_000_000,
+        help="synthetic identities to search among (default %(default)s)",
+    )
+    parser.add_argument(
+        "--per-variant",
+        type=int,
+        default=2000,
+        help="labelled queries per variant, positives and negatives (default %(default)s)",
+    )
+    parser.add_argument(
+        "--seed", type=int, default=0, help="seed of the synthetic population (default %(default)s)"
+    )
+    parser.add_argument(
+        "--json",
+        type=Path,
+        default=Path("var/matching-quality.json"),
+        help="where the figures are written (default %(default)s)",
+    )
     args = parser.parse_args(argv)
 
     start = time.perf_counter()

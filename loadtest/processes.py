@@ -44,6 +44,8 @@ from systems import REGISTRY
 ROOT = Path(__file__).resolve().parent.parent
 # How the project's command line is started; the one line to change if the module moves.
 CLI = (sys.executable, "-m", "stack.cli")
+# Every part on loopback, in plaintext: a benchmark and test stack on one machine.
+INSECURE = "--insecure"
 STOP_GRACE_S = 10.0
 START_ATTEMPTS = 3
 SPECIMEN = pb.Traveller(
@@ -316,6 +318,7 @@ class ProcessStack:
                 "INTEROP_BUS": "memory" if self.bootstrap is None else "kafka",
                 "INTEROP_TOPIC_PREFIX": self.prefix,
                 "INTEROP_KEYS_DIR": str(self.state / "keys"),
+                "INTEROP_AUDIT_DIR": str(self.state / "audit"),
                 "INTEROP_LOG_LEVEL": self.log_level,
                 "PYTHONUNBUFFERED": "1",
                 **{f"INTEROP_MOCK_{s.upper()}": a for s, a in self.mock_addresses.items()},
@@ -386,7 +389,7 @@ class ProcessStack:
             whole = _Part(
                 "stack",
                 Role.WHOLE_STACK,
-                ("up", "--listen", self.target),
+                ("up", INSECURE, "--listen", self.target),
                 (self.target, *self.mock_addresses.values()),
                 REGISTRY.names,
                 {"INTEROP_AUDIT_LOG": str(self.audit_log)},
@@ -417,10 +420,16 @@ class ProcessStack:
             every = ",".join(REGISTRY.names)
             addresses = tuple(self.mock_addresses.values())
             return [
-                _Part("mocks", Role.MOCKS, ("serve", "mocks", every), addresses, REGISTRY.names)
+                _Part(
+                    "mocks",
+                    Role.MOCKS,
+                    ("serve", "mocks", every, INSECURE),
+                    addresses,
+                    REGISTRY.names,
+                )
             ]
         return [
-            _Part(f"mock-{s}", Role.MOCKS, ("serve", "mock", s), (a,), (s,))
+            _Part(f"mock-{s}", Role.MOCKS, ("serve", "mock", s, INSECURE), (a,), (s,))
             for s, a in self.mock_addresses.items()
         ]
 
@@ -430,7 +439,13 @@ class ProcessStack:
             for replica in range(1, self._replicas(name) + 1):
                 health = f"127.0.0.1:{next(ports)}"
                 part = name if replica == 1 else f"{name}-{replica}"
-                args = ("serve", "adapters", ",".join(systems), f"--health-listen={health}")
+                args = (
+                    "serve",
+                    "adapters",
+                    ",".join(systems),
+                    f"--health-listen={health}",
+                    INSECURE,
+                )
                 parts.append(_Part(part, Role.ADAPTERS, args, (health,), systems))
         return parts
 
@@ -439,7 +454,7 @@ class ProcessStack:
             _Part(
                 gateway_name(n),
                 Role.GATEWAY,
-                ("serve", "gateway"),
+                ("serve", "gateway", INSECURE),
                 (target,),
                 (),
                 {

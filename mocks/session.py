@@ -36,6 +36,8 @@ class Session:
     call_count: int = 0
     # EES crossings recorded through the API, by record id, on top of the record's own.
     crossings: dict[str, list[bus_pb2.Crossing]] = field(default_factory=dict)
+    # The file each crossing's idempotency key was recorded on.
+    recorded: dict[str, str] = field(default_factory=dict)
     rng: random.Random = field(default_factory=random.Random)
 
     def seed(self, records: Iterable[mock_pb2.MockRecord]) -> int:
@@ -51,8 +53,18 @@ class Session:
         )
         return len(added)
 
+    def recorded_file(self, crossing: bus_pb2.Crossing) -> str | None:
+        """The file that already holds `crossing` (same idempotency key), or None."""
+        return self.recorded.get(crossing.idempotency_key) if crossing.idempotency_key else None
+
+    def add_crossing(self, record_id: str, crossing: bus_pb2.Crossing) -> None:
+        """Record `crossing` on file `record_id`; a retry (see `recorded_file`) is not added."""
+        if crossing.idempotency_key:
+            self.recorded[crossing.idempotency_key] = record_id
+        self.crossings.setdefault(record_id, []).append(crossing)
+
     def record_call(
-        self, method: str, request: mock_pb2.SearchRequest, status: str, matches: int
+        self, method: str, request: mock_pb2.SearchRequest, status: str, matches: int, trace: str
     ) -> None:
         self.calls.append(
             mock_pb2.RecordedCall(
@@ -62,6 +74,7 @@ class Session:
                 purpose=request.purpose,
                 status=status,
                 match_count=matches,
+                trace_id=trace,
             )
         )
 

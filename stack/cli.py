@@ -13,28 +13,38 @@ from pathlib import Path
 import grpc
 from google.protobuf import json_format
 
+from broker.audit.trail import Anchors
 from broker.domain.labels import short_name
 from broker.domain.profiles import PROFILES
 from broker.transport.bus import BusUnavailable
 from broker.transport.bus.factory import BUS_KINDS
+from broker.transport.envelope import KeyringError
+from broker.transport.links import InsecureLink, dial
+from broker.transport.telemetry import Telemetry, loopback_listen
 from interop.v1 import border_check_pb2 as pb
-from stack.client import check, check_stream, field_violations
+from stack.client import GATEWAY_HINT, answering, check, check_stream, field_violations
 from stack.render import render_report
 from stack.settings import Settings, load_settings
 from systems import REGISTRY
 
 EPILOG = """examples:
-  interop up                                  whole stack, in-memory bus, 127.0.0.1:50051
-  interop up --bus kafka --bootstrap 127.0.0.1:9092
+  interop up --insecure                       whole stack, in-memory bus, 127.0.0.1:50051
+  interop up --insecure --bus kafka --bootstrap 127.0.0.1:9092
+  INTEROP_TLS_DIR=var/pki interop up          the same with mTLS on every link
   interop check --surname ERIKSSON --given-names "ANNA MARIA" --dob 1974-08-12 --sex F \\
                 --nationality UTO --document L898902C3 --issuing-state UTO
-  interop serve gateway --bus kafka           one part per process
-  interop serve adapter sis --bus kafka
-  interop serve mock sis
-  interop serve adapters sis,vis,ees,etias,eurodac --bus kafka   all adapters in one process
-  interop serve mocks sis,vis,ees,etias,eurodac                  all mocks in one process
+  interop serve gateway --bus kafka --insecure  one part per process
+  interop serve adapter sis --bus kafka --insecure
+  interop serve mock sis --insecure
+  interop serve adapters sis,vis,ees,etias,eurodac --bus kafka --insecure   all adapters
+  interop serve mocks sis,vis,ees,etias,eurodac --insecure                  all mocks
   interop scenario run mocks/packs/*.yaml     run scenario packs, PASS/FAIL per check
   interop mock faults vis --latency-ms 3000   make a mock slow (see interop mock --help)
+  interop up --metrics-listen 127.0.0.1:9464  Prometheus metrics at http://127.0.0.1:9464/metrics
+  interop loadtest run --rate 50 --duration 60s   hold a rate, write a report (loadtest --help)
+
+Plaintext (--insecure) serves and dials loopback addresses only; with INTEROP_TLS_DIR every
+link is mutual TLS (`interop pki` makes development certificates).
 
 Every setting can also come from the environment (INTEROP_BUS, INTEROP_KAFKA_BOOTSTRAP,
 INTEROP_GATEWAY_LISTEN, ...; see README)."""
@@ -43,6 +53,7 @@ PURPOSES = {
     short_name(pb.Purpose, v).lower().replace("_", "-"): v for v in pb.Purpose.values() if v
 }
 SEXES = {"M": pb.SEX_MALE, "F": pb.SEX_FEMALE, "X": pb.SEX_OTHER}
+LOADTEST = "loadtest"
 
 
 _SYSTEMS = f"comma separated, from: {', '.join(REGISTRY.names)}"
@@ -58,6 +69,19 @@ def _system_list(text: str) -> tuple[str, ...]:
     return names
 
 
+def _insecure_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--insecure",
+        action="store_true",
+        help="without INTEROP_TLS_DIR: serve and call in plaintext, on loopback addresses only",
+    )
+
+
+def _tls_options(parser: argparse.ArgumentParser, whom: str) -> None:
+    parser.add_argument("--tls-dir", help="use mTLS with ca.pem and NAME.pem/NAME.key from here")
+    parser.add_argument("--client-name", help=f"client certificate NAME in --tls-dir ({whom})")
+
+
 def _bus_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--bus", choices=BUS_KINDS, help="message bus (default: $INTEROP_BUS or memory)"
@@ -66,6 +90,24 @@ def _bus_options(parser: argparse.ArgumentParser) -> None:
         "--bootstrap",
         metavar="HOST:PORT",
         help="Kafka bootstrap servers (default: $INTEROP_KAFKA_BOOTSTRAP or 127.0.0.1:9092)",
+    )
+
+
+def _loopback(text: str) -> str:
+    try:
+        loopback_listen(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return text
+
+
+def _metrics_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--metrics-listen",
+        type=_loopback,
+        metavar="HOST:PORT",
+        help="serve Prometheus metrics at http://HOST:PORT/metrics, loopback only; port 0 "
+        "takes a free one (default: $INTEROP_METRICS_LISTEN or off)",
     )
 
 
@@ -82,6 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     up = commands.add_parser("up", help="run gateway, five adapters and five mocks in one process")
     _bus_options(up)
+    _insecure_option(up)
     up.add_argument(
         "--listen", metavar="HOST:PORT", help="gateway address (default 127.0.0.1:50051)"
     )
@@ -98,13 +141,16 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="synthetic people per system (default 10000; e.g. 1000000)",
     )
+    _metrics_option(up)
 
     serve = commands.add_parser("serve", help="run one part of the stack in this process")
     parts = serve.add_subparsers(dest="part", required=True, metavar="PART")
     gw = parts.add_parser("gateway", help="the BorderCheck gRPC gateway")
     _bus_options(gw)
+    _insecure_option(gw)
     gw.add_argument("--listen", metavar="HOST:PORT", help="default 127.0.0.1:50051")
     gw.add_argument("--gateway-id", help="names this instance's reply topic (default gw1)")
+    _metrics_option(gw)
     ad = parts.add_parser(
         "adapter",
         aliases=["adapters"],
@@ -117,12 +163,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="serve grpc.health.v1 here (for probes); off by default",
     )
     _bus_options(ad)
+    _insecure_option(ad)
     ad.add_argument(
         "--system-address",
         metavar="HOST:PORT",
         help="where the system (or its mock) answers; one system only "
         "(default: $INTEROP_MOCK_<SYSTEM> or 127.0.0.1:5006x)",
     )
+    _metrics_option(ad)
     mk = parts.add_parser("mock", aliases=["mocks"], help="the mock of one system, or of several")
     mk.add_argument("systems", type=_system_list, metavar="SYSTEM[,SYSTEM...]", help=_SYSTEMS)
     mk.add_argument(
@@ -138,11 +186,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="scenario pack to load (repeatable)",
     )
     mk.add_argument("--population", type=int, metavar="N", help="synthetic people (default 10000)")
+    _insecure_option(mk)
+    _metrics_option(mk)
 
     sc = commands.add_parser("scenario", help="run scenario packs against a gateway")
     sc.add_argument("action", choices=["run"])
     sc.add_argument("files", nargs="+", metavar="FILE")
-    sc.add_argument("--target", default="127.0.0.1:50051", help="gateway address")
+    sc.add_argument(
+        "--target", default="127.0.0.1:50051", help="gateway address (default %(default)s)"
+    )
     sc.add_argument(
         "--mock",
         action="append",
@@ -155,8 +207,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="only run the checks; the systems already hold the records",
     )
-    sc.add_argument("--tls-dir")
-    sc.add_argument("--client-name")
+    _tls_options(sc, "for the gateway")
+    sc.add_argument(
+        "--control-name",
+        help="client certificate for the mocks' MockControl (a test-team profile; "
+        "default: --client-name)",
+    )
 
     mc = commands.add_parser("mock", help="drive a mock: seed, reset, faults, calls")
     mc.add_argument("action", choices=["seed", "reset", "faults", "calls"])
@@ -167,28 +223,41 @@ def build_parser() -> argparse.ArgumentParser:
     faults = mc.add_argument_group("faults (all off by default)")
     faults.add_argument("--latency-ms", type=int, default=0, help="fixed added latency")
     faults.add_argument("--lognormal-median-ms", type=int, default=0, help="lognormal latency")
-    faults.add_argument("--lognormal-sigma", type=float, default=0.0)
+    faults.add_argument(
+        "--lognormal-sigma", type=float, default=0.0, help="spread of the lognormal latency"
+    )
     faults.add_argument("--error-rate", type=float, default=0.0, help="probability 0..1")
     faults.add_argument("--every-nth", type=int, default=0, help="fail every Nth call")
     faults.add_argument("--error-code", default="", help="gRPC status name (UNAVAILABLE)")
-    faults.add_argument("--error-message", default="")
+    faults.add_argument("--error-message", default="", help='text of the errors ("injected fault")')
     faults.add_argument("--outage-s", type=int, default=0, help="UNAVAILABLE for N seconds")
-    mc.add_argument("--limit", type=int, default=20, help="calls: the newest N")
+    mc.add_argument(
+        "--limit", type=int, default=20, help="calls: the newest N (default %(default)s)"
+    )
+    _tls_options(mc, "with a profile that may control mocks, e.g. test-team")
 
     ck = commands.add_parser(
         "check",
         help="send one border check and print the hit report",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    ck.add_argument("--target", default="127.0.0.1:50051", help="gateway address")
-    ck.add_argument("--surname")
+    ck.add_argument(
+        "--target", default="127.0.0.1:50051", help="gateway address (default %(default)s)"
+    )
+    ck.add_argument(
+        "--surname", help="e.g. ERIKSSON; Cyrillic, Greek and Arabic letters are transliterated"
+    )
     ck.add_argument("--given-names", help='space separated, e.g. "ANNA MARIA"')
     ck.add_argument("--dob", help="date of birth YYYY-MM-DD (00 for unknown month/day)")
-    ck.add_argument("--sex", choices=list(SEXES))
+    ck.add_argument("--sex", choices=list(SEXES), help="M, F or X (unspecified)")
     ck.add_argument("--nationality", help="ISO 3166-1 alpha-3, e.g. UTO, DEU")
     ck.add_argument("--document", help="travel document number")
-    ck.add_argument("--document-type", choices=["passport", "id-card", "visa", "residence-permit"])
-    ck.add_argument("--issuing-state")
+    ck.add_argument(
+        "--document-type",
+        choices=["passport", "id-card", "visa", "residence-permit"],
+        help="type of the travel document",
+    )
+    ck.add_argument("--issuing-state", help="State that issued the document, e.g. UTO, FRA")
     ck.add_argument("--expiry", help="document expiry YYYY-MM-DD")
     ck.add_argument("--issue-date", help="document issue date YYYY-MM-DD (not in the MRZ)")
     ck.add_argument("--visa-sticker", help="visa sticker number")
@@ -198,7 +267,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="LINE",
         help="the MRZ lines (2 or 3), each as one argument or joined by \\n",
     )
-    ck.add_argument("--purpose", choices=list(PURPOSES), default="border-entry")
+    ck.add_argument(
+        "--purpose",
+        choices=list(PURPOSES),
+        default="border-entry",
+        help="why the check is made: it decides which systems are asked (default %(default)s)",
+    )
     ck.add_argument("--checking-state", help="Member State making the check, e.g. DEU")
     ck.add_argument("--crossing-point", help="border crossing point, e.g. DEU-FRA-AIRPORT")
     stay = ck.add_mutually_exclusive_group()
@@ -206,7 +280,9 @@ def build_parser() -> argparse.ArgumentParser:
     stay.add_argument("--stay-days", type=int, help="intended stay in days, entry day included")
     ck.add_argument("--systems", help="comma separated subset, e.g. sis,vis (default: all)")
     ck.add_argument("--deadline-ms", type=int, help="how long the broker may wait (default 2000)")
-    ck.add_argument("--request-id", default="")
+    ck.add_argument(
+        "--request-id", default="", help="your reference, kept in the report and the audit"
+    )
     ck.add_argument("--json", action="store_true", help="print the report as JSON")
     ck.add_argument(
         "--stream",
@@ -214,9 +290,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="use CheckStream: print each system's result as it arrives",
     )
 
-    for sub in (ck,):
-        sub.add_argument("--tls-dir", help="use mTLS with ca.pem and NAME.pem/NAME.key from here")
-        sub.add_argument("--client-name", help="client certificate NAME in --tls-dir")
+    _tls_options(ck, "mapped to a profile by INTEROP_CLIENTS")
 
     keys = commands.add_parser("keys", help="keys that seal messages on the bus")
     keys.add_argument("action", choices=["init", "rotate"])
@@ -229,17 +303,46 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="NAME",
-        help="a client certificate to issue (repeatable), e.g. terminal-1",
+        help="a client certificate to issue (repeatable), e.g. terminal-1 or tester; the "
+        "adapters' certificates are always issued",
     )
     pki.add_argument("--force", action="store_true", help="replace an existing CA")
 
-    audit = commands.add_parser("audit", help="check the hash-chained audit trail")
+    audit = commands.add_parser(
+        "audit",
+        help="check an audit trail: its keyed chain, and its anchors on the audit topic",
+        description="Exit 0: intact and anchored; 1: altered, removed, reordered or cut "
+        "(the line is named); 2: the chain is intact but no anchor could be read, so a cut "
+        "tail cannot be ruled out.",
+    )
     audit.add_argument("action", choices=["verify"])
-    audit.add_argument("file", nargs="?", help="audit file (default: the gateway's)")
+    audit.add_argument(
+        "file", nargs="?", help="audit file (default: the trail's in $INTEROP_AUDIT_DIR)"
+    )
+    audit.add_argument(
+        "--trail",
+        help="whose trail: a gateway id (default: $INTEROP_GATEWAY_ID or gw1) or mock-SYSTEM",
+    )
+    _bus_options(audit)
+    audit.add_argument(
+        "--keys-dir", help="holds audit.TRAIL/ (default: $INTEROP_KEYS_DIR or var/keys)"
+    )
 
     hl = commands.add_parser("health", help="ask a server's grpc.health.v1 status")
-    hl.add_argument("--target", default="127.0.0.1:50051")
+    hl.add_argument(
+        "--target", default="127.0.0.1:50051", help="the server's address (default %(default)s)"
+    )
     hl.add_argument("--service", default="", help="service name (default: the whole server)")
+    _tls_options(hl, "any certificate of the CA")
+
+    lt = commands.add_parser(
+        LOADTEST,
+        help="load-test a gateway: run (a rate, a ramp, find-max), compare two runs",
+        description="The load tool; `interop loadtest --help` and `interop loadtest run "
+        "--help` describe its options (loadtest/README.md).",
+        add_help=False,
+    )
+    lt.add_argument("argv", nargs=argparse.REMAINDER, metavar="run|compare ...")
     return parser
 
 
@@ -251,8 +354,10 @@ def _settings(args: argparse.Namespace) -> Settings:
         if args.command != "serve" or args.part == "gateway"
         else None,
         gateway_id=getattr(args, "gateway_id", None),
+        insecure=getattr(args, "insecure", False) or None,
         scenarios=tuple(getattr(args, "scenario", None) or ()) or None,
         population=getattr(args, "population", None),
+        metrics_listen=getattr(args, "metrics_listen", None),
     )
     part = _part(args)
     address = getattr(args, "listen", None) if part == "mock" else None
@@ -315,13 +420,16 @@ def build_request(args: argparse.Namespace) -> pb.CheckRequest:
     return request
 
 
-def _credentials(args: argparse.Namespace) -> grpc.ChannelCredentials | None:
+def _credentials(
+    args: argparse.Namespace, name: str | None = None
+) -> grpc.ChannelCredentials | None:
+    """mTLS credentials from --tls-dir as client certificate `name` (default --client-name)."""
     if not args.tls_dir:
         return None
     from broker.transport.tls import channel_credentials
 
     directory = Path(args.tls_dir)
-    name = args.client_name
+    name = name or args.client_name
     return channel_credentials(
         directory / "ca.pem",
         directory / f"{name}.pem" if name else None,
@@ -330,13 +438,19 @@ def _credentials(args: argparse.Namespace) -> grpc.ChannelCredentials | None:
 
 
 async def _check(args: argparse.Namespace) -> int:
+    with answering("gateway", GATEWAY_HINT):
+        await _print_check(args)
+    return 0
+
+
+async def _print_check(args: argparse.Namespace) -> None:
     request = build_request(args)
     timeout = max(5.0, (args.deadline_ms or 2000) / 1000 + 3)
     credentials = _credentials(args)
     if not args.stream:
         report = await check(args.target, request, timeout, credentials)
         print(_json(report) if args.json else render_report(report))
-        return 0
+        return
     async for event in check_stream(args.target, request, timeout, credentials):
         if args.json:
             print(_json(event))
@@ -350,7 +464,6 @@ async def _check(args: argparse.Namespace) -> int:
             )
         else:
             print(render_report(event.report))
-    return 0
 
 
 def _json(message: pb.HitReport | pb.CheckEvent) -> str:
@@ -360,47 +473,68 @@ def _json(message: pb.HitReport | pb.CheckEvent) -> str:
 async def _health(args: argparse.Namespace) -> int:
     from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-    async with grpc.aio.insecure_channel(args.target) as channel:
-        stub = health_pb2_grpc.HealthStub(channel)
-        response = await stub.Check(health_pb2.HealthCheckRequest(service=args.service), timeout=5)
+    request = health_pb2.HealthCheckRequest(service=args.service)
+    with answering("server", "is it running? name it with --target HOST:PORT"):
+        async with dial(args.target, _credentials(args)) as health_channel:
+            response = await health_pb2_grpc.HealthStub(health_channel).Check(request, timeout=5)
     name = health_pb2.HealthCheckResponse.ServingStatus.Name(response.status)
     print(name)
     return 0 if response.status == health_pb2.HealthCheckResponse.SERVING else 1
 
 
 async def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    from stack import bootstrap as stack
+
+    async with stack.process_metrics(settings) as telemetry:
+        if args.command == "up":
+            await _up(settings, telemetry)
+        else:
+            await _serve_part(args, settings, telemetry)
+    return 0
+
+
+async def _up(settings: Settings, telemetry: Telemetry) -> None:
     from broker.transport.grpc_server import wait_for_shutdown_signal
     from stack import bootstrap as stack
 
-    if args.command == "up":
-        async with stack.whole_stack(settings) as running:
-            more = "\n".join(stack.example_commands(settings))
-            print(
-                f"interop: stack up on {settings.bus} bus; gateway on "
-                f"{settings.gateway_listen.rsplit(':', 1)[0]}:{running.gateway.server.port}, "
-                f"{settings.population} synthetic people per system\n"
-                "send a check, for example:\n"
-                "  # the ICAO 9303 specimen traveller\n"
-                "  interop check --surname ERIKSSON --given-names "
-                '"ANNA MARIA" --dob 1974-08-12 --sex F --nationality UTO --document L898902C3 '
-                "--issuing-state UTO\n"
-                f"{more}\n"
-                "  interop scenario run mocks/packs/*.yaml      # the shipped scenarios\n"
-                "stop with Ctrl-C",
-                flush=True,
-            )
-            await wait_for_shutdown_signal()
-        return 0
+    async with stack.whole_stack(settings, telemetry=telemetry) as running:
+        more = "\n".join(stack.example_commands(settings))
+        print(
+            f"interop: stack up on {settings.bus} bus; gateway on {running.target}, "
+            f"{settings.population} synthetic people per system\n"
+            "send a check, for example:\n"
+            "  # the ICAO 9303 specimen traveller\n"
+            "  interop check --surname ERIKSSON --given-names "
+            '"ANNA MARIA" --dob 1974-08-12 --sex F --nationality UTO --document L898902C3 '
+            "--issuing-state UTO\n"
+            f"{more}\n"
+            "  interop scenario run mocks/packs/*.yaml      # the shipped scenarios\n"
+            "stop with Ctrl-C",
+            flush=True,
+        )
+        await wait_for_shutdown_signal()
+
+
+async def _serve_part(args: argparse.Namespace, settings: Settings, telemetry: Telemetry) -> None:
+    from broker.transport.grpc_server import wait_for_shutdown_signal
+    from stack import bootstrap as stack
+
     part: contextlib.AbstractAsyncContextManager[object]
     if _part(args) == "gateway":
-        part = stack.gateway(settings)
+        part = stack.gateway(settings, telemetry=telemetry)
     elif _part(args) == "adapter":
-        part = stack.adapters(settings, args.systems, args.health_listen)
+        part = stack.adapters(settings, args.systems, args.health_listen, telemetry=telemetry)
     else:
-        part = stack.mocks(settings, args.systems)
+        part = stack.mocks(settings, args.systems, telemetry=telemetry)
     async with part:
         await wait_for_shutdown_signal()
-    return 0
+
+
+def _loadtest(argv: Sequence[str]) -> int:
+    """The load tool, which reads its own options (`interop loadtest run --help`)."""
+    from loadtest.load.cli import main as loadtest
+
+    return loadtest(argv)
 
 
 async def _scenario(args: argparse.Namespace, settings: Settings) -> int:
@@ -413,52 +547,96 @@ async def _scenario(args: argparse.Namespace, settings: Settings) -> int:
             raise SystemExit(f"--mock {entry!r}: expected SYSTEM=HOST:PORT")
         mocks[system] = address
     paths = [Path(f) for f in args.files]
-    return await run_scenarios(paths, args.target, mocks, _credentials(args), seed=not args.no_seed)
+    return await run_scenarios(
+        paths,
+        args.target,
+        mocks,
+        _credentials(args),
+        _credentials(args, args.control_name),
+        seed=not args.no_seed,
+    )
 
 
 async def _mock(args: argparse.Namespace, settings: Settings) -> int:
     from stack.mock_commands import control
 
-    return await control(args, args.target or settings.mock_addresses[args.system])
+    return await control(
+        args, args.target or settings.mock_addresses[args.system], _credentials(args)
+    )
 
 
 def _keys(args: argparse.Namespace, settings: Settings) -> int:
     from broker.transport.envelope import Keyring
-    from stack.bootstrap import dev_signers
+    from stack.bootstrap import dev_channels
 
     directory = Path(args.dir or settings.keys_dir)
     if args.action == "init":
-        signers = dev_signers(REGISTRY)
-        Keyring.generate_dev(directory, signers)
-        print(f"keys in {directory} (signers: {', '.join(signers)})")
+        channels = dev_channels(REGISTRY, [settings.gateway_id])
+        Keyring.generate_dev(directory, channels)
+        print(f"keys in {directory} (channels: {', '.join(channels)})")
     else:
         print(f"new current key {Keyring.rotate(directory)} in {directory}; restart the services")
     return 0
 
 
 def _pki(args: argparse.Namespace) -> int:
+    from broker.domain.profiles import adapter_identity
     from broker.transport.tls import generate_dev_pki
 
     directory = Path(args.dir)
-    generate_dev_pki(directory, [(name, "interop") for name in args.client], force=args.force)
+    adapters = [(adapter_identity(name), "interop adapters") for name in REGISTRY.names]
+    clients = [(name, "interop") for name in args.client]
+    generate_dev_pki(directory, [*adapters, *clients], force=args.force)
     print(
-        f"CA, server (127.0.0.1, localhost) and {len(args.client)} client certificate(s) in "
-        f"{directory}\nserve with INTEROP_TLS_DIR={directory} "
+        f"CA, server (127.0.0.1, localhost), {len(adapters)} adapter and {len(clients)} "
+        f"client certificate(s) in {directory}\nserve with INTEROP_TLS_DIR={directory} "
         f"INTEROP_CLIENTS=NAME=PROFILE,... (profiles: {', '.join(PROFILES)})"
     )
     return 0
 
 
-def _audit(args: argparse.Namespace, settings: Settings) -> int:
+async def _audit(args: argparse.Namespace, settings: Settings) -> int:
     from broker.audit.trail import verify
+    from broker.transport.envelope import ChannelKeys, audit_channel
 
-    path = Path(args.file or settings.audit_path)
-    result = verify(path)
-    if result.ok:
-        print(f"{path}: {result.records} records, chain intact (last hash {result.last_hash})")
-        return 0
-    print(f"{path}: BROKEN at line {result.first_bad_line}: {result.reason}", file=sys.stderr)
-    return 1
+    trail = args.trail or settings.gateway_id
+    path = Path(args.file or settings.trail_path(trail))
+    keys = ChannelKeys.load(Path(args.keys_dir or settings.keys_dir), audit_channel(trail))
+    anchors = await _anchors(settings, trail)
+    result = verify(path, keys, trail, anchors)
+    if not result.ok:
+        print(f"{path}: BROKEN at line {result.first_bad_line}: {result.reason}", file=sys.stderr)
+        return 1
+    print(f"{path}: {result.records} records, chain intact (last MAC {result.last_mac})")
+    if anchors is None:
+        return 2
+    print(f"anchored on {settings.topics.audit} up to seq {result.anchored}")
+    if result.anchored < result.records:
+        print(f"seq {result.anchored + 1} to {result.records} not anchored (yet)")
+    return 0
+
+
+async def _anchors(settings: Settings, trail: str) -> Anchors | None:
+    """The trail's anchors from the audit topic, or None (said why) when out of reach."""
+    from broker.audit.anchor import AnchorsUnavailable, read_anchors
+    from broker.transport.bus.factory import make_bus
+
+    if settings.bus == "memory":
+        print(
+            "no anchors: the in-memory bus lives inside the stack's process; verify with "
+            "--bus kafka to rule out a cut tail",
+            file=sys.stderr,
+        )
+        return None
+    bus = make_bus(settings.bus, settings.bootstrap, "interop-audit-verify")
+    await bus.start()
+    try:
+        return await read_anchors(bus, settings.topics.audit, trail)
+    except AnchorsUnavailable as error:
+        print(f"no anchors: {error}", file=sys.stderr)
+        return None
+    finally:
+        await bus.stop()
 
 
 def _run_served(served: Coroutine[object, object, int], settings: Settings) -> int:
@@ -471,7 +649,11 @@ def _run_served(served: Coroutine[object, object, int], settings: Settings) -> i
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments[:1] == [LOADTEST]:
+        # All that follows is the load tool's, `--help` too.
+        return _loadtest(arguments[1:])
+    args = build_parser().parse_args(arguments)
     settings = _settings(args)
     logging.basicConfig(
         level=(args.log_level or settings.log_level).upper(),
@@ -493,11 +675,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "pki":
             return _pki(args)
         if args.command == "audit":
-            return _audit(args, settings)
+            return asyncio.run(_audit(args, settings))
+        if args.command == LOADTEST:
+            return _loadtest(args.argv)
         return _run_served(_serve(args, settings), settings)
     except BusUnavailable as error:
         print(f"interop: {error}", file=sys.stderr)
         return 3
+    except (InsecureLink, KeyringError) as error:
+        print(f"interop: {error}", file=sys.stderr)
+        return 2
     except OSError as error:
         print(f"interop: {error}", file=sys.stderr)
         return 3

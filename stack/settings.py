@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, replace
 
 from broker.domain.validation import Limits
 from broker.transport.bus.factory import BUS_KINDS
+from broker.transport.telemetry import loopback_listen
 from broker.transport.topics import Kind, Replicas, Topics
 from systems import REGISTRY
 
@@ -43,12 +44,16 @@ class Settings:
     breaker_probe_ms: int = 1000
     mock_addresses: dict[str, str] = field(default_factory=_default_mock_addresses)
     topics: Topics = field(default_factory=Topics)
-    # Hash-chained audit file; empty means var/audit/<gateway_id>.jsonl (one writer per file).
+    # Where audit trails are kept: <gateway_id>.jsonl, mock-<system>.jsonl (one writer each).
+    audit_dir: str = "var/audit"
+    # The gateway's trail, if not in audit_dir.
     audit_log: str = ""
     # Keys that seal bus messages; created for development on first use.
     keys_dir: str = "var/keys"
-    # Certificates for mTLS on the gateway (ca.pem, server.pem/key); empty = plaintext.
+    # Certificates for mTLS on every link (ca.pem, server.pem/key, <client>.pem/key).
     tls_dir: str = ""
+    # Plaintext on loopback addresses when there is no tls_dir: only with --insecure.
+    insecure: bool = False
     # Client certificate common name -> profile, e.g. ("terminal-1=border-guard",).
     clients: tuple[str, ...] = ()
     # The profile every caller gets without TLS (one laptop only).
@@ -64,10 +69,18 @@ class Settings:
     # How `interop up`'s adapters reach their mocks in the same process: directly ("local")
     # or over loopback gRPC ("grpc"), as separate processes always do.
     mock_link: str = "local"
+    # Where the process serves Prometheus metrics (loopback HOST:PORT); empty = not served.
+    metrics_listen: str = ""
 
     @property
     def audit_path(self) -> str:
-        return self.audit_log or f"var/audit/{self.gateway_id}.jsonl"
+        return self.trail_path(self.gateway_id)
+
+    def trail_path(self, trail: str) -> str:
+        """The file of audit trail `trail` (a gateway id, or mock-<system>)."""
+        if trail == self.gateway_id and self.audit_log:
+            return self.audit_log
+        return f"{self.audit_dir}/{trail}.jsonl"
 
     def with_overrides(self, **changes: object) -> Settings:
         """A copy with the given fields replaced; None values are ignored."""
@@ -108,6 +121,16 @@ def _replicas(env: dict[str, str], kind: Kind) -> Replicas:
     return replicas
 
 
+def _loopback(env: dict[str, str], name: str) -> str:
+    value = env.get(name, "")
+    if value:
+        try:
+            loopback_listen(value)
+        except ValueError as error:
+            raise SystemExit(f"{name}: {error}") from None
+    return value
+
+
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
     """Settings from INTEROP_* environment variables, defaults for the rest."""
     env = dict(os.environ if environ is None else environ)
@@ -144,6 +167,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         breaker_probe_ms=_int(env, "INTEROP_BREAKER_PROBE_MS", base.breaker_probe_ms),
         mock_addresses=mocks,
         topics=topics,
+        audit_dir=env.get("INTEROP_AUDIT_DIR", base.audit_dir),
         audit_log=env.get("INTEROP_AUDIT_LOG", base.audit_log),
         keys_dir=env.get("INTEROP_KEYS_DIR", base.keys_dir),
         tls_dir=env.get("INTEROP_TLS_DIR", base.tls_dir),
@@ -155,4 +179,5 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         log_level=env.get("INTEROP_LOG_LEVEL", base.log_level),
         event_loop=_choice(env, "INTEROP_EVENT_LOOP", base.event_loop, EVENT_LOOPS),
         mock_link=_choice(env, "INTEROP_MOCK_LINK", base.mock_link, MOCK_LINKS),
+        metrics_listen=_loopback(env, "INTEROP_METRICS_LISTEN"),
     )

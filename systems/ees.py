@@ -22,7 +22,7 @@ import numpy as np
 from adapters.translate import base_hit
 from broker.domain.entry_conditions import REFUSAL_GROUNDS
 from broker.domain.labels import short_name
-from broker.domain.profiles import BORDER_GUARD, POLICE, VISA_AUTHORITY
+from broker.domain.profiles import BORDER_GUARD, VISA_AUTHORITY
 from broker.domain.situation import BORDER_PURPOSES
 from broker.domain.systems import Criterion, Evidence, SystemSpec
 from broker.matching import Match
@@ -35,14 +35,14 @@ from mocks.stay import stay_status, stays_from_crossings
 from mocks.world import EES_OVERSTAY, MEMBER_STATES, World, WorldShare
 from systems.registry import BorderSystem
 
-_ACCESS = frozenset({BORDER_GUARD, VISA_AUTHORITY, POLICE})
 SPEC = SystemSpec(
     name="ees",
     value=s.SYSTEM_EES,
     label="EES",
     searched_by=frozenset({Criterion.IDENTITY, Criterion.DOCUMENT}),
     readers=frozenset({BORDER_GUARD, VISA_AUTHORITY}),
-    writers=_ACCESS,
+    # Entries and exits are recorded by border authorities; the others only consult.
+    writers=frozenset({BORDER_GUARD}),
     records_crossings=True,
     purposes=BORDER_PURPOSES | {pb.PURPOSE_VISA_APPLICATION},
     evidence=frozenset({Evidence.STAYS}),

@@ -172,7 +172,7 @@ _EXPIRY_HORIZON_YEARS = 50
 _SEX_IN_MRZ = {"M": "M", "F": "F", "X": "<"}
 _SEX_FROM_MRZ = {"M": "M", "F": "F", "<": "X", "X": "X"}
 _NAME_PART = re.compile(r"[A-Z]+(?:[ -]+[A-Z]+)*")
-_ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+_ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
 
 
 def check_digit(s: str) -> str:

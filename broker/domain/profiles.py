@@ -1,18 +1,24 @@
-"""Who is asking, and what their profile lets them ask (ESP Arts. 8 and 9).
+"""Who is asking, and what their profile lets them do (ESP Arts. 8 and 9).
 
-A profile lists the purposes it may check for; each system's spec lists the profiles
-that may read it (and write to it) and the purposes its own regulation allows a query
-for. A system is asked only when both agree. Systems a caller requests but may not ask
-are reported as NOT_PERMITTED for that system; data the profile may not see never
-leaves the broker.
+Rights are per action:
+- check: the profile's purposes, and per system the profiles in its spec's `readers` and
+  the purposes its own regulation allows a query for; a system is asked only when both
+  agree. Systems a caller requests but may not ask are NOT_PERMITTED for that system, and
+  data the profile may not see never leaves the broker;
+- write (record an EES crossing): the profiles in that system's spec's `writers`;
+- control the mock systems (MockControl): profiles with `Right.CONTROL_MOCKS`.
+
+The stack's own services have identities too: the adapters of a system present the
+client certificate `adapter_identity(system)` to that system, and to nothing else.
 """
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from broker.domain.errors import PermissionDenied, Unauthenticated
+from broker.domain.errors import PermissionDenied, Unauthenticated, excerpt
 from broker.domain.labels import short_name
 from broker.domain.situation import BORDER_PURPOSES, Purpose
 from broker.domain.systems import System, SystemCatalog
@@ -22,12 +28,20 @@ BORDER_GUARD = "border-guard"
 VISA_AUTHORITY = "visa-authority"
 ASYLUM_AUTHORITY = "asylum-authority"
 POLICE = "police"
+TEST_TEAM = "test-team"
+
+
+class Right(enum.StrEnum):
+    """A right that is not about one system's data."""
+
+    CONTROL_MOCKS = "control-mocks"
 
 
 @dataclass(frozen=True)
 class Profile:
     name: str
     purposes: frozenset[Purpose]
+    rights: frozenset[Right] = frozenset()
 
 
 PROFILES: dict[str, Profile] = {
@@ -37,6 +51,8 @@ PROFILES: dict[str, Profile] = {
         Profile(VISA_AUTHORITY, frozenset({pb.PURPOSE_VISA_APPLICATION})),
         Profile(ASYLUM_AUTHORITY, frozenset({pb.PURPOSE_ASYLUM})),
         Profile(POLICE, frozenset({pb.PURPOSE_IN_TERRITORY_CHECK, pb.PURPOSE_LAW_ENFORCEMENT})),
+        # Seeds records, sets faults and reads call logs of the mocks; checks nothing.
+        Profile(TEST_TEAM, frozenset(), frozenset({Right.CONTROL_MOCKS})),
     )
 }
 
@@ -77,7 +93,9 @@ class AccessPolicy:
         if not tls:
             return Caller("local-insecure", PROFILES[self.insecure_profile])
         if common_name is None or common_name not in self.by_common_name:
-            raise Unauthenticated(f"client certificate {common_name!r} is not registered")
+            raise Unauthenticated(
+                f"client certificate {excerpt(common_name or '')} is not registered"
+            )
         return Caller(common_name, PROFILES[self.by_common_name[common_name]])
 
 
@@ -111,3 +129,12 @@ def route(
 
 def may_write(caller: Caller, system: System, catalog: SystemCatalog) -> bool:
     return caller.profile.name in catalog.spec(system).writers
+
+
+def may_control_mocks(caller: Caller) -> bool:
+    return Right.CONTROL_MOCKS in caller.profile.rights
+
+
+def adapter_identity(system: str) -> str:
+    """The name an adapter of `system` goes by: its client certificate and its bus producer."""
+    return f"adapter-{system}"

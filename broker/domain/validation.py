@@ -11,12 +11,14 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from broker.domain.countries import SCHENGEN_STATES, is_valid_country, normalise_country
-from broker.domain.errors import FieldViolation, InvalidRequest
+from broker.domain.errors import FieldViolation, InvalidRequest, excerpt
 from broker.domain.mrz import Mrz, MrzError, parse_mrz
 from broker.domain.names import canonical_name
 from broker.domain.systems import System, SystemCatalog
+from broker.domain.text import normalise_strings
 from interop.v1 import border_check_pb2 as pb
 from interop.v1 import bus_pb2
 
@@ -29,10 +31,13 @@ MAX_MRZ_CHARS = 200
 MAX_CROSSING_POINT_CHARS = 64
 # A stay a traveller may state: a long stay is possible, a decade is not a plan.
 MAX_STAY_DAYS = 3650
+MAX_REQUEST_ID_CHARS = 128
 
-_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
-_ALNUM = re.compile(r"^[A-Z0-9]{1,20}$")
-_CROSSING_POINT = re.compile(r"^[A-Za-z0-9 _.-]*$")
+# ASCII digits only (\d would take any script's digits, which int() then reads), and
+# always fullmatch: `$` would let a trailing newline through.
+_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
+_ALNUM = re.compile(r"[A-Z0-9]{1,20}")
+_CROSSING_POINT = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}")
 _NAME_FORBIDDEN = re.compile(r"[\d\x00-\x1f\x7f<>{}\[\]|\\/@#$%^&*=+_~`\";:!?]")
 _MRZ_SEX = {"M": pb.SEX_MALE, "F": pb.SEX_FEMALE, "X": pb.SEX_OTHER}
 _MRZ_DOCUMENT = {
@@ -86,8 +91,8 @@ def validate_check(
             )
         )
         raise InvalidRequest(problems)
-    if len(request.request_id) > 128:
-        problems.append(FieldViolation("request_id", "at most 128 characters"))
+    request = _normalised(request, problems)
+    _request_id(request.request_id, problems)
     if request.purpose == pb.PURPOSE_UNSPECIFIED or request.purpose not in pb.Purpose.values():
         problems.append(
             FieldViolation(
@@ -105,8 +110,7 @@ def validate_check(
     checking_state = _checking_state(request.checking_state, problems)
     crossing_point = _crossing_point(request.border_crossing_point, problems)
     intended_exit = _intended_exit(request, today, problems)
-    if problems:
-        raise InvalidRequest(problems)
+    _raise_if_any(problems)
     return ValidCheck(
         request.request_id,
         request.purpose,
@@ -129,7 +133,7 @@ def _checking_state(code: str, problems: list[FieldViolation]) -> str:
 
 
 def _crossing_point(name: str, problems: list[FieldViolation]) -> str:
-    if len(name) > MAX_CROSSING_POINT_CHARS or not _CROSSING_POINT.match(name):
+    if name and not _CROSSING_POINT.fullmatch(name):
         problems.append(
             FieldViolation(
                 "border_crossing_point",
@@ -163,6 +167,31 @@ def _intended_exit(
             return None
         return day
     return None
+
+
+Request = TypeVar("Request", pb.CheckRequest, pb.RecordCrossingRequest)
+
+
+def _normalised(request: Request, problems: list[FieldViolation]) -> Request:
+    """A copy of `request` with every string in NFC; unprintable characters are refused."""
+    copy = type(request)()
+    copy.CopyFrom(request)
+    normalise_strings(copy, problems)
+    return copy
+
+
+def _request_id(request_id: str, problems: list[FieldViolation]) -> None:
+    if len(request_id) > MAX_REQUEST_ID_CHARS:
+        problems.append(FieldViolation("request_id", f"at most {MAX_REQUEST_ID_CHARS} characters"))
+
+
+def _raise_if_any(problems: list[FieldViolation]) -> None:
+    """Raise InvalidRequest naming each wrong field once (its first violation)."""
+    if problems:
+        first: dict[str, FieldViolation] = {}
+        for problem in problems:
+            first.setdefault(problem.field, problem)
+        raise InvalidRequest(list(first.values()))
 
 
 def _deadline(
@@ -229,7 +258,7 @@ def normalise_traveller(
     out.nationality = _country("traveller.nationality", out.nationality, problems)
     _document(out, problems, today)
     sticker = out.visa_sticker_number.strip().upper()
-    if sticker and not _ALNUM.match(sticker):
+    if sticker and not _ALNUM.fullmatch(sticker):
         problems.append(
             FieldViolation("traveller.visa_sticker_number", "1 to 20 letters A-Z or digits")
         )
@@ -286,7 +315,9 @@ def _merge_mrz(out: pb.Traveller, mrz: Mrz, problems: list[FieldViolation]) -> N
             and canonical_name(given) != canonical_name(read)
             and given.strip().upper() != read
         ):
-            problems.append(FieldViolation(field, f"{given!r} does not match the MRZ ({read!r})"))
+            problems.append(
+                FieldViolation(field, f"{excerpt(given)} does not match the MRZ ({read!r})")
+            )
     out.surname = out.surname or mrz.surname
     if not out.given_names:
         out.given_names.extend(mrz.given_names)
@@ -336,9 +367,9 @@ def _date(
 ) -> None:
     if not value:
         return
-    match = _DATE.match(value)
+    match = _DATE.fullmatch(value)
     if not match:
-        problems.append(FieldViolation(field, f"{value!r} is not YYYY-MM-DD"))
+        problems.append(FieldViolation(field, f"{excerpt(value)} is not YYYY-MM-DD"))
         return
     year, month, day = (int(g) for g in match.groups())
     if allow_unknown and (month == 0 or day == 0):
@@ -352,7 +383,7 @@ def _date(
     try:
         date = dt.date(year, month, day)
     except ValueError as error:
-        problems.append(FieldViolation(field, f"{value!r}: {error}"))
+        problems.append(FieldViolation(field, f"{excerpt(value)}: {error}"))
         return
     if year < 1900 or (not_after is not None and date > not_after):
         problems.append(FieldViolation(field, f"{value} is out of range"))
@@ -362,7 +393,7 @@ def _country(field: str, code: str, problems: list[FieldViolation]) -> str:
     if not code:
         return ""
     if not is_valid_country(code.strip().upper()):
-        problems.append(FieldViolation(field, f"{code!r} is not an ISO 3166-1 alpha-3 code"))
+        problems.append(FieldViolation(field, f"{excerpt(code)} is not an ISO 3166-1 alpha-3 code"))
         return code
     return normalise_country(code.strip().upper())
 
@@ -370,7 +401,7 @@ def _country(field: str, code: str, problems: list[FieldViolation]) -> str:
 def _document(out: pb.Traveller, problems: list[FieldViolation], today: dt.date) -> None:
     document = out.document
     number = document.number.replace(" ", "").replace("<", "").upper()
-    if number and not _ALNUM.match(number):
+    if number and not _ALNUM.fullmatch(number):
         problems.append(
             FieldViolation("traveller.document.number", "1 to 20 letters A-Z or digits")
         )
@@ -426,6 +457,7 @@ def _biometrics(biometrics: pb.Biometrics, problems: list[FieldViolation]) -> No
 
 @dataclass(frozen=True)
 class ValidCrossing:
+    request_id: str
     traveller: pb.Traveller
     direction: pb.CrossingDirection.ValueType
     crossing: bus_pb2.Crossing
@@ -442,10 +474,20 @@ def validate_crossing(
         raise InvalidRequest(
             [FieldViolation("traveller", f"request over {limits.max_request_bytes} bytes")]
         )
+    request = _normalised(request, problems)
+    _request_id(request.request_id, problems)
     if request.direction not in (pb.CROSSING_DIRECTION_ENTRY, pb.CROSSING_DIRECTION_EXIT):
         problems.append(FieldViolation("direction", "CROSSING_DIRECTION_ENTRY or _EXIT"))
     date = request.date or today.isoformat()
     _date("date", date, problems, today, allow_unknown=False)
+    point = request.border_crossing_point
+    if point and not _CROSSING_POINT.fullmatch(point):
+        problems.append(
+            FieldViolation(
+                "border_crossing_point",
+                "1 to 64 letters, digits, spaces, dots, hyphens or underscores",
+            )
+        )
     deadline = _deadline(request, limits.max_deadline_ms, problems)
     traveller = normalise_traveller(
         request.traveller, problems, today, present=request.HasField("traveller")
@@ -460,9 +502,6 @@ def validate_crossing(
                 "traveller", "EES needs a document number, or a surname with a date of birth"
             )
         )
-    if problems:
-        raise InvalidRequest(problems)
-    crossing = bus_pb2.Crossing(
-        direction=request.direction, date=date, border_crossing_point=request.border_crossing_point
-    )
-    return ValidCrossing(traveller, request.direction, crossing, deadline)
+    _raise_if_any(problems)
+    crossing = bus_pb2.Crossing(direction=request.direction, date=date, border_crossing_point=point)
+    return ValidCrossing(request.request_id, traveller, request.direction, crossing, deadline)

@@ -1,8 +1,10 @@
 """The BorderCheck gRPC service: translate the call, run the use case, map its errors.
 
 Each method reads who is calling from the transport, calls the service layer and maps
-a domain error to one gRPC status (INVALID_ARGUMENT with a google.rpc.BadRequest naming
-every wrong field, UNAUTHENTICATED, PERMISSION_DENIED); nothing else happens here.
+a domain error to one gRPC status (INVALID_ARGUMENT with a google.rpc.BadRequest naming the
+wrong fields, UNAUTHENTICATED, PERMISSION_DENIED, RESOURCE_EXHAUSTED). Each call continues
+the caller's trace; the gateway's metrics count and time it and return where its time
+went in a `server-timing` trailer.
 """
 
 from __future__ import annotations
@@ -11,52 +13,62 @@ from collections.abc import AsyncIterator
 from typing import Any, TypeAlias
 
 import grpc
-from google.protobuf import any_pb2
-from google.rpc import code_pb2, error_details_pb2, status_pb2
-from grpc_status import rpc_status
+from prometheus_client import CollectorRegistry
 
-from broker.domain.errors import InvalidRequest, Overloaded, PermissionDenied, Unauthenticated
+from broker.domain.errors import InvalidRequest, Overloaded, Refused, Unauthenticated
+from broker.gateway.metrics import GatewayMetrics
 from broker.service.check import check, stream_check
 from broker.service.crossing import record_crossing
 from broker.service.ports import Peer, Ports
+from broker.transport.bad_request import bad_request_status
 from broker.transport.metadata import test_session
 from interop.v1 import border_check_pb2 as pb
 from interop.v1 import border_check_pb2_grpc
 
 Context: TypeAlias = grpc.aio.ServicerContext[Any, Any]
-Refused = (InvalidRequest, Unauthenticated, PermissionDenied, Overloaded)
+# What a use case refuses a call with, mapped to a status by `abort`.
+TURNED_AWAY = (Refused, Overloaded)
 
 
 class BorderCheckServicer(border_check_pb2_grpc.BorderCheckServicer):
-    def __init__(self, ports: Ports, tls: bool) -> None:
+    def __init__(self, ports: Ports, tls: bool, metrics: GatewayMetrics | None = None) -> None:
         self._ports = ports
         self._tls = tls
+        self._metrics = metrics or GatewayMetrics(CollectorRegistry(), ports)
 
     async def Check(self, request: pb.CheckRequest, context: Context) -> pb.HitReport:
-        try:
-            return await check(request, self._peer(context), self._ports)
-        except Refused as error:
-            await abort(context, error)
-            raise
+        with self._metrics.call(context, "Check") as trace:
+            try:
+                report = await check(request, self._peer(context), self._ports, trace)
+            except TURNED_AWAY as error:
+                await abort(context, error)
+                raise
+            self._metrics.outcomes(report.outcomes)
+            return report
 
     async def CheckStream(
         self, request: pb.CheckRequest, context: Context
     ) -> AsyncIterator[pb.CheckEvent]:
-        try:
-            async for event in stream_check(request, self._peer(context), self._ports):
-                yield event
-        except Refused as error:
-            await abort(context, error)
-            raise
+        with self._metrics.call(context, "CheckStream") as trace:
+            try:
+                async for event in stream_check(request, self._peer(context), self._ports, trace):
+                    yield event
+            except TURNED_AWAY as error:
+                await abort(context, error)
+                raise
+            self._metrics.outcomes(event.report.outcomes)
 
     async def RecordCrossing(
         self, request: pb.RecordCrossingRequest, context: Context
     ) -> pb.RecordCrossingResponse:
-        try:
-            return await record_crossing(request, self._peer(context), self._ports)
-        except Refused as error:
-            await abort(context, error)
-            raise
+        with self._metrics.call(context, "RecordCrossing") as trace:
+            try:
+                response = await record_crossing(request, self._peer(context), self._ports, trace)
+            except TURNED_AWAY as error:
+                await abort(context, error)
+                raise
+            self._metrics.outcomes([response.outcome])
+            return response
 
     def _peer(self, context: Context) -> Peer:
         names = context.auth_context().get("x509_common_name") or []
@@ -68,27 +80,13 @@ class BorderCheckServicer(border_check_pb2_grpc.BorderCheckServicer):
         )
 
 
-async def abort(
-    context: Context, error: InvalidRequest | Unauthenticated | PermissionDenied | Overloaded
-) -> None:
+async def abort(context: Context, error: Refused | Overloaded) -> None:
     """End the call with the status that says what went wrong."""
-    if isinstance(error, Unauthenticated):
+    if isinstance(error, InvalidRequest):
+        await context.abort_with_status(bad_request_status(error.violations))
+    elif isinstance(error, Unauthenticated):
         await context.abort(grpc.StatusCode.UNAUTHENTICATED, str(error))
-    elif isinstance(error, PermissionDenied):
-        await context.abort(grpc.StatusCode.PERMISSION_DENIED, str(error))
     elif isinstance(error, Overloaded):
         await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, str(error))
     else:
-        await context.abort_with_status(rpc_status.to_status(_bad_request(error)))
-
-
-def _bad_request(error: InvalidRequest) -> status_pb2.Status:
-    bad_request = error_details_pb2.BadRequest(
-        field_violations=[
-            error_details_pb2.BadRequest.FieldViolation(field=v.field, description=v.description)
-            for v in error.violations
-        ]
-    )
-    detail = any_pb2.Any()
-    detail.Pack(bad_request)
-    return status_pb2.Status(code=code_pb2.INVALID_ARGUMENT, message=str(error), details=[detail])
+        await context.abort(grpc.StatusCode.PERMISSION_DENIED, str(error))

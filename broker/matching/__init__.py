@@ -6,7 +6,7 @@ Imports numpy and matching libraries only, never the rest of the broker.
 from broker.matching.columns import IdentityColumns
 from broker.matching.compare import compare
 from broker.matching.identity import FieldMatch, Identity, Match, MatchClass
-from broker.matching.index import IdentityIndex
+from broker.matching.index import IdentityIndex, NameWeights
 from broker.matching.normalise import fold, name_variants, normalise_name, phonetic_key
 from broker.matching.vectors import VectorIndex
 
@@ -17,6 +17,7 @@ __all__ = [
     "IdentityIndex",
     "Match",
     "MatchClass",
+    "NameWeights",
     "VectorIndex",
     "compare",
     "fold",

@@ -18,7 +18,7 @@ Only the top results are turned into Python objects, with their explanation.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 from functools import cache
 from pathlib import Path
@@ -27,20 +27,18 @@ import numpy as np
 import numpy.typing as npt
 
 from broker.matching.columns import IdentityColumns, Objects
-from broker.matching.identity import FieldMatch, Identity, Match
+from broker.matching.explain import Compared, Held, match
+from broker.matching.identity import Identity, Match
 from broker.matching.normalise import (
-    fold,
     name_tokens,
     normalise_document,
     normalise_name,
-    parse_date,
+    other_form,
+    surname_form,
 )
 from broker.matching.postings import EMPTY, I64, distinct, gather, group, ranges
+from broker.matching.query import CONTENT_SLOTS, SEX_CODES, SEX_LETTERS, Query, prepare
 from broker.matching.scoring import (
-    CODE_HOW,
-    CODE_SIMILARITY,
-    DATE_HOW,
-    DATE_SIMILARITY,
     DATE_WEIGHT,
     DEFAULT_TOKEN_WEIGHT,
     DOCUMENT_WEIGHT,
@@ -49,36 +47,33 @@ from broker.matching.scoring import (
     GIVEN_WEIGHT_MAX,
     I8,
     I32,
+    MISSING,
     NATIONALITY_WEIGHT,
     NATIONALITY_WEIGHT_MAX,
     NATIONALITY_WEIGHT_MIN,
     SEX_WEIGHT,
     SIMILAR_THRESHOLD,
     SURNAME_WEIGHT_MAX,
-    SWAP_PENALTY,
-    TOKEN_FLOOR,
     VISA_WEIGHT,
-    QueryNames,
-    Spellings,
+    NameScores,
     calibrate,
-    clamp_weight,
-    classify,
     code_compare,
     date_codes_packed,
+    field_weight,
     month_day,
-    name_evidence,
-    name_similarity,
+    name_scores,
     nationality_codes,
     required_evidence,
+    score_offset,
     sex_codes,
     token_similarity,
+    token_weight,
+    uniform_weight,
+    with_surname_forms,
 )
-from broker.matching.vocabulary import Vocabulary, icao_key, spell
+from broker.matching.vocabulary import Vocabulary
 
-SEX_CODES = {"M": 1, "F": 2, "X": 3}
-_SEX_LETTERS = ("", "M", "F", "X")
 _YEAR_BASE = 1880
-_CONTENT_SLOTS = 3
 _DEFAULT_NATIONALITY_WEIGHT = 1.0
 _WEIGHT_MAX = np.array([SURNAME_WEIGHT_MAX, GIVEN_WEIGHT_MAX], dtype=np.float32)
 
@@ -139,6 +134,19 @@ def _codes(values: Objects) -> npt.NDArray[np.bytes_]:
 
 
 @dataclass(frozen=True, slots=True)
+class NameWeights:
+    """What term-frequency weights are made of: how many entries carry each name token.
+
+    Taken from a population index (`IdentityIndex.name_weights`) and lent to
+    small indexes of records of the same population (`build_with_weights`).
+    """
+
+    entries: int
+    frequency: Mapping[str, int]
+    nationality: Mapping[str, float]
+
+
+@dataclass(frozen=True, slots=True)
 class _Tables:
     """Every array of an index; saved and loaded as one .npz file."""
 
@@ -148,6 +156,8 @@ class _Tables:
     nationalities: npt.NDArray[np.str_]
     token_frequency: npt.NDArray[np.int64]
     nationality_weight: F32
+    # The entries the weights were counted over (0: uniform weights); see `score_offset`.
+    population: npt.NDArray[np.int64]
     entry_record: I32
     record_entries: I64
     # Per entry, [surname, given names]: joined token, content tokens (-1 pads), weight.
@@ -171,34 +181,6 @@ class _Tables:
     # The similar words of each word (see `Vocabulary.find_neighbours`); empty if not computed.
     neighbour_offsets: I64
     neighbour_ids: I32
-
-
-@dataclass(frozen=True, slots=True)
-class _Query:
-    tokens: tuple[str, ...]
-    # The tokens searched fuzzily: words, not the joined form of a several-word name.
-    words: frozenset[str]
-    spellings: Spellings
-    names: QueryNames
-    surname_text: str
-    given_text: str
-    surname_raw: str
-    given_raw: str
-    date_text: str
-    date: tuple[int, int, int]
-    sex: int
-    nationality: int
-    nationality_text: str
-    document: bytes
-    visa: bytes
-
-
-@dataclass(frozen=True, slots=True)
-class _NameScores:
-    evidence: F32
-    surname: F32
-    given: F32
-    swapped: npt.NDArray[np.bool_]
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,28 +226,6 @@ class _EntryFacts:
         )
 
 
-def _query_names(surname: str, given: str) -> tuple[list[str], QueryNames]:
-    """The distinct query tokens, and both name fields as their columns (-1 pads)."""
-    tokens: list[str] = []
-    joined, content = [-1, -1], [[-1] * _CONTENT_SLOTS for _ in range(2)]
-    for field, raw in enumerate((surname, given)):
-        parts = name_tokens(normalise_name(raw))[: 1 + _CONTENT_SLOTS]
-        for token in parts:
-            if token not in tokens:
-                tokens.append(token)
-        if parts:
-            joined[field] = tokens.index(parts[0])
-            words = parts[1:] or parts[:1]
-            content[field][: len(words)] = [tokens.index(w) for w in words]
-    names = QueryNames(
-        joined=np.array(joined, dtype=np.int32),
-        content=np.array(content, dtype=np.int32),
-        words=np.array([max(len(row) - row.count(-1), 1) for row in content], dtype=np.float32),
-        present=np.array([j >= 0 for j in joined]),
-    )
-    return tokens, names
-
-
 class IdentityIndex:
     """Identity records held column-wise with fuzzy candidate search; see module doc."""
 
@@ -281,6 +241,7 @@ class IdentityIndex:
         self._nationality_ids = {n: i for i, n in enumerate(self._nationality_names) if n}
         self._nationality_cache: dict[int, tuple[I8, F32]] = {}
         self._facts = _EntryFacts.of(tables)
+        self._offset = score_offset(int(tables.population))
         self._documents = tables.document[tables.document_order]
         self._visas = tables.visa[tables.visa_order]
 
@@ -292,21 +253,17 @@ class IdentityIndex:
     ) -> IdentityIndex:
         """Index identities; without `population_weights` every name token weighs the same.
 
-        Term-frequency weights need a population: for a handful of records (the
-        merge step comparing two hits) they would be noise, so `compare` turns
-        them off. Such an index also skips finding the similar words of each
+        Term-frequency weights need a population: for a handful of records they
+        would be noise (see `build_with_weights` for a few records of a known
+        population). Such an index also skips finding the similar words of each
         word up front, which pays off over many searches, not over one.
         """
-        columns = (
-            identities
-            if isinstance(identities, IdentityColumns)
-            else IdentityColumns.from_identities(identities)
-        )
-        tables = _build_tables(columns)
+        tables = _build_tables(_columns(identities))
         if not population_weights:
             tables = replace(
                 tables,
-                name_weight=_uniform_weight(tables.name_content),
+                name_weight=uniform_weight(tables.name_content),
+                population=np.array(0, dtype=np.int64),
                 nationality_weight=np.full_like(
                     tables.nationality_weight, _DEFAULT_NATIONALITY_WEIGHT
                 ),
@@ -316,6 +273,45 @@ class IdentityIndex:
         offsets, ids = index._vocab.find_neighbours()
         index._t = replace(tables, neighbour_offsets=offsets, neighbour_ids=ids)
         return index
+
+    @classmethod
+    def build_with_weights(
+        cls, identities: Iterable[Identity] | IdentityColumns, weights: NameWeights
+    ) -> IdentityIndex:
+        """Index a few records that belong to the population `weights` describe.
+
+        A seeded test session holds a handful of records, but its travellers come
+        from the synthetic population: SMITH must weigh as little there as in the
+        population index, and a rare name as much. Like an index without
+        population weights, it skips the similar-word search.
+        """
+        tables = _build_tables(_columns(identities))
+        tokens = tables.tokens.tolist()
+        frequency = np.array([weights.frequency.get(t, 0) for t in tokens], dtype=np.int64)
+        nationality = [weights.nationality.get(n, _DEFAULT_NATIONALITY_WEIGHT) for n in
+                       tables.nationalities.tolist()]  # fmt: skip
+        return cls(
+            replace(
+                tables,
+                token_frequency=frequency,
+                population=np.array(weights.entries, dtype=np.int64),
+                name_weight=field_weight(
+                    tables.name_content, token_weight(frequency, weights.entries)
+                ),
+                nationality_weight=np.array(nationality, dtype=np.float32),
+            )
+        )
+
+    def name_weights(self) -> NameWeights:
+        """This index's token frequencies and nationality weights, for `build_with_weights`."""
+        t = self._t
+        return NameWeights(
+            entries=len(t.entry_record),
+            frequency=dict(zip(t.tokens.tolist(), t.token_frequency.tolist(), strict=True)),
+            nationality=dict(
+                zip(t.nationalities.tolist(), t.nationality_weight.tolist(), strict=True)
+            ),
+        )
 
     def __len__(self) -> int:
         return len(self._t.year)
@@ -355,7 +351,7 @@ class IdentityIndex:
             surname=names[0][0],
             given_names=names[0][1],
             date_of_birth=f"{y:04d}-{m:02d}-{d:02d}" if y else "",
-            sex=_SEX_LETTERS[int(t.sex[position])],
+            sex=SEX_LETTERS[int(t.sex[position])],
             nationality=str(t.nationalities[t.nationality[position]]),
             document_number=t.document[position].decode(),
             visa_sticker_number=t.visa[position].decode(),
@@ -389,35 +385,19 @@ class IdentityIndex:
         entries = np.arange(len(self._t.entry_record), dtype=np.int32)
         return self._rank(prepared, self._score(prepared, entries, 0.0), len(self), 0.0)
 
-    def _prepare(self, query: Identity) -> _Query:
-        given_raw = " ".join(query.given_names)
-        tokens, names = _query_names(query.surname, given_raw)
+    def _prepare(self, query: Identity) -> Query:
         nationality = query.nationality.upper()
-        nationality_id = self._nationality_ids.get(nationality, len(self._nationality_ids) + 1)
-        return _Query(
-            tokens=tuple(tokens),
-            words=frozenset(tokens[c] for c in names.content.ravel().tolist() if c >= 0),
-            spellings=spell(tokens),
-            names=names,
-            surname_text=normalise_name(query.surname),
-            given_text=normalise_name(given_raw),
-            surname_raw=query.surname,
-            given_raw=given_raw,
-            date_text=query.date_of_birth,
-            date=parse_date(query.date_of_birth),
-            sex=SEX_CODES.get(query.sex.upper(), 0),
-            nationality=nationality_id if nationality else 0,
-            nationality_text=nationality,
-            document=normalise_document(query.document_number).encode(),
-            visa=normalise_document(query.visa_sticker_number).encode(),
-        )
+        known = self._nationality_ids.get(nationality, len(self._nationality_ids) + 1)
+        return prepare(query, known if nationality else 0)
 
-    def _candidates(self, query: _Query) -> I32:
+    def _candidates(self, query: Query) -> I32:
         t = self._t
         found = [self._by_code(query.document, self._documents, t.document_order)]
         found.append(self._by_code(query.visa, self._visas, t.visa_order))
         similar = [self._vocab.similar(token) for token in query.words]
-        similar += [self._vocab.exact(token) for token in query.tokens if token not in query.words]
+        similar += [self._vocab.known_similar(token) for token in query.reading_words]
+        searched = query.words | query.reading_words
+        similar += [self._vocab.exact(token) for token in query.tokens if token not in searched]
         if similar:
             token_ids = distinct(np.concatenate(similar))
             found.append(self._by_name(token_ids, query.date))
@@ -448,7 +428,7 @@ class IdentityIndex:
         t = self._t
         return ranges(t.record_entries[records], t.record_entries[records + 1])
 
-    def _score(self, query: _Query, entries: I32, min_score: float) -> _Scored:
+    def _score(self, query: Query, entries: I32, min_score: float) -> _Scored:
         """Score entries; those that cannot reach `min_score` even with perfect names are dropped.
 
         The fields other than the names are a few integer comparisons per row, the
@@ -473,7 +453,7 @@ class IdentityIndex:
             + DOCUMENT_WEIGHT[document]
             + VISA_WEIGHT[visa]
         )
-        needed = required_evidence(min_score)
+        needed = required_evidence(min_score, self._offset)
         if needed is not None:
             keep = np.flatnonzero(other + facts.name_bound[entries] >= needed)
             if len(keep) < len(entries):
@@ -481,11 +461,12 @@ class IdentityIndex:
                 date, sex, nationality = date[keep], sex[keep], nationality[keep]
                 document, visa = document[keep], visa[keep]
         names = self._names(query, entries)
+        sex, other = self._surname_forms(query, entries, names, sex, other)
         total = names.evidence + other
         return _Scored(
             entries=entries,
             records=records,
-            score=calibrate(total),
+            score=calibrate(total, self._offset),
             surname=names.surname,
             given=names.given,
             swapped=names.swapped,
@@ -496,28 +477,42 @@ class IdentityIndex:
             visa=visa,
         )
 
-    def _names(self, query: _Query, entries: I32) -> _NameScores:
-        """Surname and given names compared straight and crossed (swapped fields)."""
-        t = self._t
+    def _surname_forms(
+        self, query: Query, entries: I32, names: NameScores, sex: I8, other: F32
+    ) -> tuple[I8, F32]:
+        """Sex codes and other evidence, with the other sex's surname form as a sex conflict.
+
+        KOWALSKA is KOWALSKI's sister, wife or daughter: the same family name,
+        but another person unless both sides give the same sex. Where one side
+        leaves the sex empty, the form of the surname says it.
+        """
+        undecided = np.flatnonzero((sex == MISSING) & ~names.swapped)
+        if not len(undecided) or not surname_form(query.surname_token)[1]:
+            return sex, other
+        tokens = self._vocab.tokens
+        surnames = self._t.name_joined[entries[undecided], 0].tolist()
+        forms = [i >= 0 and other_form(query.surname_token, tokens[i]) for i in surnames]
+        return with_surname_forms(undecided[forms], sex, other)
+
+    def _names(self, query: Query, entries: I32) -> NameScores:
+        """The names in the query's best reading for each entry (see `name_scores`)."""
         table, joined, content = self._token_table(query, entries)
-        sims = name_similarity(query.names, joined, content, self._facts.name_words[entries], table)
-        present = (joined >= 0)[:, :, None] & query.names.present
-        evidence = name_evidence(sims, t.name_weight[entries][:, :, None], present)
-        # [entry, record field, query field]: ss, gg straight; sg, gs crossed.
-        ss, gg, sg, gs = sims[:, 0, 0], sims[:, 1, 1], sims[:, 1, 0], sims[:, 0, 1]
-        straight = evidence[:, 0, 0] + evidence[:, 1, 1]
-        crossed = evidence[:, 1, 0] + evidence[:, 0, 1] - SWAP_PENALTY
-        has_giv = bool(query.names.present[1])
-        # Names count as swapped only if both crossed pairs agree, not merely score higher.
-        swapped = (crossed > straight) & (sg >= TOKEN_FLOOR) & ((gs >= TOKEN_FLOOR) | (not has_giv))
-        return _NameScores(
-            evidence=np.where(swapped, crossed, straight),
-            surname=np.where(swapped, sg, ss),
-            given=np.where(swapped, gs, gg),
-            swapped=swapped,
+        words = self._facts.name_words[entries]
+        weight = self._t.name_weight[entries]
+        return name_scores(
+            query.names, table, joined, content, words, weight, self._query_weights(query)
         )
 
-    def _token_table(self, query: _Query, entries: I32) -> tuple[F32, I32, I32]:
+    def _query_weights(self, query: Query) -> F32:
+        """The weight of each query token as the index weighs its own (one it lacks: rare)."""
+        population = int(self._t.population)
+        if not population:
+            return np.full(len(query.tokens), DEFAULT_TOKEN_WEIGHT, dtype=np.float32)
+        ids = np.array([self._vocab.ids.get(t, -1) for t in query.tokens], dtype=np.int64)
+        frequency = np.where(ids >= 0, self._t.token_frequency[np.maximum(ids, 0)], 0)
+        return token_weight(frequency, population)
+
+    def _token_table(self, query: Query, entries: I32) -> tuple[F32, I32, I32]:
         """Similarity of every token of these entries with every query token.
 
         Returns the table and the entries' joined and content tokens renumbered
@@ -525,9 +520,9 @@ class IdentityIndex:
         """
         t = self._t
         joined, content = t.name_joined[entries], t.name_content[entries]
-        ids, local = np.unique(
-            np.concatenate([joined.ravel(), content.ravel()]), return_inverse=True
-        )
+        every = np.concatenate([joined.ravel(), content.ravel()])
+        ids = distinct(every)
+        local = np.searchsorted(ids, every)
         if len(ids) and ids[0] < 0:
             ids, local = ids[1:], local - 1
         table = np.zeros((len(ids) + 1, len(query.tokens) + 1), dtype=np.float32)
@@ -556,7 +551,7 @@ class IdentityIndex:
         weights = self._t.nationality_weight
         return float(weights[code]) if 0 < code < len(weights) else _DEFAULT_NATIONALITY_WEIGHT
 
-    def _rank(self, query: _Query, scored: _Scored, limit: int, min_score: float) -> list[Match]:
+    def _rank(self, query: Query, scored: _Scored, limit: int, min_score: float) -> list[Match]:
         keep = np.flatnonzero(scored.score >= min_score)
         order = keep[np.argsort(-scored.score[keep], kind="stable")]
         # The best entry of each record; a handful of rows, so plain Python.
@@ -567,93 +562,43 @@ class IdentityIndex:
             best.setdefault(record, i)
         return [self._match(query, scored, i) for i in best.values()]
 
-    def _match(self, query: _Query, scored: _Scored, i: int) -> Match:
+    def _match(self, query: Query, scored: _Scored, i: int) -> Match:
         t = self._t
         entry, record = int(scored.entries[i]), int(scored.records[i])
-        swapped = bool(scored.swapped[i])
-        record_surname = self._displays[t.sur_display[entry]]
-        record_given = self._displays[t.giv_display[entry]]
-        if swapped:
-            record_surname, record_given = record_given, record_surname
-        explanation = (
-            _name_field("surname", query.surname_raw, query.surname_text, record_surname,
-                        float(scored.surname[i]), swapped),
-            _name_field("given_names", query.given_raw, query.given_text, record_given,
-                        float(scored.given[i]), swapped),
-            _date_field(query.date_text, t, record, int(scored.date[i])),
-            _code_field("sex", _SEX_LETTERS[query.sex], _SEX_LETTERS[int(t.sex[record])],
-                        int(scored.sex[i])),
-            _code_field("nationality", query.nationality_text,
-                        self._nationality_names[t.nationality[record]], int(scored.nationality[i])),
-            _code_field("document_number", query.document.decode(),
-                        t.document[record].decode(), int(scored.document[i])),
-            _code_field("visa_sticker_number", query.visa.decode(), t.visa[record].decode(),
-                        int(scored.visa[i])),
-        )  # fmt: skip
-        score = float(scored.score[i])
-        return Match(record, score, classify(score, _all_same(explanation)), explanation)
-
-
-def _name_field(
-    field: str, raw: str, query: str, record: str, similarity: float, swapped: bool
-) -> FieldMatch:
-    if not query or not record:
-        return FieldMatch(field, raw, record, 0.0, "missing")
-    q, r = query.replace(" ", ""), record.replace(" ", "")
-    if swapped:
-        how = "swapped"
-    elif query == record:
-        how = "exact" if " ".join(raw.upper().split()) == record else "transliteration"
-    elif icao_key(q) == icao_key(r) or fold(q) == fold(r):
-        how = "transliteration"
-    elif similarity >= TOKEN_FLOOR:
-        how = "jaro_winkler"
-    else:
-        how = "different"
-    return FieldMatch(field, raw, record, round(similarity, 4), how)
-
-
-def _date_field(query: str, t: _Tables, record: int, code: int) -> FieldMatch:
-    y, m, d = int(t.year[record]), int(t.month[record]), int(t.day[record])
-    value = f"{y:04d}-{m:02d}-{d:02d}" if y else ""
-    how = DATE_HOW[code] if query and value else "missing"
-    return FieldMatch("date_of_birth", query, value, float(DATE_SIMILARITY[code]), how)
-
-
-def _code_field(field: str, query: str, record: str, code: int) -> FieldMatch:
-    return FieldMatch(field, query, record, float(CODE_SIMILARITY[code]), CODE_HOW[code])
-
-
-_SAME_NAME = frozenset({"exact", "transliteration"})
-
-
-def _all_same(explanation: tuple[FieldMatch, ...]) -> bool:
-    """Names and date of birth identical (after transliteration), nothing contradicting."""
-    by_field = {f.field: f for f in explanation}
-    names_same = all(
-        by_field[f].how in _SAME_NAME and by_field[f].similarity >= 0.999
-        for f in ("surname", "given_names")
-    )
-    date = by_field["date_of_birth"]
-    date_same = date.how == "exact" or (
-        date.how != "missing" and date.query_value == date.record_value
-    )
-    no_conflict = all(f.how != "different" for f in explanation if f.field != "document_number")
-    return names_same and date_same and no_conflict
+        held = Held(
+            surname=self._displays[t.sur_display[entry]],
+            given=self._displays[t.giv_display[entry]],
+            date=(int(t.year[record]), int(t.month[record]), int(t.day[record])),
+            sex=SEX_LETTERS[int(t.sex[record])],
+            nationality=self._nationality_names[t.nationality[record]],
+            document=t.document[record].decode(),
+            visa=t.visa[record].decode(),
+        )
+        compared = Compared(
+            surname=float(scored.surname[i]),
+            given=float(scored.given[i]),
+            swapped=bool(scored.swapped[i]),
+            date=int(scored.date[i]),
+            sex=int(scored.sex[i]),
+            nationality=int(scored.nationality[i]),
+            document=int(scored.document[i]),
+            visa=int(scored.visa[i]),
+        )
+        return match(record, query, held, compared, float(scored.score[i]))
 
 
 def _name_table(raw: Objects, vocabulary: dict[str, int]) -> tuple[I32, I32, I32, list[str]]:
     """Per row: joined token id, content token ids, display id; and the display strings."""
     codes, distinct = _factorise(raw)
     joined = np.full(len(distinct), -1, dtype=np.int32)
-    content = np.full((len(distinct), _CONTENT_SLOTS), -1, dtype=np.int32)
+    content = np.full((len(distinct), CONTENT_SLOTS), -1, dtype=np.int32)
     displays = [normalise_name(value) for value in distinct]
     for i, display in enumerate(displays):
         parts = name_tokens(display)
         if not parts:
             continue
         joined[i] = vocabulary[parts[0]]
-        words = parts[1 : 1 + _CONTENT_SLOTS] or parts[:1]
+        words = parts[1 : 1 + CONTENT_SLOTS] or parts[:1]
         content[i, : len(words)] = [vocabulary[w] for w in words]
     return joined[codes], content[codes], codes, displays
 
@@ -662,7 +607,7 @@ def _all_tokens(values: Iterable[str]) -> set[str]:
     found: set[str] = set()
     for value in values:
         parts = name_tokens(normalise_name(value))
-        found.update(parts[: 1 + _CONTENT_SLOTS])
+        found.update(parts[: 1 + CONTENT_SLOTS])
     return found
 
 
@@ -687,8 +632,6 @@ def _build_tables(columns: IdentityColumns) -> _Tables:
     slots += [giv_joined, *_extra_words(giv_joined, giv_content)]
     stacked = np.stack(slots, axis=1)
     frequency = np.bincount(stacked[stacked >= 0], minlength=len(tokens)).astype(np.int64)
-    weight = np.log(max(len(entry_record), 1) / np.maximum(frequency, 1)).astype(np.float32)
-    weight = np.append(weight, np.float32(0.0))
     words = np.zeros(len(tokens), dtype=np.bool_)
     for content in (sur_content, giv_content):
         words[content[content >= 0]] = True
@@ -725,11 +668,12 @@ def _build_tables(columns: IdentityColumns) -> _Tables:
         nationalities=np.array(nationalities, dtype=np.str_),
         token_frequency=frequency,
         nationality_weight=nationality_weight.astype(np.float32),
+        population=np.array(len(entry_record), dtype=np.int64),
         entry_record=entry_record,
         record_entries=np.searchsorted(entry_record, np.arange(n + 1)).astype(np.int64),
         name_joined=np.stack([sur_joined, giv_joined], axis=1),
         name_content=name_content,
-        name_weight=clamp_weight(weight[name_content].sum(axis=2, dtype=np.float32), _WEIGHT_MAX),
+        name_weight=field_weight(name_content, token_weight(frequency, len(entry_record))),
         sur_display=sur_codes,
         giv_display=giv_codes,
         year=year,
@@ -749,14 +693,15 @@ def _build_tables(columns: IdentityColumns) -> _Tables:
     )
 
 
+def _columns(identities: Iterable[Identity] | IdentityColumns) -> IdentityColumns:
+    if isinstance(identities, IdentityColumns):
+        return identities
+    return IdentityColumns.from_identities(identities)
+
+
 def _extra_words(joined: I32, content: I32) -> list[I32]:
     """Content words that are not the joined token itself (-1 otherwise)."""
-    return [np.where(content[:, k] != joined, content[:, k], -1) for k in range(_CONTENT_SLOTS)]
-
-
-def _uniform_weight(content: I32) -> F32:
-    weight = ((content >= 0).sum(axis=2) * DEFAULT_TOKEN_WEIGHT).astype(np.float32)
-    return clamp_weight(weight, _WEIGHT_MAX)
+    return [np.where(content[:, k] != joined, content[:, k], -1) for k in range(CONTENT_SLOTS)]
 
 
 def _sorted_nonempty(values: npt.NDArray[np.bytes_]) -> I32:

@@ -74,7 +74,8 @@ _DROPPED = "'’‘`´\""
 # Particles carry little identifying weight: they stay in the joined form of a
 # name but are not tokens of their own, so "VAN DER BERG" blocks on BERG.
 PARTICLES = frozenset(
-    "AL BEN BIN DA DAS DE DEL DEN DER DI DO DOS DU EL IBN LA LE TER TEN VAN VON Y ZU".split()
+    "ABOU ABU AL BEN BENT BIN BINT DA DAS DE DEL DEN DER DI DO DOS DU EL IBN LA LE TER TEN UL "
+    "VAN VON Y ZU".split()
 )
 
 
@@ -188,15 +189,37 @@ _FOLDS = (
     ("Q", "C"),
 )
 _DOUBLE = re.compile(r"([A-Z])\1+")
+# The Arabic article glued to a name: ALHASHIMI is AL-HASHIMI and HASHIMI.
+_GLUED_ARTICLE = re.compile(r"^(?:AL|EL|UL)(?=[^AEIOUY][A-Z]{4})")
 
 
 @lru_cache(maxsize=1 << 17)
 def fold(token: str) -> str:
     """Collapse transliteration choices: YURIY, IURII and JURIJ fold alike."""
-    folded = token
+    folded = _GLUED_ARTICLE.sub("", token)
     for a, b in _FOLDS:
         folded = folded.replace(a, b)
     return _DOUBLE.sub(r"\1", folded)
+
+
+_ARTICLE = re.compile(r"^(?:AL|EL|UL)(?=[^AEIOUY])")
+# Back consonants as one (ق is Q, K or, in Persian, GH; ج is J or, in Egypt, G).
+_VELARS = re.compile(r"KH|GH|Q|K(?!H)|J")
+# Vowels, the glides written for long vowels, and D/Z (Arabic ض and ذ are D in
+# Arabic, Z in Persian and Turkish spellings).
+_NOT_IN_SKELETON = str.maketrans({"A": "", "E": "", "I": "", "O": "", "U": "", "V": "", "Z": "D"})
+
+
+@lru_cache(maxsize=1 << 17)
+def skeleton(token: str) -> str:
+    """The consonants of a folded token without the article: MUHAMMAD, MOHAMED -> MHMD.
+
+    What Arabic and Persian script write of a name; a final H (ALLAH, FATIMAH)
+    is left out since the script's feminine ending is.
+    """
+    velars = _VELARS.sub(lambda m: "KH" if m[0] == "KH" else "G", _ARTICLE.sub("", token))
+    bare = fold(velars).translate(_NOT_IN_SKELETON)
+    return _DOUBLE.sub(r"\1", bare).rstrip("H")
 
 
 @lru_cache(maxsize=1 << 17)
@@ -207,6 +230,38 @@ def phonetic_key(token: str) -> str:
         return ""
     rest = "".join(c for c in folded[1:] if c not in "AEIOUH")
     return _DOUBLE.sub(r"\1", folded[0] + rest)
+
+
+# Surname endings that follow the bearer's sex, (masculine, feminine), in Slavic
+# languages and Greek; the longest ending that fits is the one read.
+_GENDERED_ENDINGS = (
+    ("OPOULOS", "OPOULOU"), ("SKIY", "SKAYA"), ("SKII", "SKAIA"), ("SKYI", "SKA"), ("SKI", "SKA"),
+    ("CKI", "CKA"), ("ZKI", "ZKA"), ("OV", "OVA"), ("EV", "EVA"), ("IN", "INA"), ("YN", "YNA"),
+    ("OS", "OU"), ("IS", "I"), ("AS", "A"),
+)  # fmt: skip
+_ENDINGS = sorted(
+    {(ending, sex) for pair in _GENDERED_ENDINGS for sex, ending in enumerate(pair, start=1)},
+    key=lambda item: -len(item[0]),
+)
+_MIN_STEM = 3
+
+
+@lru_cache(maxsize=1 << 16)
+def surname_form(token: str) -> tuple[str, int]:
+    """The stem of a gendered surname and the sex its form is for (1 male, 2 female).
+
+    KOWALSKI -> ("KOWAL", 1), KOWALSKA -> ("KOWAL", 2), SMITH -> ("", 0).
+    """
+    for ending, sex in _ENDINGS:
+        if token.endswith(ending) and len(token) - len(ending) >= _MIN_STEM:
+            return token[: -len(ending)], sex
+    return "", 0
+
+
+def other_form(a: str, b: str) -> bool:
+    """Two forms of one family name for different sexes (KOWALSKI / KOWALSKA)."""
+    (stem_a, sex_a), (stem_b, sex_b) = surname_form(a), surname_form(b)
+    return sex_a > 0 and sex_b > 0 and sex_a != sex_b and stem_a == stem_b
 
 
 def parse_date(value: str) -> tuple[int, int, int]:
@@ -221,6 +276,7 @@ def parse_date(value: str) -> tuple[int, int, int]:
     return year, month, day
 
 
+@lru_cache(maxsize=1 << 16)
 def normalise_document(value: str) -> str:
     """Document numbers compare on A-Z0-9 only (MRZ filler and spaces removed)."""
     return "".join(c for c in value.upper() if c.isascii() and c.isalnum())

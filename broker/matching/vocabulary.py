@@ -29,9 +29,9 @@ from collections.abc import Iterable
 import numpy as np
 import numpy.typing as npt
 
-from broker.matching.normalise import fold, phonetic_key
+from broker.matching.normalise import fold, phonetic_key, skeleton
 from broker.matching.postings import EMPTY, I64, distinct, ranges
-from broker.matching.scoring import I32, Spellings, token_similarity
+from broker.matching.scoring import I32, Spellings, spelling_similarity
 
 _LENGTH_SLACK = 2
 # Tokens proposed for blocking must be closer than the scoring floor: a common
@@ -67,6 +67,7 @@ class Vocabulary:
         self._plain = np.array(tokens, dtype=object)
         self._icao = np.array([icao_key(t) for t in tokens], dtype=object)
         self._folded = np.array([fold(t) for t in tokens], dtype=object)
+        self._skeleton = np.array([skeleton(t) for t in tokens], dtype=object)
         self._word_ids = np.flatnonzero(words).astype(np.int32)
         lengths = np.array([len(tokens[i]) for i in self._word_ids.tolist()], dtype=np.int32)
         self._length_start = np.searchsorted(lengths, np.arange(lengths.max(initial=0) + 2))
@@ -98,10 +99,14 @@ class Vocabulary:
         self._gram_words = (self._gram_keys % count).astype(np.int32)
 
     def _build_phonetic(self) -> None:
+        """Words by phonetic key, and by consonant skeleton for tokens read without vowels."""
         groups: dict[str, list[int]] = {}
+        skeletons: dict[str, list[int]] = {}
         for token_id in np.flatnonzero(self.words).tolist():
             groups.setdefault(phonetic_key(self.tokens[token_id]), []).append(token_id)
+            skeletons.setdefault(self._skeleton[token_id], []).append(token_id)
         self._phonetic = {k: np.array(v, dtype=np.int32) for k, v in groups.items()}
+        self._skeletons = {k: np.array(v, dtype=np.int32) for k, v in skeletons.items()}
 
     def __len__(self) -> int:
         return len(self.tokens)
@@ -135,18 +140,29 @@ class Vocabulary:
             self._cache[token] = cached
         return cached
 
+    def known_similar(self, token: str) -> I32:
+        """`similar` for a word of the vocabulary, or by skeleton for one without vowels; else none.
+
+        A reading by another standard (HNATYSHYN for Гнатишин) either is a word
+        the index holds or is not worth a fuzzy search: the first reading had one.
+        """
+        if token in self.ids:
+            return self.similar(token)
+        return self._skeleton_candidates(token)
+
     def _lookup(self, token: str) -> I32:
         proposed = distinct(
             np.concatenate(
                 [
                     self._trigram_candidates(token),
                     self._phonetic_candidates(token),
+                    self._skeleton_candidates(token),
                     self.exact(token),
                 ]
             )
         )
         if len(proposed):
-            sims = token_similarity(spell([token]), self.spellings(proposed))[0]
+            sims = spelling_similarity(spell_query([token]), self.spellings(proposed))[0]
             found: I32 = proposed[sims >= BLOCK_FLOOR].astype(np.int32)
             return found
         return EMPTY
@@ -174,12 +190,34 @@ class Vocabulary:
     def _phonetic_candidates(self, token: str) -> I32:
         return self._phonetic.get(phonetic_key(token), np.zeros(0, np.int32))
 
+    def _skeleton_candidates(self, token: str) -> I32:
+        if not is_vowelless(token):
+            return EMPTY
+        return self._skeletons.get(skeleton(token), EMPTY)
+
     def spellings(self, ids: I32) -> Spellings:
         return Spellings(
-            self._plain[ids].tolist(), self._icao[ids].tolist(), self._folded[ids].tolist()
+            self._plain[ids].tolist(),
+            self._icao[ids].tolist(),
+            self._folded[ids].tolist(),
+            self._skeleton[ids].tolist(),
         )
 
 
-def spell(tokens: list[str]) -> Spellings:
-    """The compared forms of a few tokens (the vocabulary holds those of its own)."""
-    return Spellings(tokens, [icao_key(t) for t in tokens], [fold(t) for t in tokens])
+def is_vowelless(token: str) -> bool:
+    """A token as Arabic or Persian script gives it (MHMD), compared by its skeleton."""
+    return bool(token) and not any(v in token for v in "AEIOU")
+
+
+def spell_record(tokens: list[str]) -> Spellings:
+    """The compared forms of a record's tokens, as `Vocabulary.spellings` gives them."""
+    return _spell(tokens, [skeleton(t) for t in tokens])
+
+
+def spell_query(tokens: list[str]) -> Spellings:
+    """The compared forms of a query's tokens: skeletons only of tokens without vowels."""
+    return _spell(tokens, [skeleton(t) if is_vowelless(t) else "" for t in tokens])
+
+
+def _spell(tokens: list[str], skeletons: list[str]) -> Spellings:
+    return Spellings(tokens, [icao_key(t) for t in tokens], [fold(t) for t in tokens], skeletons)

@@ -27,7 +27,6 @@ class Admission:
     limit: AdaptiveLimit | None = None
     in_flight: int = 0
     per_client: Counter[str] = field(default_factory=Counter)
-    refused: int = 0
 
     @property
     def bound(self) -> int:
@@ -43,10 +42,8 @@ class Admission:
         if self.in_flight + 1 >= bound and self.limit is not None:
             self.limit.reached()
         if self.in_flight >= bound:
-            self.refused += 1
             raise Overloaded(f"{self.in_flight} checks in flight, the bound of this gateway now")
         if self.per_client[client] >= self.max_per_client:
-            self.refused += 1
             raise Overloaded(f"{client} has {self.max_per_client} checks in flight, its bound")
         self.in_flight += 1
         self.per_client[client] += 1

@@ -1,36 +1,50 @@
-"""Sealing personal data on the bus: AES-256-GCM under a key id, signed with Ed25519.
+"""Sealing personal data on the bus: AES-256-GCM, one key per channel, bound to the
+message's routing facts.
 
-Every service shares the symmetric keys (the gateway seals queries, adapters seal
-replies, both open), so AES-GCM alone would let any service forge a message that seems
-to come from another. The Ed25519 signature names the producing service; an opener
-accepts only signers it trusts.
+A channel is one direction of the link between the gateways and one system, with a key
+of its own held only by the two ends:
 
-Wire format (the record value), version 1:
+    channel          sealed by                   opened by
+    query.<system>   the gateways                the adapters of <system>
+    reply.<system>   the adapters of <system>    the gateways
 
-    offset 0   1 byte    version (1)
-    offset 1   12 bytes  nonce (random)
-    offset 13  n+16      AES-256-GCM ciphertext of the payload, then its 16-byte tag
+So an adapter cannot forge a query to another system, nor a reply from another system:
+it does not hold those keys. Authenticity is per channel, not per process (every gateway
+holds every query key), which is what routing needs; an asymmetric signature per message
+would cost ten times the encryption and add nothing the channel keys do not give.
 
-Headers: "key-id" (ASCII), "signer" (UTF-8), "signature" (64 bytes raw Ed25519).
+Wire format (the record value), version 2:
 
-Both the GCM associated data and the signed message start with the same context:
+    offset 0   1 byte    version (2)
+    offset 1   16 bytes  message id (random; the replay cache remembers it)
+    offset 17  12 bytes  nonce (random)
+    offset 29  n+16      AES-256-GCM ciphertext of the payload, then its 16-byte tag
 
-    "interop.v1.envelope" 0x00 | version | u16 len(key id) | key id | u32 len(ad) | ad
+Header "key-id" names the key within the channel. The GCM associated data binds the
+message id and every routing fact the transport reads in clear, so none of them can be
+altered or moved to another message:
 
-where `ad` is the correlation id, so a sealed body cannot be replayed under another
-correlation id or key id. The signature covers context + the whole sealed value.
+    "interop.v1.envelope" 0x00 | version | message id
+    | for each of key id, channel, then the caller's facts: u16 length | bytes
 
-Random 96-bit nonces are safe for about 2**32 messages per key; at thousands of
-messages a second that is days, so rotate keys (`Keyring.rotate`) well before.
+The caller (broker.transport.wire) gives the facts: topic, correlation id, producer,
+reply-to and deadline. The opener passes the facts as *it* sees them (its own channel,
+the topic it read from, the headers), so a message copied to another topic or system,
+or with a rewritten header, fails the tag.
 
-Key directory (`INTEROP_KEYS_DIR`), shared by processes started with the same one:
+Random 96-bit nonces are safe for about 2**32 messages per key; at thousands of messages
+a second that is days, so rotate keys (`Keyring.rotate`) well before.
 
-    aead/<key-id>.key   base64 of 32 random bytes (0600)
-    aead/current        the key id new messages are sealed with
-    signers/<name>.key  base64 of a raw Ed25519 private key (0600)
-    signers/<name>.pub  base64 of its raw public key; every .pub here is trusted
+Key directory (`INTEROP_KEYS_DIR`):
 
-In production a service's directory holds its own `.key` and the others' `.pub` only.
+    <channel>/<key-id>.key   base64 of 32 random bytes (0600)
+    <channel>/current        the key id new messages are sealed with
+
+Channels are `query.<system>` and `reply.<system>` per system, and `audit.<trail>` for the
+keyed audit chain of each trail (broker.audit). A development stack shares one directory;
+in production each service's directory holds only its channels: a gateway `query.*`,
+`reply.*` and `audit.<its id>`; the adapters of a system `query.<system>` and
+`reply.<system>`; a mock process `audit.mock-<system>`; an auditor the `audit.*` it checks.
 """
 
 from __future__ import annotations
@@ -38,221 +52,209 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime
-import enum
 import fcntl
 import os
 import re
 import secrets
-import struct
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 
-from cryptography.exceptions import InvalidSignature, InvalidTag
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from broker.transport.rejection import Reason, Rejected
 from broker.transport.tls import write_file
 
-VERSION = 1
+VERSION = 2
+MESSAGE_ID_SIZE = 16
 NONCE_SIZE = 12
 TAG_SIZE = 16
 KEY_SIZE = 32
 KEY_ID = "key-id"
-SIGNER = "signer"
-SIGNATURE = "signature"
 
-_DOMAIN = b"interop.v1.envelope\x00"
-_HEADER = 1 + NONCE_SIZE
+_DOMAIN = b"interop.v1.envelope\x00" + bytes((VERSION,))
+_NONCE_AT = 1 + MESSAGE_ID_SIZE
+_BODY_AT = _NONCE_AT + NONCE_SIZE
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 _CURRENT = "current"
-
-
-class Reason(enum.Enum):
-    """Why a sealed message was rejected (for the dead-letter topic and the metrics)."""
-
-    MALFORMED = "malformed envelope"
-    UNTRUSTED_SIGNER = "untrusted signer"
-    UNKNOWN_KEY_ID = "unknown key id"
-    TAMPERED_CIPHERTEXT = "tampered ciphertext"
-    BAD_SIGNATURE = "bad signature"
-
-
-class EnvelopeError(Exception):
-    """A sealed message that must not be used; `reason` says why."""
-
-    def __init__(self, reason: Reason, detail: str) -> None:
-        self.reason = reason
-        super().__init__(f"{reason.value}: {detail}")
 
 
 class KeyringError(Exception):
     """The key directory is missing a file or holds a malformed one."""
 
 
-@dataclass(frozen=True)
-class Keyring:
-    """The keys one service seals and opens with. Key material never shows in `repr`."""
+def query_channel(system: str) -> str:
+    return f"query.{system}"
 
+
+def reply_channel(system: str) -> str:
+    return f"reply.{system}"
+
+
+def audit_channel(trail: str) -> str:
+    return f"audit.{trail}"
+
+
+@dataclass(frozen=True)
+class ChannelKeys:
+    """The keys of one channel. Key material never shows in `repr`."""
+
+    channel: str
     keys: Mapping[str, bytes] = field(repr=False)
     current_key_id: str
-    signer: str
-    signing_key: Ed25519PrivateKey = field(repr=False)
-    trusted: Mapping[str, Ed25519PublicKey]
-    # One AESGCM per key, built once: building one costs about as much as encrypting 1 KiB.
+    # One AESGCM per key, built once: building one costs about as much as sealing 1 KiB.
     _ciphers: Mapping[str, AESGCM] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        _check_name("channel", self.channel)
         for key_id, key in self.keys.items():
             _check_name("key id", key_id)
             if len(key) != KEY_SIZE:
                 raise KeyringError(f"key {key_id!r} has {len(key)} bytes, not {KEY_SIZE}")
         if self.current_key_id not in self.keys:
-            raise KeyringError(f"current key id {self.current_key_id!r} has no key")
-        _check_name("signer", self.signer)
+            raise KeyringError(f"{self.channel}: current key id {self.current_key_id!r} has no key")
         object.__setattr__(self, "keys", MappingProxyType(dict(self.keys)))
-        object.__setattr__(self, "trusted", MappingProxyType(dict(self.trusted)))
         ciphers = {key_id: AESGCM(key) for key_id, key in self.keys.items()}
         object.__setattr__(self, "_ciphers", MappingProxyType(ciphers))
 
     @classmethod
-    def generate_dev(cls, directory: Path, signers: Sequence[str]) -> None:
-        """Create a key directory for a development stack; existing keys are kept.
+    def load(cls, directory: Path, channel: str) -> ChannelKeys:
+        _check_name("channel", channel)
+        folder = directory / channel
+        keys = {path.stem: _read_key(path) for path in sorted(folder.glob("*.key"))}
+        return cls(channel, keys, _read_text(folder / _CURRENT))
+
+
+@dataclass(frozen=True)
+class Keyring:
+    """The channels one service seals on and opens, and the name it produces under."""
+
+    service: str
+    sealing: Mapping[str, ChannelKeys]
+    opening: Mapping[str, ChannelKeys]
+
+    def __post_init__(self) -> None:
+        _check_name("service", self.service)
+        object.__setattr__(self, "sealing", MappingProxyType(dict(self.sealing)))
+        object.__setattr__(self, "opening", MappingProxyType(dict(self.opening)))
+
+    @classmethod
+    def load(
+        cls, directory: Path, service: str, seals: Iterable[str], opens: Iterable[str]
+    ) -> Keyring:
+        """The keyring of `service`: the channels it `seals` on and those it `opens`."""
+        return cls(
+            service,
+            {channel: ChannelKeys.load(directory, channel) for channel in seals},
+            {channel: ChannelKeys.load(directory, channel) for channel in opens},
+        )
+
+    @classmethod
+    def generate_dev(cls, directory: Path, channels: Sequence[str]) -> None:
+        """Give every channel in `channels` a key if it has none; existing keys are kept.
 
         Several services started at once may all call this: a file lock makes one of
         them create the keys and the others find them.
         """
-        for name in signers:
-            _check_name("signer", name)
-        (directory / "aead").mkdir(parents=True, exist_ok=True)
-        (directory / "signers").mkdir(exist_ok=True)
+        for channel in channels:
+            _check_name("channel", channel)
+        directory.mkdir(parents=True, exist_ok=True)
         with open(directory / ".lock", "a") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
-            if not (directory / "aead" / _CURRENT).is_file():
-                cls.rotate(directory)
-            for name in signers:
-                if not (directory / "signers" / f"{name}.key").is_file():
-                    _write_signer(directory, name, Ed25519PrivateKey.generate())
+            missing = [c for c in channels if not (directory / c / _CURRENT).is_file()]
+            if missing:
+                _add_key(directory, missing, _new_key_id())
 
     @classmethod
     def rotate(cls, directory: Path) -> str:
-        """Add a new symmetric key and make it current; returns its id.
+        """Add a new key to every channel in `directory` and make it current; returns its id.
 
         Old keys stay, so messages in flight still open. Running services pick the new
-        key up when they reload; start those that only open before those that seal.
+        key up when they restart; restart those that only open before those that seal.
         """
-        now = datetime.datetime.now(datetime.UTC)
-        key_id = f"{now:%Y%m%dT%H%M%S}-{secrets.token_hex(3)}"
-        encoded = base64.b64encode(AESGCM.generate_key(bit_length=8 * KEY_SIZE))
-        write_file(directory / "aead" / f"{key_id}.key", encoded + b"\n", private=True)
-        write_file(directory / "aead" / _CURRENT, key_id.encode("ascii") + b"\n", private=False)
+        channels = sorted(p.parent.name for p in directory.glob(f"*/{_CURRENT}"))
+        if not channels:
+            raise KeyringError(f"no channel keys in {directory}: run `interop keys init` first")
+        key_id = _new_key_id()
+        with open(directory / ".lock", "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            _add_key(directory, channels, key_id)
         return key_id
 
-    @classmethod
-    def load(cls, directory: Path, signer: str) -> Keyring:
-        """The keyring of service `signer`, trusting every `signers/*.pub` in `directory`."""
-        _check_name("signer", signer)
-        aead, signers = directory / "aead", directory / "signers"
-        keys = {path.stem: _read_key(path, KEY_SIZE) for path in sorted(aead.glob("*.key"))}
-        current = _read_text(aead / _CURRENT)
-        private = Ed25519PrivateKey.from_private_bytes(_read_key(signers / f"{signer}.key", 32))
-        trusted = {
-            path.stem: Ed25519PublicKey.from_public_bytes(_read_key(path, 32))
-            for path in sorted(signers.glob("*.pub"))
-        }
-        return cls(keys, current, signer, private, trusted)
 
-
-def seal(keyring: Keyring, payload: bytes, associated: bytes) -> tuple[bytes, dict[str, bytes]]:
-    """Encrypt `payload` under the current key and sign it; `associated` is the correlation id."""
-    key_id = keyring.current_key_id.encode("ascii")
+def seal(
+    keyring: Keyring, channel: str, payload: bytes, facts: Sequence[bytes]
+) -> tuple[bytes, bytes]:
+    """Encrypt `payload` on `channel`, bound to `facts`; returns the value and its key id."""
+    keys = keyring.sealing.get(channel)
+    if keys is None:
+        raise KeyringError(f"{keyring.service} holds no key to seal on {channel}")
+    key_id = keys.current_key_id.encode("ascii")
+    message_id = os.urandom(MESSAGE_ID_SIZE)
     nonce = os.urandom(NONCE_SIZE)
-    context = _context(key_id, associated)
-    ciphertext = keyring._ciphers[keyring.current_key_id].encrypt(nonce, payload, context)
-    sealed = b"".join((bytes((VERSION,)), nonce, ciphertext))
-    headers = {
-        KEY_ID: key_id,
-        SIGNER: keyring.signer.encode("utf-8"),
-        SIGNATURE: keyring.signing_key.sign(context + sealed),
-    }
-    return sealed, headers
+    associated = _associated(message_id, key_id, channel.encode("ascii"), facts)
+    ciphertext = keys._ciphers[keys.current_key_id].encrypt(nonce, payload, associated)
+    return b"".join((bytes((VERSION,)), message_id, nonce, ciphertext)), key_id
 
 
 def open_sealed(
-    keyring: Keyring, sealed: bytes, headers: Mapping[str, bytes], associated: bytes
-) -> bytes:
-    """The payload of a sealed message, or EnvelopeError.
+    keyring: Keyring, channel: str, sealed: bytes, key_id: bytes, facts: Sequence[bytes]
+) -> tuple[bytes, bytes]:
+    """The message id and payload of a sealed message, or `Rejected` saying why not.
 
-    The cheap checks (names, layout) run first, then GCM (it names the more precise
-    cause and rejects garbage faster than Ed25519), then the signature; nothing is
-    returned unless all pass.
+    `channel` and `facts` are what the opener expects; any difference from what the
+    producer sealed with fails the tag.
     """
-    key_id, signer, signature = _read_headers(headers)
-    verify_key = keyring.trusted.get(signer)
-    if verify_key is None:
-        raise EnvelopeError(Reason.UNTRUSTED_SIGNER, f"signer {signer!r} is not trusted")
-    cipher = keyring._ciphers.get(key_id)
-    if cipher is None:
-        raise EnvelopeError(Reason.UNKNOWN_KEY_ID, f"no key {key_id!r}")
-    if len(sealed) < _HEADER + TAG_SIZE or sealed[0] != VERSION:
-        raise EnvelopeError(Reason.MALFORMED, f"not a version {VERSION} envelope")
-    context = _context(key_id.encode("ascii"), associated)
+    keys = keyring.opening.get(channel)
+    if keys is None:
+        raise Rejected(Reason.UNKNOWN_KEY, f"{keyring.service} does not open {channel}")
     try:
-        payload = cipher.decrypt(sealed[1:_HEADER], sealed[_HEADER:], context)
-    except InvalidTag:
-        raise EnvelopeError(
-            Reason.TAMPERED_CIPHERTEXT, "ciphertext, nonce, key id or correlation id altered"
-        ) from None
-    try:
-        verify_key.verify(signature, context + sealed)
-    except InvalidSignature:
-        raise EnvelopeError(Reason.BAD_SIGNATURE, f"not signed by {signer!r}") from None
-    return payload
-
-
-def _context(key_id: bytes, associated: bytes) -> bytes:
-    return b"".join(
-        (
-            _DOMAIN,
-            struct.pack(">BH", VERSION, len(key_id)),
-            key_id,
-            struct.pack(">I", len(associated)),
-            associated,
-        )
-    )
-
-
-def _read_headers(headers: Mapping[str, bytes]) -> tuple[str, str, bytes]:
-    try:
-        return (
-            headers[KEY_ID].decode("ascii"),
-            headers[SIGNER].decode("utf-8"),
-            headers[SIGNATURE],
-        )
-    except KeyError as missing:
-        raise EnvelopeError(Reason.MALFORMED, f"header {missing} missing") from None
+        cipher = keys._ciphers.get(key_id.decode("ascii"))
     except UnicodeDecodeError:
-        raise EnvelopeError(Reason.MALFORMED, "key id or signer header not text") from None
+        raise Rejected(Reason.MALFORMED, "key id is not ASCII") from None
+    if cipher is None:
+        raise Rejected(Reason.UNKNOWN_KEY, f"no key {key_id!r} on {channel}")
+    if len(sealed) < _BODY_AT + TAG_SIZE or sealed[0] != VERSION:
+        raise Rejected(Reason.MALFORMED, f"not a version {VERSION} envelope")
+    message_id = sealed[1:_NONCE_AT]
+    associated = _associated(message_id, key_id, channel.encode("ascii"), facts)
+    try:
+        payload = cipher.decrypt(sealed[_NONCE_AT:_BODY_AT], sealed[_BODY_AT:], associated)
+    except InvalidTag:
+        raise Rejected(
+            Reason.FORGED, f"does not verify on {channel}: body or routing headers altered"
+        ) from None
+    return message_id, payload
+
+
+def _associated(message_id: bytes, key_id: bytes, channel: bytes, facts: Sequence[bytes]) -> bytes:
+    parts = [_DOMAIN, message_id]
+    for item in (key_id, channel, *facts):
+        parts.append(len(item).to_bytes(2, "big"))
+        parts.append(item)
+    return b"".join(parts)
+
+
+def _new_key_id() -> str:
+    now = datetime.datetime.now(datetime.UTC)
+    return f"{now:%Y%m%dT%H%M%S}-{secrets.token_hex(3)}"
+
+
+def _add_key(directory: Path, channels: Iterable[str], key_id: str) -> None:
+    for channel in channels:
+        folder = directory / channel
+        folder.mkdir(exist_ok=True)
+        encoded = base64.b64encode(AESGCM.generate_key(bit_length=8 * KEY_SIZE))
+        write_file(folder / f"{key_id}.key", encoded + b"\n", private=True)
+        write_file(folder / _CURRENT, key_id.encode("ascii") + b"\n", private=False)
 
 
 def _check_name(what: str, name: str) -> None:
     # Names become file names and bus headers.
     if not _NAME.fullmatch(name):
         raise KeyringError(f"{what} {name!r} must match {_NAME.pattern}")
-
-
-def _write_signer(directory: Path, name: str, key: Ed25519PrivateKey) -> None:
-    raw = key.private_bytes(
-        serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
-    )
-    public = key.public_key().public_bytes(
-        serialization.Encoding.Raw, serialization.PublicFormat.Raw
-    )
-    signers = directory / "signers"
-    write_file(signers / f"{name}.key", base64.b64encode(raw) + b"\n", private=True)
-    write_file(signers / f"{name}.pub", base64.b64encode(public) + b"\n", private=False)
 
 
 def _read_text(path: Path) -> str:
@@ -262,11 +264,11 @@ def _read_text(path: Path) -> str:
         raise KeyringError(f"cannot read {path}: {error}") from None
 
 
-def _read_key(path: Path, size: int) -> bytes:
+def _read_key(path: Path) -> bytes:
     try:
         key = base64.b64decode(_read_text(path), validate=True)
     except binascii.Error as error:
         raise KeyringError(f"{path} is not base64: {error}") from None
-    if len(key) != size:
-        raise KeyringError(f"{path} holds {len(key)} bytes, not {size}")
+    if len(key) != KEY_SIZE:
+        raise KeyringError(f"{path} holds {len(key)} bytes, not {KEY_SIZE}")
     return key

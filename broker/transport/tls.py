@@ -1,10 +1,11 @@
-"""Certificates for mTLS between terminals and the gateway.
+"""Certificates for mTLS between the stack's parts and their callers.
 
-`generate_dev_pki` makes a throw-away CA with a server certificate for 127.0.0.1 and one
-client certificate per terminal authority, so the whole stack (and its tests) run with
-real mutual TLS rather than a plaintext shortcut that production would not take. The
-client certificate's common name is the caller's identity (`peer_identity`); the gateway
-maps it to an authority profile.
+`generate_dev_pki` makes a throw-away CA with a server certificate for 127.0.0.1 (the
+gateway and the mocks serve it) and one client certificate per caller: terminals, test
+teams, and the adapters (which present theirs to the systems), so the whole stack (and
+its tests) run with real mutual TLS rather than a plaintext shortcut that production
+would not take. The client certificate's common name is the caller's identity
+(`peer_identity`); the gateway and the mocks map it to a profile.
 
 Keys are ECDSA P-256: every TLS stack accepts them and they are fast to generate.
 """
@@ -75,7 +76,22 @@ def generate_dev_pki(
         _issue_server(directory, issuer)
     for common_name, organisation in clients:
         if fresh_ca or not _pair_exists(directory, common_name):
-            _issue_client(directory, issuer, common_name, organisation)
+            _issue_client(directory, issuer, common_name, organisation, _validity())
+
+
+def issue_client_certificate(
+    directory: Path,
+    common_name: str,
+    organisation: str,
+    valid_from: datetime.datetime,
+    valid_until: datetime.datetime,
+) -> None:
+    """Issue one client certificate from the CA in `directory` for the given period
+    (for example one already expired, or not yet valid, to see it refused)."""
+    _check_client_name(common_name)
+    _issue_client(
+        directory, _load_ca(directory), common_name, organisation, (valid_from, valid_until)
+    )
 
 
 def server_credentials(directory: Path) -> grpc.ServerCredentials:
@@ -135,10 +151,17 @@ def _name(common_name: str, organisation: str) -> x509.Name:
     )
 
 
-def _builder(
-    subject: x509.Name, issuer: x509.Name, key: ec.EllipticCurvePrivateKey
-) -> x509.CertificateBuilder:
+Validity = tuple[datetime.datetime, datetime.datetime]
+
+
+def _validity() -> Validity:
     now = datetime.datetime.now(datetime.UTC)
+    return now - BACKDATE, now + VALIDITY
+
+
+def _builder(
+    subject: x509.Name, issuer: x509.Name, key: ec.EllipticCurvePrivateKey, validity: Validity
+) -> x509.CertificateBuilder:
     public = key.public_key()
     return (
         x509.CertificateBuilder()
@@ -146,8 +169,8 @@ def _builder(
         .issuer_name(issuer)
         .public_key(public)
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - BACKDATE)
-        .not_valid_after(now + VALIDITY)
+        .not_valid_before(validity[0])
+        .not_valid_after(validity[1])
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(public), critical=False)
     )
 
@@ -156,7 +179,7 @@ def _create_ca(directory: Path) -> _Issuer:
     key = ec.generate_private_key(ec.SECP256R1())
     subject = _name("interop dev CA", "interop-broker development")
     cert = (
-        _builder(subject, subject, key)
+        _builder(subject, subject, key, _validity())
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
         .add_extension(_key_usage(cert_sign=True), critical=True)
         .sign(key, hashes.SHA256())
@@ -184,10 +207,13 @@ def _issue_server(directory: Path, issuer: _Issuer) -> None:
         _name("localhost", "interop-broker development"),
         ExtendedKeyUsageOID.SERVER_AUTH,
         alt_names,
+        _validity(),
     )
 
 
-def _issue_client(directory: Path, issuer: _Issuer, common_name: str, organisation: str) -> None:
+def _issue_client(
+    directory: Path, issuer: _Issuer, common_name: str, organisation: str, validity: Validity
+) -> None:
     _issue(
         directory,
         common_name,
@@ -195,6 +221,7 @@ def _issue_client(directory: Path, issuer: _Issuer, common_name: str, organisati
         _name(common_name, organisation),
         ExtendedKeyUsageOID.CLIENT_AUTH,
         None,
+        validity,
     )
 
 
@@ -205,10 +232,11 @@ def _issue(
     subject: x509.Name,
     usage: x509.ObjectIdentifier,
     alt_names: x509.SubjectAlternativeName | None,
+    validity: Validity,
 ) -> None:
     key = ec.generate_private_key(ec.SECP256R1())
     builder = (
-        _builder(subject, issuer.cert.subject, key)
+        _builder(subject, issuer.cert.subject, key, validity)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(_key_usage(cert_sign=False), critical=True)
         .add_extension(x509.ExtendedKeyUsage([usage]), critical=False)

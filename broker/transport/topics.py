@@ -5,8 +5,9 @@ Keys are correlation ids, so one check stays on one partition.
 Queries and replies are worthless after their check's deadline: kept briefly and written
 fast (acks=1, given up at the deadline; a query lost with a broker is a system reported
 TIMEOUT, which is what the deadline promises anyway). Audit records and dead letters are
-evidence: kept, and to be written so that losing one broker loses none of them (acks=all,
-an idempotent producer, retried until min.insync.replicas hold the record: `durable`).
+evidence: kept (the audit topic for ever), and to be written so that losing one broker
+loses none of them (acks=all, an idempotent producer, retried until min.insync.replicas
+hold the record: `durable`).
 Replication and min.insync.replicas are set per kind (README, Configuration).
 """
 
@@ -17,6 +18,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from broker.transport.bus import TopicSpec
+
+KEEP_FOREVER = -1
 
 
 class Kind(enum.Enum):
@@ -63,9 +66,12 @@ class Topics:
         return f"{self.prefix}.deadletter"
 
     def spec(self, name: str, kind: Kind) -> TopicSpec:
-        """How `name`, a topic of `kind`, is created."""
+        """How `name`, a topic of `kind`, is created. The audit topic is kept for ever (it
+        holds the anchors `interop audit verify` compares)."""
         replicas = self.replicas.get(kind, Replicas())
         retention = None if kind.durable else self.retention_ms
+        if kind is Kind.AUDIT:
+            retention = KEEP_FOREVER
         return TopicSpec(
             name, self.partitions, replicas.replication, retention, replicas.min_insync
         )

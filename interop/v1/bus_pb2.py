@@ -26,7 +26,7 @@ from interop.v1 import border_check_pb2 as interop_dot_v1_dot_border__check__pb2
 from interop.v1 import systems_pb2 as interop_dot_v1_dot_systems__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x14interop/v1/bus.proto\x12\ninterop.v1\x1a\x1dinterop/v1/border_check.proto\x1a\x18interop/v1/systems.proto\"\x95\x02\n\x0bSystemQuery\x12\x16\n\x0e\x63orrelation_id\x18\x01 \x01(\t\x12\"\n\x06system\x18\x02 \x01(\x0e\x32\x12.interop.v1.System\x12$\n\x07purpose\x18\x03 \x01(\x0e\x32\x13.interop.v1.Purpose\x12(\n\ttraveller\x18\x04 \x01(\x0b\x32\x15.interop.v1.Traveller\x12\x18\n\x10\x64\x65\x61\x64line_unix_ms\x18\x05 \x01(\x03\x12\x11\n\tauthority\x18\x06 \x01(\t\x12\x0f\n\x07profile\x18\x07 \x01(\t\x12&\n\x08\x63rossing\x18\x08 \x01(\x0b\x32\x14.interop.v1.Crossing\x12\x14\n\x0ctest_session\x18\t \x01(\t\"i\n\x08\x43rossing\x12\x30\n\tdirection\x18\x01 \x01(\x0e\x32\x1d.interop.v1.CrossingDirection\x12\x0c\n\x04\x64\x61te\x18\x02 \x01(\t\x12\x1d\n\x15\x62order_crossing_point\x18\x03 \x01(\t\"\xbe\x01\n\x0bSystemReply\x12\x16\n\x0e\x63orrelation_id\x18\x01 \x01(\t\x12\"\n\x06system\x18\x02 \x01(\x0e\x32\x12.interop.v1.System\x12)\n\x06status\x18\x03 \x01(\x0e\x32\x19.interop.v1.OutcomeStatus\x12\x1d\n\x04hits\x18\x04 \x03(\x0b\x32\x0f.interop.v1.Hit\x12\x0e\n\x06\x64\x65tail\x18\x05 \x01(\t\x12\x19\n\x11system_latency_ms\x18\x06 \x01(\r\"\xea\x01\n\x0b\x41uditRecord\x12\x16\n\x0e\x63orrelation_id\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\x12\x11\n\tauthority\x18\x03 \x01(\t\x12\x0f\n\x07profile\x18\x04 \x01(\t\x12$\n\x07purpose\x18\x05 \x01(\x0e\x32\x13.interop.v1.Purpose\x12\x12\n\nchecked_at\x18\x06 \x01(\t\x12\x11\n\tdata_used\x18\x07 \x03(\t\x12+\n\x08outcomes\x18\x08 \x03(\x0b\x32\x19.interop.v1.SystemOutcome\x12\x11\n\thit_count\x18\t \x01(\rb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x14interop/v1/bus.proto\x12\ninterop.v1\x1a\x1dinterop/v1/border_check.proto\x1a\x18interop/v1/systems.proto\"\x95\x02\n\x0bSystemQuery\x12\x16\n\x0e\x63orrelation_id\x18\x01 \x01(\t\x12\"\n\x06system\x18\x02 \x01(\x0e\x32\x12.interop.v1.System\x12$\n\x07purpose\x18\x03 \x01(\x0e\x32\x13.interop.v1.Purpose\x12(\n\ttraveller\x18\x04 \x01(\x0b\x32\x15.interop.v1.Traveller\x12\x18\n\x10\x64\x65\x61\x64line_unix_ms\x18\x05 \x01(\x03\x12\x11\n\tauthority\x18\x06 \x01(\t\x12\x0f\n\x07profile\x18\x07 \x01(\t\x12&\n\x08\x63rossing\x18\x08 \x01(\x0b\x32\x14.interop.v1.Crossing\x12\x14\n\x0ctest_session\x18\t \x01(\t\"\x82\x01\n\x08\x43rossing\x12\x30\n\tdirection\x18\x01 \x01(\x0e\x32\x1d.interop.v1.CrossingDirection\x12\x0c\n\x04\x64\x61te\x18\x02 \x01(\t\x12\x1d\n\x15\x62order_crossing_point\x18\x03 \x01(\t\x12\x17\n\x0fidempotency_key\x18\x04 \x01(\t\"\xd8\x01\n\x0bSystemReply\x12\x16\n\x0e\x63orrelation_id\x18\x01 \x01(\t\x12\"\n\x06system\x18\x02 \x01(\x0e\x32\x12.interop.v1.System\x12)\n\x06status\x18\x03 \x01(\x0e\x32\x19.interop.v1.OutcomeStatus\x12\x1d\n\x04hits\x18\x04 \x03(\x0b\x32\x0f.interop.v1.Hit\x12\x0e\n\x06\x64\x65tail\x18\x05 \x01(\t\x12\x19\n\x11system_latency_ms\x18\x06 \x01(\r\x12\x18\n\x10\x64\x65\x61\x64line_unix_ms\x18\x07 \x01(\x03\"\xb1\x02\n\x0b\x41uditRecord\x12\x16\n\x0e\x63orrelation_id\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\x12\x11\n\tauthority\x18\x03 \x01(\t\x12\x0f\n\x07profile\x18\x04 \x01(\t\x12$\n\x07purpose\x18\x05 \x01(\x0e\x32\x13.interop.v1.Purpose\x12\x12\n\nchecked_at\x18\x06 \x01(\t\x12\x11\n\tdata_used\x18\x07 \x03(\t\x12+\n\x08outcomes\x18\x08 \x03(\x0b\x32\x19.interop.v1.SystemOutcome\x12\x11\n\thit_count\x18\t \x01(\r\x12\x0e\n\x06\x61\x63tion\x18\n \x01(\t\x12\x0f\n\x07outcome\x18\x0b \x01(\t\x12\x0e\n\x06\x64\x65tail\x18\x0c \x01(\t\x12\x14\n\x0ctest_session\x18\r \x01(\tb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,10 +35,10 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_SYSTEMQUERY']._serialized_start=94
   _globals['_SYSTEMQUERY']._serialized_end=371
-  _globals['_CROSSING']._serialized_start=373
-  _globals['_CROSSING']._serialized_end=478
-  _globals['_SYSTEMREPLY']._serialized_start=481
-  _globals['_SYSTEMREPLY']._serialized_end=671
-  _globals['_AUDITRECORD']._serialized_start=674
-  _globals['_AUDITRECORD']._serialized_end=908
+  _globals['_CROSSING']._serialized_start=374
+  _globals['_CROSSING']._serialized_end=504
+  _globals['_SYSTEMREPLY']._serialized_start=507
+  _globals['_SYSTEMREPLY']._serialized_end=723
+  _globals['_AUDITRECORD']._serialized_start=726
+  _globals['_AUDITRECORD']._serialized_end=1031
 # @@protoc_insertion_point(module_scope)

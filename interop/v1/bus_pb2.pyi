@@ -83,20 +83,26 @@ class Crossing(_message.Message):
     DIRECTION_FIELD_NUMBER: _builtins.int
     DATE_FIELD_NUMBER: _builtins.int
     BORDER_CROSSING_POINT_FIELD_NUMBER: _builtins.int
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _builtins.int
     direction: _border_check_pb2.CrossingDirection.ValueType
     date: _builtins.str
     """YYYY-MM-DD."""
     border_crossing_point: _builtins.str
+    idempotency_key: _builtins.str
+    """The same key records the crossing once however often it arrives (a retried request,
+    a replayed message): the authority and its request id, or the correlation id.
+    """
     def __init__(
         self,
         *,
         direction: _border_check_pb2.CrossingDirection.ValueType = ...,
         date: _builtins.str = ...,
         border_crossing_point: _builtins.str = ...,
+        idempotency_key: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["border_crossing_point", b"border_crossing_point", "date", b"date", "direction", b"direction"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["border_crossing_point", b"border_crossing_point", "date", b"date", "direction", b"direction", "idempotency_key", b"idempotency_key"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -114,6 +120,7 @@ class SystemReply(_message.Message):
     HITS_FIELD_NUMBER: _builtins.int
     DETAIL_FIELD_NUMBER: _builtins.int
     SYSTEM_LATENCY_MS_FIELD_NUMBER: _builtins.int
+    DEADLINE_UNIX_MS_FIELD_NUMBER: _builtins.int
     correlation_id: _builtins.str
     system: _systems_pb2.System.ValueType
     status: _border_check_pb2.OutcomeStatus.ValueType
@@ -121,6 +128,10 @@ class SystemReply(_message.Message):
     """For a status other than answered: why, for a person to read."""
     system_latency_ms: _builtins.int
     """Time the system itself took."""
+    deadline_unix_ms: _builtins.int
+    """The query's deadline: nothing is used after it, and a replayed reply is refused
+    until then.
+    """
     @_builtins.property
     def hits(self) -> _containers.RepeatedCompositeFieldContainer[_border_check_pb2.Hit]: ...
     def __init__(
@@ -132,10 +143,11 @@ class SystemReply(_message.Message):
         hits: _abc.Iterable[_border_check_pb2.Hit] | None = ...,
         detail: _builtins.str = ...,
         system_latency_ms: _builtins.int = ...,
+        deadline_unix_ms: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["correlation_id", b"correlation_id", "detail", b"detail", "hits", b"hits", "status", b"status", "system", b"system", "system_latency_ms", b"system_latency_ms"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["correlation_id", b"correlation_id", "deadline_unix_ms", b"deadline_unix_ms", "detail", b"detail", "hits", b"hits", "status", b"status", "system", b"system", "system_latency_ms", b"system_latency_ms"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -143,8 +155,9 @@ Global___SystemReply: _TypeAlias = SystemReply  # noqa: Y015
 
 @_typing.final
 class AuditRecord(_message.Message):
-    """The audit record of one check (no biometric data, no personal data beyond what
-    Art. 10 of Reg. 2019/817 requires).
+    """The audit record of one action: a check, a crossing, a refused or unauthenticated
+    request, a MockControl call. Who, what, when and how it ended; never biometric data,
+    nor personal data beyond what Art. 10 of Reg. 2019/817 requires.
     """
 
     DESCRIPTOR: _descriptor.Descriptor
@@ -158,13 +171,31 @@ class AuditRecord(_message.Message):
     DATA_USED_FIELD_NUMBER: _builtins.int
     OUTCOMES_FIELD_NUMBER: _builtins.int
     HIT_COUNT_FIELD_NUMBER: _builtins.int
+    ACTION_FIELD_NUMBER: _builtins.int
+    OUTCOME_FIELD_NUMBER: _builtins.int
+    DETAIL_FIELD_NUMBER: _builtins.int
+    TEST_SESSION_FIELD_NUMBER: _builtins.int
     correlation_id: _builtins.str
     request_id: _builtins.str
     authority: _builtins.str
+    """Who: the client certificate's name ("local-insecure" without TLS; for a failed
+    authentication, the name presented, or "anonymous").
+    """
     profile: _builtins.str
     purpose: _border_check_pb2.Purpose.ValueType
     checked_at: _builtins.str
+    """When, RFC 3339."""
     hit_count: _builtins.int
+    action: _builtins.str
+    """What: "check", "record-crossing", or the MockControl method called."""
+    outcome: _builtins.str
+    """How it ended: "ok", or why it was refused ("invalid-argument", "unauthenticated",
+    "permission-denied", ...).
+    """
+    detail: _builtins.str
+    """For a refusal: the wrong fields' names or the missing right; never a value."""
+    test_session: _builtins.str
+    """The test session a MockControl call changed."""
     @_builtins.property
     def data_used(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """Which categories of data were used in the query, e.g. "names", "document", "face"."""
@@ -183,10 +214,14 @@ class AuditRecord(_message.Message):
         data_used: _abc.Iterable[_builtins.str] | None = ...,
         outcomes: _abc.Iterable[_border_check_pb2.SystemOutcome] | None = ...,
         hit_count: _builtins.int = ...,
+        action: _builtins.str = ...,
+        outcome: _builtins.str = ...,
+        detail: _builtins.str = ...,
+        test_session: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["authority", b"authority", "checked_at", b"checked_at", "correlation_id", b"correlation_id", "data_used", b"data_used", "hit_count", b"hit_count", "outcomes", b"outcomes", "profile", b"profile", "purpose", b"purpose", "request_id", b"request_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "authority", b"authority", "checked_at", b"checked_at", "correlation_id", b"correlation_id", "data_used", b"data_used", "detail", b"detail", "hit_count", b"hit_count", "outcome", b"outcome", "outcomes", b"outcomes", "profile", b"profile", "purpose", b"purpose", "request_id", b"request_id", "test_session", b"test_session"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

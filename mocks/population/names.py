@@ -1,10 +1,12 @@
-"""Name pools per nationality, drawn from Faker's locale word lists.
+"""Name pools per nationality, drawn from Faker's locale word lists or attested spellings.
 
-Each pool entry has three spellings: the *original* (as the person writes it,
-possibly Cyrillic, Greek or Arabic), the *document* form (what a travel document
-prints: Latin, diacritics kept, non-Latin scripts transliterated by ICAO 9303)
-and an *alternative* Latin form another authority might have written (the other
-ICAO form of Ä/Ö/Ü/Å, or a different transliteration scheme), "" when none.
+Each pool entry has the *original* spelling (as the person writes it, possibly
+Cyrillic, Greek or Arabic), the *document* form (what the person's travel
+document prints: Latin, diacritics kept; Cyrillic by ICAO 9303 for Russia and
+Bulgaria, by the 2010 national system for Ukraine; Arabic and Persian names in
+one of their attested spellings) and *alternatives*: Latin forms another
+authority might have written (the other ICAO form of Ä/Ö/Ü/Å, another
+transliteration standard, Wade-Giles for pinyin, another attested spelling).
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ import numpy as np
 import numpy.typing as npt
 
 from broker.matching.normalise import name_variants, normalise_name
+from mocks.population.attested import ARABIC, PERSIAN, Attested, AttestedNames
+from mocks.population.romanisation import kmu_2010, russian_styles, wade_giles
 
 Objects = npt.NDArray[np.object_]
 
@@ -30,19 +34,21 @@ class Country:
     share: float
     scheme: str = ""
     romanized: bool = False
+    # Names from attested spellings instead of the Faker locale.
+    attested: AttestedNames | None = None
 
 
 COUNTRIES: tuple[Country, ...] = (
     Country("USA", "en_US", 10),
     Country("GBR", "en_GB", 6),
     Country("IND", "en_IN", 8),
-    Country("CHN", "zh_CN", 7, romanized=True),
+    Country("CHN", "zh_CN", 7, scheme="zh", romanized=True),
     Country("TUR", "tr_TR", 7),
     Country("UKR", "uk_UA", 7, scheme="uk"),
     Country("RUS", "ru_RU", 6, scheme="ru"),
-    Country("SAU", "ar_SA", 2, scheme="ar"),
-    Country("EGY", "ar_AA", 3, scheme="ar"),
-    Country("IRN", "fa_IR", 2, scheme="ar"),
+    Country("SAU", "ar_SA", 2, attested=ARABIC),
+    Country("EGY", "ar_AA", 3, attested=ARABIC),
+    Country("IRN", "fa_IR", 2, attested=PERSIAN),
     Country("BRA", "pt_BR", 5),
     Country("MEX", "es_MX", 3),
     Country("JPN", "ja_JP", 3, romanized=True),
@@ -59,25 +65,34 @@ COUNTRIES: tuple[Country, ...] = (
     Country("VNM", "vi_VN", 2),
 )
 
-# Transliteration schemes other than ICAO that real documents and databases use.
-_ALTERNATIVE: dict[str, dict[str, str]] = {
-    "ru": {"Й": "Y", "Ю": "YU", "Я": "YA", "Ё": "YO", "Х": "H", "Ц": "C", "Ъ": "", "Ж": "J"},
-    "uk": {"Г": "H", "И": "Y", "Й": "Y", "Ю": "YU", "Я": "YA", "Є": "YE", "Ї": "YI", "Х": "H"},
-    "el": {"Χ": "H", "Φ": "PH", "Β": "B", "Η": "E", "Δ": "DH"},
-    "ar": {"ج": "DJ", "ق": "K", "ذ": "Z", "ث": "S", "ش": "CH", "ي": "I", "و": "OU", "ة": "AH"},
-}
+_GREEK_ALTERNATIVE = {"Χ": "H", "Φ": "PH", "Β": "B", "Η": "E", "Δ": "DH"}
 
 
-def alternative_spelling(original: str, scheme: str) -> str:
-    """The name as a non-ICAO scheme spells it ("" if it is the same as ICAO's)."""
-    icao = normalise_name(original)
-    if scheme in _ALTERNATIVE:
-        table = _ALTERNATIVE[scheme]
-        respelled = "".join(table.get(c, c) for c in original.upper())
-        other = normalise_name(respelled)
+def alternative_spellings(original: str, scheme: str) -> tuple[str, ...]:
+    """The name as other standards spell it, each different from its document form."""
+    document = document_form(original, scheme)
+    if scheme == "uk":
+        others: tuple[str, ...] = (normalise_name(original),)
+    elif scheme == "ru":
+        others = tuple(spelling for _, spelling in russian_styles(original))
+    elif scheme == "el":
+        others = ("".join(_GREEK_ALTERNATIVE.get(c, c) for c in original.upper()),)
+    elif scheme == "zh":
+        spelled = wade_giles(original)
+        others = (spelled.replace("'", ""), spelled)
     else:
-        other = next((v for v in name_variants(original) if v != icao), "")
-    return other if other != icao else ""
+        others = tuple(name_variants(original))
+    forms = dict.fromkeys(normalise_name(o) for o in others)
+    return tuple(f for f in forms if f and f != normalise_name(document))
+
+
+def document_form(original: str, scheme: str) -> str:
+    """What the person's own travel document prints."""
+    if scheme == "uk":
+        return kmu_2010(original)
+    if scheme or any(ord(c) > 0x24F for c in original):
+        return normalise_name(original)
+    return original.upper()
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +101,7 @@ class NamePool:
 
     original: Objects
     document: Objects
-    alternative: Objects
+    alternatives: Objects
     weight: npt.NDArray[np.float64]
 
     def __len__(self) -> int:
@@ -109,18 +124,35 @@ def _words(provider: object, *attributes: str) -> list[str]:
     return []
 
 
+def _objects(values: list[object]) -> Objects:
+    out: Objects = np.empty(len(values), dtype=object)
+    out[:] = values
+    return out
+
+
 def _pool(country: Country, words: list[str]) -> NamePool:
     words = sorted(set(w for w in words if normalise_name(w)))
     scrambled = np.random.default_rng(len(words)).permutation(len(words))
     words = [words[i] for i in scrambled]
-    non_latin = country.scheme or any(ord(c) > 0x24F for w in words for c in w)
-    latin = [normalise_name(w) if non_latin else w.upper() for w in words]
-    alternative = [alternative_spelling(w, country.scheme) for w in words]
     return NamePool(
-        original=np.array(words, dtype=object),
-        document=np.array(latin, dtype=object),
-        alternative=np.array(alternative, dtype=object),
+        original=_objects(list(words)),
+        document=_objects([document_form(w, country.scheme) for w in words]),
+        alternatives=_objects([alternative_spellings(w, country.scheme) for w in words]),
         weight=_zipf(len(words)),
+    )
+
+
+def _attested_pool(names: Attested) -> NamePool:
+    """One entry per attested spelling: people of one name carry any of its spellings."""
+    entries = [(script, one, spellings) for script, spellings in names for one in spellings]
+    name_weight = _zipf(len(names))
+    weight = np.array([w / len(s) for w, (_, s) in zip(name_weight, names, strict=True)
+                       for _ in s])  # fmt: skip
+    return NamePool(
+        original=_objects([script for script, _, _ in entries]),
+        document=_objects([spelling for _, spelling, _ in entries]),
+        alternatives=_objects([tuple(o for o in all_ if o != s) for _, s, all_ in entries]),
+        weight=weight / weight.sum(),
     )
 
 
@@ -134,6 +166,12 @@ class CountryNames:
 
 @cache
 def country_names(country: Country) -> CountryNames:
+    attested = country.attested
+    if attested is not None:
+        family = _attested_pool(attested.surnames)
+        return CountryNames(
+            family, family, _attested_pool(attested.male), _attested_pool(attested.female)
+        )
     module = importlib.import_module(f"faker.providers.person.{country.locale}")
     provider = module.Provider
     if country.romanized:

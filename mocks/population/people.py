@@ -3,13 +3,15 @@
 Names are indexes into the pools of `names`, so a million people cost a few
 integer arrays; strings are materialised only when asked for (`columns`,
 `identity`). Near-namesakes are planted on purpose: some people share a common
-surname, the sex and a close birth date with an earlier person, so that a
-matcher is tested on precision and not only on recall.
+surname, the sex and a close birth date with an earlier person, and some have a
+twin of the other sex (the surname in its form for that sex, the same birth
+date), so that a matcher is tested on precision and not only on recall.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import unicodedata
+from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
@@ -36,9 +38,11 @@ class GlobalPool:
 
     original: Objects
     document: Objects
-    alternative: Objects
+    alternatives: Objects
     weight: npt.NDArray[np.float64]
     offsets: npt.NDArray[np.int64]
+    # Surname ids by spelling, per pool, made on first use by `other_sex_form`.
+    _forms: dict[int, dict[str, list[int]]] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def collect(cls) -> GlobalPool:
@@ -50,13 +54,28 @@ class GlobalPool:
         return cls(
             original=np.concatenate([p.original for p in pools]),
             document=np.concatenate([p.document for p in pools]),
-            alternative=np.concatenate([p.alternative for p in pools]),
+            alternatives=np.concatenate([p.alternatives for p in pools]),
             weight=np.concatenate([p.weight for p in pools]),
             offsets=offsets,
         )
 
     def pool_index(self, country: int, kind: str) -> int:
         return country * len(_KINDS) + _KINDS.index(kind)
+
+    def other_sex_form(self, name_id: int, country: int, sex: int) -> int:
+        """The id of a surname's form for `sex` (1 male, 2 female), -1 if the pool lacks it."""
+        index = self.pool_index(country, "surnames_female" if sex == 2 else "surnames_male")
+        if index not in self._forms:
+            lo, hi = int(self.offsets[index]), int(self.offsets[index + 1])
+            forms: dict[str, list[int]] = {}
+            for i in range(lo, hi):
+                forms.setdefault(_bare(str(self.original[i])), []).append(i)
+            self._forms[index] = forms
+        form = surname_for_sex(_bare(str(self.original[name_id])), sex)
+        found = self._forms[index].get(form, [])
+        # An unchanged name keeps its spelling (an attested name has several).
+        same = [i for i in found if self.document[i] == self.document[name_id]]
+        return (same or found or [-1])[0]
 
 
 @dataclass(frozen=True)
@@ -79,6 +98,8 @@ class Population:
     alias_record: I32
     alias_surname: I32
     namesake_of: I32
+    # The person this one is the other-sex twin of (-1 for none).
+    twin_of: I32
 
     def __len__(self) -> int:
         return len(self.country)
@@ -235,6 +256,11 @@ def generate(n: int, seed: int = 0) -> Population:
     given1[copies[same_given]] = given1[originals[same_given]]
     year[copies[same_given]] += rng.choice([-3, -2, 2, 3], int(same_given.sum())).astype(np.int16)
 
+    twin_of = _plant_twins(rng, pool, country, sex, surname, surname2, given1, given2, namesake_of)
+    year[twin_of >= 0] = year[twin_of[twin_of >= 0]]
+    month[twin_of >= 0] = month[twin_of[twin_of >= 0]]
+    day[twin_of >= 0] = day[twin_of[twin_of >= 0]]
+
     with_alias = np.flatnonzero(rng.random(n) < 0.05).astype(np.int32)
     alias_surname = np.empty(len(with_alias), np.int32)
     for c in range(len(countries)):
@@ -261,4 +287,70 @@ def generate(n: int, seed: int = 0) -> Population:
         alias_record=with_alias,
         alias_surname=alias_surname,
         namesake_of=namesake_of,
+        twin_of=twin_of,
     )
+
+
+_TWIN_SHARE = 0.005
+
+
+def _plant_twins(
+    rng: np.random.Generator,
+    pool: GlobalPool,
+    country: npt.NDArray[np.int16],
+    sex: npt.NDArray[np.int8],
+    surname: I32,
+    surname2: I32,
+    given1: I32,
+    given2: I32,
+    namesake_of: I32,
+) -> I32:
+    """Make some people the other-sex twin of an earlier one (surname forms follow the sex).
+
+    The caller copies the birth date; names are rewritten here, in place.
+    """
+    n = len(country)
+    twin_of = np.full(n, -1, np.int32)
+    copies = np.flatnonzero((rng.random(n) < _TWIN_SHARE) & (namesake_of < 0) & (sex < 3))
+    copies = copies[copies > 0]
+    originals = (rng.random(len(copies)) * copies).astype(np.int32)
+    for copy, original in zip(copies.tolist(), originals.tolist(), strict=True):
+        if sex[original] == 3 or twin_of[original] >= 0:
+            continue
+        twin_sex = 3 - int(sex[original])
+        suffix = "female" if twin_sex == 2 else "male"
+        c = int(country[original])
+        family = pool.other_sex_form(int(surname[original]), c, twin_sex)
+        if family < 0:
+            continue
+        givens = pool.pool_index(c, f"given_{suffix}")
+        twin_of[copy] = original
+        country[copy], sex[copy], surname[copy] = c, twin_sex, family
+        second = int(surname2[original])
+        surname2[copy] = -1 if second < 0 else pool.other_sex_form(second, c, twin_sex)
+        given1[copy] = _sample(rng, pool, givens, 1)[0]
+        given2[copy] = -1
+    return twin_of
+
+
+def _bare(name: str) -> str:
+    """Upper case without accents (Greek endings move their accent with the form)."""
+    decomposed = unicodedata.normalize("NFD", name.upper())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+# (masculine, feminine) surname endings in the original script, longest first.
+_SEXED_ENDINGS = (
+    ("СЬКИЙ", "СЬКА"), ("ЦЬКИЙ", "ЦЬКА"), ("СКИЙ", "СКАЯ"), ("ЦКИЙ", "ЦКАЯ"), ("ОЙ", "АЯ"),
+    ("ОВ", "ОВА"), ("ЕВ", "ЕВА"), ("ЁВ", "ЁВА"), ("ИН", "ИНА"), ("ЫН", "ЫНА"),
+    ("ΟΣ", "ΟΥ"), ("ΗΣ", "Η"), ("ΑΣ", "Α"), ("SKI", "SKA"), ("CKI", "CKA"),
+)  # fmt: skip
+
+
+def surname_for_sex(bare: str, target_sex: int) -> str:
+    """A surname in the form a person of `target_sex` (1 male, 2 female) bears."""
+    for male, female in _SEXED_ENDINGS:
+        have, want = (female, male) if target_sex == 1 else (male, female)
+        if bare.endswith(have):
+            return bare[: -len(have)] + want
+    return bare

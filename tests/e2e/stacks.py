@@ -14,6 +14,9 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from broker.transport.bus import Bus
+from broker.transport.bus.factory import make_bus
+from broker.transport.envelope import ChannelKeys, audit_channel
 from broker.transport.topics import Topics
 from interop.v1 import border_check_pb2 as pb
 from loadtest.processes import ROOT, ProcessStack, free_port
@@ -23,7 +26,17 @@ from stack import bootstrap as stack
 from stack.settings import Settings
 from systems import REGISTRY, Registry
 
-__all__ = ["ROOT", "SPECIMEN", "InProcessStack", "ProcessStack", "Stack", "free_port"]
+__all__ = [
+    "ROOT",
+    "SPECIMEN",
+    "InProcessStack",
+    "ProcessStack",
+    "Stack",
+    "free_port",
+    "tap",
+    "trail_file",
+    "trail_keys",
+]
 
 SPECIMEN = pb.Traveller(
     surname="Eriksson",
@@ -36,14 +49,18 @@ SPECIMEN = pb.Traveller(
 
 
 def in_process_settings(state: Path, registry: Registry = REGISTRY, **changes: object) -> Settings:
-    """Settings for a stack in this process: free ports, its own topics, keys and audit file."""
+    """Settings for a stack in this process: its own topics, keys and audit file; every
+    server takes the port it is given when it binds (port 0), so no other program can take
+    it between a choice and the bind."""
     return Settings(
         bus="memory",
-        gateway_listen=f"127.0.0.1:{free_port()}",
-        mock_addresses={s: f"127.0.0.1:{free_port()}" for s in registry.names},
+        gateway_listen="127.0.0.1:0",
+        mock_addresses=dict.fromkeys(registry.names, "127.0.0.1:0"),
         topics=Topics(prefix=f"mem{uuid.uuid4().hex[:8]}"),
         keys_dir=str(state / "keys"),
+        audit_dir=str(state / "audit"),
         audit_log=str(state / "audit.jsonl"),
+        insecure="tls_dir" not in changes,
     ).with_overrides(**changes)
 
 
@@ -61,7 +78,7 @@ class InProcessStack:
 
     @property
     def target(self) -> str:
-        return self.settings.gateway_listen
+        return self.running.target
 
     @property
     def audit_log(self) -> Path:
@@ -69,12 +86,25 @@ class InProcessStack:
 
     @property
     def mock_addresses(self) -> dict[str, str]:
-        return dict(self.settings.mock_addresses)
+        return dict(self.running.mock_addresses)
 
     async def start(self) -> None:
         self.running = await self._exit.enter_async_context(
             stack.whole_stack(self.settings, self.registry)
         )
+
+    async def __aenter__(self) -> InProcessStack:
+        """Started; stopped, and its temp dir removed, however the block ends (a start
+        that fails included)."""
+        try:
+            await self.start()
+        except BaseException:
+            await self.stop()
+            raise
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
 
     def freeze_mock(self, system: str) -> None:
         self.running.mocks[system].sessions.get(DEFAULT_SESSION).faults = FaultPlan(latency_s=3600)
@@ -99,3 +129,21 @@ class InProcessStack:
 
 
 Stack = InProcessStack | ProcessStack
+
+
+def tap(stack: Stack) -> tuple[Bus, Topics]:
+    """A bus connection of an outsider who can read and write the stack's topics (not
+    started), and the stack's topic names."""
+    if isinstance(stack, ProcessStack):
+        return make_bus("kafka", stack.bootstrap, "outsider"), Topics(prefix=stack.prefix)
+    return make_bus("memory", None, "outsider"), stack.settings.topics
+
+
+def trail_keys(stack: Stack, trail: str = "gw1") -> ChannelKeys:
+    """The keys of audit trail `trail` (a gateway id, or mock-<system>) of the stack."""
+    return ChannelKeys.load(stack.state / "keys", audit_channel(trail))
+
+
+def trail_file(stack: Stack, trail: str) -> Path:
+    """Where the stack keeps audit trail `trail`; the first gateway's is `stack.audit_log`."""
+    return stack.audit_log if trail == "gw1" else stack.state / "audit" / f"{trail}.jsonl"

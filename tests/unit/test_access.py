@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 
 from broker.domain.errors import PermissionDenied, Unauthenticated
-from broker.domain.profiles import AccessPolicy, parse_profile_map, route
+from broker.domain.profiles import (
+    AccessPolicy,
+    may_control_mocks,
+    may_write,
+    parse_profile_map,
+    route,
+)
 from interop.v1 import border_check_pb2 as pb
 from interop.v1 import systems_pb2 as s
 from systems import REGISTRY
@@ -59,3 +65,13 @@ def test_each_system_is_asked_only_for_the_purposes_of_its_regulation() -> None:
     # Police reach EES only through a central access point (2017/2226 Arts. 29-32).
     assert _asked("police", pb.PURPOSE_IN_TERRITORY_CHECK) == (s.SYSTEM_SIS,)
     assert _asked("police", pb.PURPOSE_LAW_ENFORCEMENT) == (s.SYSTEM_SIS,)
+
+
+@pytest.mark.parametrize(
+    ("profile", "writes"),
+    [("border-guard", True), ("visa-authority", False), ("police", False), ("test-team", False)],
+)
+def test_only_border_guards_write_ees(profile: str, writes: bool) -> None:
+    caller = AccessPolicy({}, insecure_profile=profile).authenticate(None, tls=False)
+    assert may_write(caller, s.SYSTEM_EES, CATALOG) is writes
+    assert may_control_mocks(caller) is (profile == "test-team")

@@ -11,6 +11,7 @@ from broker.domain.answers import Answer
 from broker.domain.errors import InvalidRequest, PermissionDenied, Unauthenticated
 from broker.domain.links import link_hits
 from broker.domain.profiles import AccessPolicy
+from broker.domain.trace import CheckTrace
 from broker.domain.validation import Limits
 from broker.service.check import check, stream_check
 from broker.service.crossing import record_crossing
@@ -61,7 +62,11 @@ class FakeDispatcher:
     deadlines: list[float] = field(default_factory=list)
 
     async def ask(
-        self, correlation_id: str, queries: Sequence[bus_pb2.SystemQuery], deadline: float
+        self,
+        correlation_id: str,
+        queries: Sequence[bus_pb2.SystemQuery],
+        deadline: float,
+        trace: CheckTrace,
     ) -> AsyncIterator[Answer]:
         self.asked.extend(queries)
         self.deadlines.append(deadline)
@@ -155,7 +160,7 @@ async def test_a_system_outside_the_profile_is_not_permitted_and_not_asked() -> 
     assert audit.records[0].outcomes == report.outcomes
 
 
-async def test_refusals_happen_before_anything_is_sent() -> None:
+async def test_refusals_are_audited_before_anything_is_sent() -> None:
     dispatcher = FakeDispatcher()
     audit = FakeAudit()
     with pytest.raises(PermissionDenied, match="LAW_ENFORCEMENT"):
@@ -165,7 +170,14 @@ async def test_refusals_happen_before_anything_is_sent() -> None:
     assert invalid.value.violations[0].field == "purpose"
     with pytest.raises(Unauthenticated):
         await check(request(), Peer("stranger", secure=True), ports(dispatcher, audit))
-    assert dispatcher.asked == [] and audit.records == []
+    assert dispatcher.asked == []
+    assert [(r.action, r.outcome, r.authority, r.detail) for r in audit.records] == [
+        ("check", "permission-denied", "local-insecure", "profile border-guard may not check "
+         "for LAW_ENFORCEMENT"),
+        ("check", "invalid-argument", "local-insecure", "purpose"),
+        ("check", "unauthenticated", "stranger", "client certificate 'stranger' is not registered"),
+    ]  # fmt: skip
+    assert {r.checked_at for r in audit.records} == {"2027-01-15T08:00:00.000+00:00"}
 
 
 async def test_the_callers_deadline_caps_the_wait() -> None:
@@ -193,9 +205,10 @@ CROSSING = pb.RecordCrossingRequest(
 )
 
 
-async def test_a_crossing_is_written_to_ees_only() -> None:
+async def test_a_crossing_is_written_to_ees_only_and_audited() -> None:
     dispatcher = FakeDispatcher({s.SYSTEM_EES: (EES_FILE,)})
-    response = await record_crossing(CROSSING, LOCAL, ports(dispatcher, FakeAudit()))
+    audit = FakeAudit()
+    response = await record_crossing(CROSSING, LOCAL, ports(dispatcher, audit))
 
     [query] = dispatcher.asked
     assert query.system == s.SYSTEM_EES
@@ -205,12 +218,38 @@ async def test_a_crossing_is_written_to_ees_only() -> None:
     assert response.outcome.status == pb.OUTCOME_STATUS_ANSWERED
     assert (response.file.hit_id, response.file.record_id) == ("ees-1", "EES-1")
     assert response.request_id == "x-1"
+    assert query.crossing.idempotency_key == "local-insecure/x-1"
+    [record] = audit.records
+    assert (record.action, record.outcome, record.request_id) == ("record-crossing", "ok", "x-1")
+    assert record.outcomes == [response.outcome] and record.hit_count == 1
 
 
 async def test_a_profile_that_may_not_write_ees_records_no_crossing() -> None:
-    dispatcher = FakeDispatcher()
+    dispatcher, audit = FakeDispatcher(), FakeAudit()
     with pytest.raises(PermissionDenied, match="EES"):
-        await record_crossing(
-            CROSSING, LOCAL, ports(dispatcher, FakeAudit(), profile="asylum-authority")
-        )
+        await record_crossing(CROSSING, LOCAL, ports(dispatcher, audit, profile="asylum-authority"))
     assert dispatcher.asked == []
+    [record] = audit.records
+    assert (record.action, record.outcome, record.request_id) == (
+        "record-crossing",
+        "permission-denied",
+        "x-1",
+    )
+
+
+async def test_an_invalid_crossing_is_refused_naming_the_fields_and_audited() -> None:
+    dispatcher, audit = FakeDispatcher(), FakeAudit()
+    invalid = pb.RecordCrossingRequest()
+    invalid.CopyFrom(CROSSING)
+    invalid.direction = pb.CROSSING_DIRECTION_UNSPECIFIED
+    invalid.date = "30.11.2026"
+    with pytest.raises(InvalidRequest) as refused:
+        await record_crossing(invalid, LOCAL, ports(dispatcher, audit))
+    assert refused.value.fields == ("direction", "date")
+    assert dispatcher.asked == []
+    [record] = audit.records
+    assert (record.action, record.outcome, record.detail) == (
+        "record-crossing",
+        "invalid-argument",
+        "direction, date",
+    )

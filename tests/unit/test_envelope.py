@@ -5,46 +5,59 @@ import stat
 from pathlib import Path
 
 import pytest
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from broker.transport.envelope import (
-    KEY_ID,
-    SIGNATURE,
-    SIGNER,
-    EnvelopeError,
+    ChannelKeys,
     Keyring,
     KeyringError,
-    Reason,
     open_sealed,
+    query_channel,
+    reply_channel,
     seal,
 )
+from broker.transport.rejection import Reason, Rejected
 
 PAYLOAD = b"\x0a\x06MUSTER\x12\x05ERIKA" * 40
-CORRELATION = b"3f1c9a52-7d0e-4b8e-9a57-0c1d2e3f4a5b"
-SIGNERS = ("gateway", "adapter-sis")
+FACTS = (b"interop.v1.sis.query", b"3f1c9a52", b"gateway-gw1", b"interop.v1.reply.gw1", b"17")
+CHANNELS = tuple(c for name in ("sis", "vis") for c in (query_channel(name), reply_channel(name)))
+SIS_QUERY, SIS_REPLY = query_channel("sis"), reply_channel("sis")
 
 
 @pytest.fixture
 def keys_dir(tmp_path: Path) -> Path:
-    Keyring.generate_dev(tmp_path, SIGNERS)
+    Keyring.generate_dev(tmp_path, CHANNELS)
     return tmp_path
+
+
+def _gateway(keys_dir: Path) -> Keyring:
+    queries = [query_channel(n) for n in ("sis", "vis")]
+    replies = [reply_channel(n) for n in ("sis", "vis")]
+    return Keyring.load(keys_dir, "gateway-gw1", queries, replies)
+
+
+def _adapter(keys_dir: Path, name: str) -> Keyring:
+    return Keyring.load(keys_dir, f"adapter-{name}", [reply_channel(name)], [query_channel(name)])
 
 
 @pytest.fixture
 def gateway(keys_dir: Path) -> Keyring:
-    return Keyring.load(keys_dir, "gateway")
+    return _gateway(keys_dir)
 
 
 @pytest.fixture
 def adapter(keys_dir: Path) -> Keyring:
-    return Keyring.load(keys_dir, "adapter-sis")
+    return _adapter(keys_dir, "sis")
 
 
 def _rejected(
-    keyring: Keyring, sealed: bytes, headers: dict[str, bytes], associated: bytes = CORRELATION
+    keyring: Keyring,
+    sealed: bytes,
+    key_id: bytes,
+    channel: str = SIS_QUERY,
+    facts: tuple[bytes, ...] = FACTS,
 ) -> Reason:
-    with pytest.raises(EnvelopeError) as rejected:
-        open_sealed(keyring, sealed, headers, associated)
+    with pytest.raises(Rejected) as rejected:
+        open_sealed(keyring, channel, sealed, key_id, facts)
     return rejected.value.reason
 
 
@@ -52,132 +65,116 @@ def _flip(data: bytes, index: int) -> bytes:
     return data[:index] + bytes((data[index] ^ 1,)) + data[index + 1 :]
 
 
-def test_round_trip_between_services(gateway: Keyring, adapter: Keyring) -> None:
-    sealed, headers = seal(gateway, PAYLOAD, CORRELATION)
-    assert open_sealed(adapter, sealed, headers, CORRELATION) == PAYLOAD
-    reply, reply_headers = seal(adapter, b"", CORRELATION)
-    assert open_sealed(gateway, reply, reply_headers, CORRELATION) == b""
+def test_round_trip_on_both_channels(gateway: Keyring, adapter: Keyring) -> None:
+    sealed, key_id = seal(gateway, SIS_QUERY, PAYLOAD, FACTS)
+    message_id, payload = open_sealed(adapter, SIS_QUERY, sealed, key_id, FACTS)
+    assert payload == PAYLOAD and message_id == sealed[1:17]
+    reply, reply_key = seal(adapter, SIS_REPLY, b"", FACTS)
+    assert open_sealed(gateway, SIS_REPLY, reply, reply_key, FACTS)[1] == b""
 
 
-def test_layout_and_headers(gateway: Keyring) -> None:
-    sealed, headers = seal(gateway, PAYLOAD, CORRELATION)
-    assert sealed[0] == 1
-    assert len(sealed) == 1 + 12 + len(PAYLOAD) + 16
+def test_layout(gateway: Keyring) -> None:
+    sealed, key_id = seal(gateway, SIS_QUERY, PAYLOAD, FACTS)
+    assert sealed[0] == 2
+    assert len(sealed) == 1 + 16 + 12 + len(PAYLOAD) + 16
     assert b"MUSTER" not in sealed
-    assert headers[KEY_ID] == gateway.current_key_id.encode()
-    assert headers[SIGNER] == b"gateway"
-    assert len(headers[SIGNATURE]) == 64
-    again, _ = seal(gateway, PAYLOAD, CORRELATION)
-    assert again[1:13] != sealed[1:13]
+    assert key_id == gateway.sealing[SIS_QUERY].current_key_id.encode()
+    again, _ = seal(gateway, SIS_QUERY, PAYLOAD, FACTS)
+    assert again[1:17] != sealed[1:17], "a message id per message"
+    assert again[17:29] != sealed[17:29], "a nonce per message"
 
 
-@pytest.mark.parametrize("index", [1, 13, -1], ids=["nonce", "ciphertext", "tag"])
-def test_tampered_body_is_rejected(gateway: Keyring, adapter: Keyring, index: int) -> None:
-    sealed, headers = seal(gateway, PAYLOAD, CORRELATION)
-    tampered = _flip(sealed, index % len(sealed))
-    assert _rejected(adapter, tampered, headers) is Reason.TAMPERED_CIPHERTEXT
+@pytest.mark.parametrize("index", [1, 17, 29, -1], ids=["message-id", "nonce", "ciphertext", "tag"])
+def test_tampered_value_is_forged(gateway: Keyring, adapter: Keyring, index: int) -> None:
+    sealed, key_id = seal(gateway, SIS_QUERY, PAYLOAD, FACTS)
+    assert _rejected(adapter, _flip(sealed, index % len(sealed)), key_id) is Reason.FORGED
 
 
-def test_body_replayed_under_another_correlation_id_is_rejected(
-    gateway: Keyring, adapter: Keyring
+@pytest.mark.parametrize("index", range(len(FACTS)))
+def test_every_routing_fact_is_bound(gateway: Keyring, adapter: Keyring, index: int) -> None:
+    sealed, key_id = seal(gateway, SIS_QUERY, PAYLOAD, FACTS)
+    altered = tuple(fact + b"x" if n == index else fact for n, fact in enumerate(FACTS))
+    assert _rejected(adapter, sealed, key_id, facts=altered) is Reason.FORGED
+
+
+def test_a_query_for_one_system_does_not_open_as_a_query_for_another(
+    gateway: Keyring, keys_dir: Path
 ) -> None:
-    sealed, headers = seal(gateway, PAYLOAD, CORRELATION)
-    assert _rejected(adapter, sealed, headers, b"another-correlation-id") is (
-        Reason.TAMPERED_CIPHERTEXT
-    )
+    sealed, key_id = seal(gateway, SIS_QUERY, PAYLOAD, FACTS)
+    vis = _adapter(keys_dir, "vis")
+    assert _rejected(vis, sealed, key_id, channel=query_channel("vis")) is Reason.FORGED
+    assert _rejected(vis, sealed, key_id, channel=SIS_QUERY) is Reason.UNKNOWN_KEY
 
 
-def test_unknown_key_id_is_rejected(gateway: Keyring, adapter: Keyring) -> None:
-    sealed, headers = seal(gateway, PAYLOAD, CORRELATION)
-    stranger = dataclasses.replace(adapter, keys={"other": bytes(32)}, current_key_id="other")
-    assert _rejected(stranger, sealed, headers) is Reason.UNKNOWN_KEY_ID
-    assert _rejected(adapter, sealed, {**headers, KEY_ID: b"no-such-key"}) is (
-        Reason.UNKNOWN_KEY_ID
-    )
+def test_an_adapter_cannot_speak_for_the_gateway_or_another_system(
+    adapter: Keyring, gateway: Keyring
+) -> None:
+    with pytest.raises(KeyringError, match=r"no key to seal on query\.vis"):
+        seal(adapter, query_channel("vis"), PAYLOAD, FACTS)
+    with pytest.raises(KeyringError, match=r"no key to seal on query\.sis"):
+        seal(adapter, SIS_QUERY, PAYLOAD, FACTS)
+    reply, key_id = seal(adapter, SIS_REPLY, PAYLOAD, FACTS)
+    assert _rejected(gateway, reply, key_id, channel=reply_channel("vis")) is Reason.FORGED
 
 
-def test_untrusted_signer_is_rejected(gateway: Keyring, adapter: Keyring) -> None:
-    rogue = dataclasses.replace(gateway, signer="rogue", signing_key=Ed25519PrivateKey.generate())
-    sealed, headers = seal(rogue, PAYLOAD, CORRELATION)
-    assert _rejected(adapter, sealed, headers) is Reason.UNTRUSTED_SIGNER
-
-
-def test_a_trusted_name_with_a_foreign_key_is_rejected(gateway: Keyring, adapter: Keyring) -> None:
-    """Holding the shared AES key is not enough to speak for the gateway."""
-    impostor = dataclasses.replace(adapter, signer="gateway")
-    sealed, headers = seal(impostor, PAYLOAD, CORRELATION)
-    assert _rejected(gateway, sealed, headers) is Reason.BAD_SIGNATURE
-
-
-def test_altered_signature_is_rejected(gateway: Keyring, adapter: Keyring) -> None:
-    sealed, headers = seal(gateway, PAYLOAD, CORRELATION)
-    forged = {**headers, SIGNATURE: _flip(headers[SIGNATURE], 10)}
-    assert _rejected(adapter, sealed, forged) is Reason.BAD_SIGNATURE
-    relabelled = {**headers, SIGNER: b"adapter-sis"}
-    assert _rejected(adapter, sealed, relabelled) is Reason.BAD_SIGNATURE
-
-
-def test_malformed_envelopes_are_rejected(gateway: Keyring, adapter: Keyring) -> None:
-    sealed, headers = seal(gateway, PAYLOAD, CORRELATION)
-    without_signature = {KEY_ID: headers[KEY_ID], SIGNER: headers[SIGNER]}
-    assert _rejected(adapter, sealed, without_signature) is Reason.MALFORMED
-    assert _rejected(adapter, sealed[:20], headers) is Reason.MALFORMED
-    assert _rejected(adapter, b"\x02" + sealed[1:], headers) is Reason.MALFORMED
-    assert _rejected(adapter, sealed, {**headers, SIGNER: b"\xff"}) is Reason.MALFORMED
+def test_unknown_keys_and_malformed_envelopes(gateway: Keyring, adapter: Keyring) -> None:
+    sealed, key_id = seal(gateway, SIS_QUERY, PAYLOAD, FACTS)
+    assert _rejected(adapter, sealed, b"no-such-key") is Reason.UNKNOWN_KEY
+    assert _rejected(adapter, sealed, b"\xff") is Reason.MALFORMED
+    assert _rejected(adapter, sealed[:40], key_id) is Reason.MALFORMED
+    assert _rejected(adapter, b"\x01" + sealed[1:], key_id) is Reason.MALFORMED
 
 
 def test_rotation_seals_with_the_new_key_and_still_opens_the_old(keys_dir: Path) -> None:
-    before = Keyring.load(keys_dir, "gateway")
-    old_sealed, old_headers = seal(before, PAYLOAD, CORRELATION)
+    before = _gateway(keys_dir)
+    old_sealed, old_key = seal(before, SIS_QUERY, PAYLOAD, FACTS)
 
     new_id = Keyring.rotate(keys_dir)
-    after = Keyring.load(keys_dir, "gateway")
-    adapter = Keyring.load(keys_dir, "adapter-sis")
-    new_sealed, new_headers = seal(after, PAYLOAD, CORRELATION)
+    after, adapter = _gateway(keys_dir), _adapter(keys_dir, "sis")
+    new_sealed, new_key = seal(after, SIS_QUERY, PAYLOAD, FACTS)
 
-    assert new_id != before.current_key_id
-    assert new_headers[KEY_ID] == new_id.encode()
-    assert open_sealed(adapter, old_sealed, old_headers, CORRELATION) == PAYLOAD
-    assert open_sealed(adapter, new_sealed, new_headers, CORRELATION) == PAYLOAD
-    assert _rejected(before, new_sealed, new_headers) is Reason.UNKNOWN_KEY_ID
+    assert new_key == new_id.encode() != old_key
+    assert all(after.sealing[c].current_key_id == new_id for c in after.sealing)
+    assert open_sealed(adapter, SIS_QUERY, old_sealed, old_key, FACTS)[1] == PAYLOAD
+    assert open_sealed(adapter, SIS_QUERY, new_sealed, new_key, FACTS)[1] == PAYLOAD
+    stale = Keyring.load(keys_dir, "adapter-sis", [], [])
+    assert stale.opening == {}
+    assert _rejected(before, new_sealed, new_key, channel=SIS_REPLY) is Reason.UNKNOWN_KEY
 
 
 def test_key_directory_is_private_and_generation_idempotent(keys_dir: Path) -> None:
     files = {p: p.read_bytes() for p in keys_dir.rglob("*") if p.is_file()}
-    assert {p.relative_to(keys_dir).as_posix() for p in files if p.suffix == ".pub"} == {
-        "signers/gateway.pub",
-        "signers/adapter-sis.pub",
-    }
+    assert {p.parent.name for p in files if p.suffix == ".key"} == set(CHANNELS)
     for path in files:
         if path.suffix == ".key":
             assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    Keyring.generate_dev(keys_dir, SIGNERS)
+    Keyring.generate_dev(keys_dir, CHANNELS)
     assert {p: p.read_bytes() for p in keys_dir.rglob("*") if p.is_file()} == files
-
-
-def test_a_service_trusts_every_published_signer(gateway: Keyring) -> None:
-    assert set(gateway.trusted) == set(SIGNERS)
-    assert gateway.signer == "gateway"
+    Keyring.generate_dev(keys_dir, (*CHANNELS, query_channel("ees")))
+    assert (keys_dir / "query.ees" / "current").is_file()
 
 
 def test_repr_shows_no_key_material(gateway: Keyring) -> None:
     text = repr(gateway)
-    assert all(key.hex() not in text and repr(key) not in text for key in gateway.keys.values())
-    assert "signing_key" not in text
+    keys = [key for channel in gateway.sealing.values() for key in channel.keys.values()]
+    assert keys and all(key.hex() not in text and repr(key) not in text for key in keys)
 
 
 def test_loading_fails_clearly(keys_dir: Path) -> None:
     with pytest.raises(KeyringError, match="cannot read"):
-        Keyring.load(keys_dir, "adapter-vis")
+        Keyring.load(keys_dir, "adapter-ees", [], [query_channel("ees")])
     with pytest.raises(KeyringError, match="must match"):
-        Keyring.load(keys_dir, "../gateway")
-    (keys_dir / "aead" / "broken.key").write_text("not base64!")
+        Keyring.load(keys_dir, "gateway", [], ["../query.sis"])
+    (keys_dir / SIS_QUERY / "broken.key").write_text("not base64!")
     with pytest.raises(KeyringError, match="not base64"):
-        Keyring.load(keys_dir, "gateway")
+        ChannelKeys.load(keys_dir, SIS_QUERY)
+    with pytest.raises(KeyringError, match="no channel keys"):
+        Keyring.rotate(keys_dir / "empty")
 
 
-def test_keyring_refuses_short_keys_and_a_missing_current_key(gateway: Keyring) -> None:
+def test_channel_keys_refuse_short_keys_and_a_missing_current_key(gateway: Keyring) -> None:
+    keys = gateway.sealing[SIS_QUERY]
     with pytest.raises(KeyringError, match="not 32"):
-        dataclasses.replace(gateway, keys={"k": bytes(16)}, current_key_id="k")
+        dataclasses.replace(keys, keys={"k": bytes(16)}, current_key_id="k")
     with pytest.raises(KeyringError, match="has no key"):
-        dataclasses.replace(gateway, current_key_id="missing")
+        dataclasses.replace(keys, current_key_id="missing")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 import pytest_asyncio
@@ -17,7 +16,8 @@ from broker.transport.topics import Topics
 from broker.transport.wire import pack_query
 from interop.v1 import bus_pb2
 from interop.v1 import systems_pb2 as s
-from stack.bootstrap import dev_signers
+from stack.bootstrap import adapter_keyring, dev_channels, gateway_keyring
+from stack.settings import Settings
 from systems import REGISTRY
 
 SIS = REGISTRY["sis"]
@@ -38,10 +38,10 @@ class NoClient:
 
 
 @pytest.fixture(scope="module")
-def keys(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def keys(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     directory = tmp_path_factory.mktemp("keys")
-    Keyring.generate_dev(directory, dev_signers(REGISTRY))
-    return directory
+    Keyring.generate_dev(directory, dev_channels(REGISTRY, ["gw1"]))
+    return Settings(keys_dir=str(directory))
 
 
 @pytest_asyncio.fixture
@@ -52,8 +52,8 @@ async def bus() -> AsyncIterator[MemoryBus]:
     await bus.stop()
 
 
-def _adapter(bus: MemoryBus, keys: Path) -> Adapter:
-    keyring = Keyring.load(keys, "adapter-sis")
+def _adapter(bus: MemoryBus, keys: Settings) -> Adapter:
+    keyring = adapter_keyring(keys, "sis")
     return Adapter(bus, TOPICS, SIS.spec, NoClient(), keyring)  # type: ignore[arg-type]
 
 
@@ -80,23 +80,24 @@ async def test_a_stopped_bus_is_not_reachable(bus: MemoryBus) -> None:
 
 
 async def test_an_adapter_with_queries_waiting_and_none_taken_is_stalled(
-    bus: MemoryBus, keys: Path
+    bus: MemoryBus, keys: Settings
 ) -> None:
     adapter = _adapter(bus, keys)
     await adapter.start()  # subscribed, but its loop does not run
     assert await adapter.trouble() is None
-    gateway = Keyring.load(keys, "gateway")
+    gateway = gateway_keyring(keys)
+    topic = TOPICS.request("sis")
     for n in range(3):
         query = bus_pb2.SystemQuery(correlation_id=f"c{n}", system=s.SYSTEM_SIS)
-        out = pack_query(gateway, query, "health-test.reply.gw", "sis")
-        await bus.publish(TOPICS.request("sis"), out.key, out.value, out.headers)
+        out = pack_query(gateway, query, SIS.spec, topic, "health-test.reply.gw")
+        await bus.publish(topic, out.key, out.value, out.headers)
     assert await adapter.trouble() is None, "queries waiting a moment are not a stall"
     adapter._last_taken = time.monotonic() - STALL_S - 1
     assert "3 queries waiting, none taken (stalled)" in (await adapter.trouble() or "")
     await adapter.stop()
 
 
-async def test_an_adapter_without_a_partition_does_no_work(bus: MemoryBus, keys: Path) -> None:
+async def test_an_adapter_without_a_partition_does_no_work(bus: MemoryBus, keys: Settings) -> None:
     first, second = _adapter(bus, keys), _adapter(bus, keys)
     await first.start()
     await second.start()  # one partition, two members: one of them gets nothing

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from broker.transport.topics import Kind, Replicas, Topics
+from broker.transport.topics import KEEP_FOREVER, Kind, Replicas, Topics
 from stack.settings import load_settings
 
 
@@ -12,7 +12,7 @@ def test_queries_and_replies_are_kept_briefly_audit_and_dead_letters_are_kept() 
     topics = Topics(prefix="t", retention_ms=1000)
     assert topics.spec(topics.request("sis"), Kind.QUERY).retention_ms == 1000
     assert topics.spec(topics.reply("gw1"), Kind.REPLY).retention_ms == 1000
-    assert topics.spec(topics.audit, Kind.AUDIT).retention_ms is None
+    assert topics.spec(topics.audit, Kind.AUDIT).retention_ms == KEEP_FOREVER
     assert topics.spec(topics.dead_letter, Kind.DEAD_LETTER).retention_ms is None
     assert [k for k in Kind if k.durable] == [Kind.AUDIT, Kind.DEAD_LETTER]
 

@@ -6,8 +6,8 @@ import datetime as dt
 
 import pytest
 
-from broker.domain.errors import InvalidRequest
-from broker.domain.validation import Limits, validate_check
+from broker.domain.errors import FieldViolation, InvalidRequest
+from broker.domain.validation import Limits, normalise_traveller, validate_check, validate_crossing
 from interop.v1 import border_check_pb2 as pb
 from systems import REGISTRY
 
@@ -100,6 +100,13 @@ def test_biometrics_only_is_a_valid_query() -> None:
     assert len(t.biometrics.face_embedding) == 512
 
 
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), float("-inf")])
+def test_a_face_embedding_with_nan_or_infinity_is_refused(value: float) -> None:
+    face = [0.1] * 511 + [value]
+    fields = _fields(pb.Traveller(surname="X", biometrics=pb.Biometrics(face_embedding=face)))
+    assert fields == ["traveller.biometrics.face_embedding"]
+
+
 def test_fingerprints_are_checked() -> None:
     finger = pb.Fingerprint(position=11, template=[float("nan")])
     fields = _fields(pb.Traveller(biometrics=pb.Biometrics(fingerprints=[finger])))
@@ -112,3 +119,104 @@ def test_fingerprints_are_checked() -> None:
 def test_oversized_request_names_the_largest_field() -> None:
     big = pb.Traveller(surname="X", given_names=["A" * 100] * 3000)
     assert _fields(big) == ["traveller.given_names"]
+
+
+def test_names_in_decomposed_form_are_read_as_the_precomposed_ones() -> None:
+    decomposed = _validate(pb.Traveller(surname="Mu\u0308ller"))
+    assert decomposed.surname == _validate(pb.Traveller(surname="Müller")).surname == "MUELLER"
+
+
+@pytest.mark.parametrize(
+    "number", ["L898902C3\n", "L898902C3\r", "L898902C3\x00", "L898902C3\u200b", "Ｌ898902C3"]
+)
+def test_a_document_number_with_anything_but_a_z_and_0_9_is_refused(number: str) -> None:
+    traveller = pb.Traveller(document=pb.Document(number=number))
+    assert _fields(traveller) == ["traveller.document.number"]
+
+
+@pytest.mark.parametrize("dob", ["١٩٧٤-٠٨-١٢", "１９７４-０８-１２", "1974-08-12\n", "۱۹۷۴-08-12"])
+def test_a_date_in_other_digits_or_with_a_newline_is_refused(dob: str) -> None:
+    assert _fields(pb.Traveller(surname="X", date_of_birth=dob)) == ["traveller.date_of_birth"]
+
+
+def test_mrz_lines_are_separated_by_newline_only() -> None:
+    assert _fields(pb.Traveller(mrz=MRZ.replace("\n", "\r\n"))) == ["traveller.mrz"]
+    assert _fields(pb.Traveller(mrz=MRZ + "\x1b[2J")) == ["traveller.mrz"]
+
+
+def test_a_bad_value_is_quoted_short_and_escaped() -> None:
+    with pytest.raises(InvalidRequest) as caught:
+        _validate(pb.Traveller(surname="X", nationality="\u202e" + "Q" * 1000))
+    [violation] = caught.value.violations
+    assert violation.field == "traveller.nationality"
+    assert "\u202e" not in violation.description and "Q" * 17 not in violation.description
+
+
+def test_request_id_is_checked_in_a_crossing_too() -> None:
+    request = pb.RecordCrossingRequest(
+        request_id="r" * 129,
+        traveller=pb.Traveller(document=pb.Document(number="L898902C3")),
+        direction=pb.CROSSING_DIRECTION_ENTRY,
+        border_crossing_point="DEU-FRA\tAIRPORT",
+    )
+    with pytest.raises(InvalidRequest) as caught:
+        validate_crossing(request, Limits(), TODAY)
+    assert set(caught.value.fields) == {"request_id", "border_crossing_point"}
+
+
+DOCUMENT_ONLY = pb.Traveller(document=pb.Document(number="L898902C3"))
+ENTRY = pb.CROSSING_DIRECTION_ENTRY
+
+
+@pytest.mark.parametrize(
+    ("request_", "field"),
+    [
+        (pb.RecordCrossingRequest(traveller=DOCUMENT_ONLY), "direction"),
+        (
+            pb.RecordCrossingRequest(traveller=DOCUMENT_ONLY, direction=ENTRY, date="28.11.2026"),
+            "date",
+        ),
+        (
+            pb.RecordCrossingRequest(traveller=DOCUMENT_ONLY, direction=ENTRY, deadline_ms=-1),
+            "deadline_ms",
+        ),
+        (pb.RecordCrossingRequest(direction=ENTRY), "traveller"),
+        (
+            pb.RecordCrossingRequest(traveller=pb.Traveller(surname="X"), direction=ENTRY),
+            "traveller",
+        ),
+        (
+            pb.RecordCrossingRequest(
+                traveller=pb.Traveller(surname="X", given_names=["A" * 100] * 3000), direction=ENTRY
+            ),
+            "traveller",
+        ),
+    ],
+    ids=["no-direction", "bad-date", "bad-deadline", "no-traveller", "surname-only", "oversized"],
+)
+def test_a_crossing_that_cannot_be_recorded_names_the_field(
+    request_: pb.RecordCrossingRequest, field: str
+) -> None:
+    with pytest.raises(InvalidRequest) as caught:
+        validate_crossing(request_, Limits(), TODAY)
+    assert caught.value.fields == (field,)
+
+
+def test_a_crossing_without_a_date_is_recorded_today() -> None:
+    request = pb.RecordCrossingRequest(traveller=DOCUMENT_ONLY, direction=ENTRY)
+    assert validate_crossing(request, Limits(), TODAY).crossing.date == TODAY.isoformat()
+
+
+@pytest.mark.parametrize(
+    ("traveller", "field"),
+    [
+        (pb.Traveller(document=pb.Document(number="L898902C3\n")), "traveller.document.number"),
+        (pb.Traveller(surname="X", date_of_birth="1974-08-12\n"), "traveller.date_of_birth"),
+    ],
+)
+def test_patterns_match_the_whole_value_even_without_the_text_check(
+    traveller: pb.Traveller, field: str
+) -> None:
+    problems: list[FieldViolation] = []
+    normalise_traveller(traveller, problems, TODAY)
+    assert [p.field for p in problems] == [field]

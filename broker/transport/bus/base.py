@@ -58,6 +58,9 @@ class Subscription(Protocol):
     async def lag(self) -> int:
         """Records on this member's partitions not handed out yet (0 when unknown)."""
 
+    async def partition_lag(self) -> dict[tuple[str, int], int]:
+        """The same per (topic, partition) this member owns."""
+
     async def close(self) -> None: ...
 
 
@@ -76,9 +79,19 @@ class Bus(Protocol):
         """Create the topics that do not exist yet; existing ones are left as they are."""
 
     async def publish(
-        self, topic: str, key: bytes, value: bytes, headers: Mapping[str, bytes] | None = None
+        self,
+        topic: str,
+        key: bytes,
+        value: bytes,
+        headers: Mapping[str, bytes] | None = None,
+        *,
+        durable: bool = False,
     ) -> None:
-        """Send one record; returns once the bus has accepted it."""
+        """Send one record; returns once the bus has accepted it.
+
+        `durable`: only once every in-sync replica holds it (Kafka `acks=all`), for
+        records that must not be lost with one broker (the audit trail's anchors).
+        """
 
     async def subscribe(self, topics: Sequence[str], group: str | None) -> Subscription:
         """Consume `topics`.

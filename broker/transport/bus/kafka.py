@@ -20,7 +20,8 @@
 
 Latency and CPU: the producer waits `linger_ms` (default 1 ms) so that the messages of
 concurrent checks leave in one request instead of one request each, with `acks=1` (on one
-node "all" is the same round trip); consumers ask the broker to answer fetches as soon as
+node "all" is the same round trip; a `durable` publish goes through a second producer with
+`acks=all`, started on first use); consumers ask the broker to answer fetches as soon as
 one byte is there (`fetch_min_bytes=1`) and hold an empty fetch up to `fetch_max_wait_ms`
 (half a second: an idle consumer asks twice a second, and a record still comes at once),
 and hand out the records of a fetch one by one from a local buffer (`getmany`), so a busy
@@ -31,7 +32,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -47,6 +48,8 @@ log = logging.getLogger(__name__)
 # How long one `getmany` waits for records before looking again, and how many it takes.
 _FETCH_POLL_MS = 1000
 _MAX_RECORDS_PER_POLL = 500
+# Asked about when probing the bus; it need not exist.
+_PROBE_TOPIC = "__interop_probe"
 TOPIC_ALREADY_EXISTS = 36
 UNKNOWN_TOPIC_OR_PARTITION = 3
 LEADER_NOT_AVAILABLE = 5
@@ -125,12 +128,16 @@ class KafkaSubscription:
         return frozenset((tp.topic, tp.partition) for tp in self._consumer.assignment())
 
     async def lag(self) -> int:
-        waiting = len(self._buffer)
+        return sum((await self.partition_lag()).values())
+
+    async def partition_lag(self) -> dict[tuple[str, int], int]:
+        # Records fetched but not handed out yet are behind the consumer's position.
+        waiting = Counter((r.topic, r.partition) for r in self._buffer)
         for tp in self._consumer.assignment():
             high = self._consumer.highwater(tp)
-            if high is not None:
-                waiting += max(0, high - await self._consumer.position(tp))
-        return waiting
+            key = (tp.topic, tp.partition)
+            waiting[key] += max(0, high - await self._consumer.position(tp)) if high else 0
+        return dict(waiting)
 
     async def close(self) -> None:
         if self._closed:
@@ -174,6 +181,8 @@ class KafkaBus:
         self._request_timeout_ms = request_timeout_ms
         self._metadata_max_age_ms = metadata_max_age_ms
         self._producer: AIOKafkaProducer | None = None
+        self._durable: AIOKafkaProducer | None = None
+        self._durable_starting = asyncio.Lock()
         self._admin: AIOKafkaAdminClient | None = None
         self._known_topics: dict[str, int] = {}
         self._subscriptions: list[KafkaSubscription] = []
@@ -229,16 +238,20 @@ class KafkaBus:
         for sub in subs:
             await sub.close()
         producer, self._producer = self._producer, None
+        durable, self._durable = self._durable, None
         admin, self._admin = self._admin, None
-        if producer is not None:
-            await _quietly(producer.stop())
+        for running in (producer, durable):
+            if running is not None:
+                await _quietly(running.stop())
         if admin is not None:
             await _quietly(admin.close())
 
     async def reachable(self, timeout_s: float) -> bool:
-        producer, _ = self._started()
+        # A metadata request for one topic: a full one would describe every topic of the
+        # cluster, and decoding that every second costs more than the rest of an idle part.
+        _, admin = self._started()
         try:
-            await asyncio.wait_for(producer.client.fetch_all_metadata(), timeout_s)
+            await asyncio.wait_for(admin.describe_topics([_PROBE_TOPIC]), timeout_s)
         except (TimeoutError, KafkaError, OSError):
             return False
         return True
@@ -325,9 +338,17 @@ class KafkaBus:
     # -- records --------------------------------------------------------------------------
 
     async def publish(
-        self, topic: str, key: bytes, value: bytes, headers: Mapping[str, bytes] | None = None
+        self,
+        topic: str,
+        key: bytes,
+        value: bytes,
+        headers: Mapping[str, bytes] | None = None,
+        *,
+        durable: bool = False,
     ) -> None:
         producer, _ = self._started()
+        if durable:
+            producer = await self._durable_producer()
         if topic not in self._known_topics:
             await self._partitions([topic])
         try:
@@ -339,6 +360,26 @@ class KafkaBus:
             )
         except KafkaError as exc:
             raise BusError(f"publishing to {topic!r} failed: {exc}") from exc
+
+    async def _durable_producer(self) -> AIOKafkaProducer:
+        """The `acks=all` producer, started by the first durable publish."""
+        async with self._durable_starting:
+            if self._durable is None:
+                durable = AIOKafkaProducer(
+                    bootstrap_servers=self.bootstrap,
+                    client_id=f"{self.client_id}-durable",
+                    acks="all",
+                    linger_ms=0,
+                    request_timeout_ms=self._request_timeout_ms,
+                    retry_backoff_ms=20,
+                )
+                try:
+                    await self._connect("durable producer", durable.start)
+                except BaseException:
+                    await _quietly(durable.stop())
+                    raise
+                self._durable = durable
+        return self._durable
 
     async def subscribe(self, topics: Sequence[str], group: str | None) -> KafkaSubscription:
         self._started()

@@ -262,10 +262,13 @@ class MemorySubscription:
         return self._assigned_set
 
     async def lag(self) -> int:
-        waiting = 0
+        return sum((await self.partition_lag()).values())
+
+    async def partition_lag(self) -> dict[TopicPartition, int]:
+        waiting = {}
         for tp in self._assigned:
             part = self._broker.partition(tp)
-            waiting += part.next_offset - max(self._positions[tp], part.start_offset)
+            waiting[tp] = part.next_offset - max(self._positions[tp], part.start_offset)
         return waiting
 
     async def close(self) -> None:
@@ -307,7 +310,13 @@ class MemoryBus:
             self.broker.create_topic(spec)
 
     async def publish(
-        self, topic: str, key: bytes, value: bytes, headers: Mapping[str, bytes] | None = None
+        self,
+        topic: str,
+        key: bytes,
+        value: bytes,
+        headers: Mapping[str, bytes] | None = None,
+        *,
+        durable: bool = False,  # one process holds the only copy either way
     ) -> None:
         self._check_started()
         self.broker.append(topic, key, value, headers or {})

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from broker.matching import Identity, IdentityIndex, MatchClass, compare
 from broker.matching.vocabulary import Vocabulary
@@ -65,9 +67,13 @@ def test_save_and_load(tmp_path: Path, population: Population, index: IdentityIn
     assert loaded.identity(5) == index.identity(5)
 
 
-def test_empty_query_and_limits(index: IdentityIndex) -> None:
+def test_empty_query_and_limits(population: Population, index: IdentityIndex) -> None:
     assert index.search(Identity()) == []
-    assert len(index.search(Identity(surname="A"), limit=2, min_score=0.0)) <= 2
+    # The commonest surname alone: more candidates than any limit below.
+    [(surname, _)] = Counter(population.columns().surname).most_common(1)
+    ten = index.search(Identity(surname=surname), limit=10, min_score=0.0)
+    assert len(ten) == 10
+    assert index.search(Identity(surname=surname), limit=2, min_score=0.0) == ten[:2]
 
 
 def test_aliases_are_searched() -> None:
@@ -125,3 +131,34 @@ def test_similar_words_found_at_build_equal_the_lookup_at_search() -> None:
     assert Vocabulary(tokens, words, (offsets, ids)).similar("NOWAK").tolist() == (
         fresh.similar("NOWAK").tolist()
     )
+
+
+def test_compare_agrees_with_an_index_of_the_record_on_many_pairs(population: Population) -> None:
+    labelled = labelled_queries(population, 12, seed=13)
+    pairs = [(q.query, population.identity(q.truth if q.truth >= 0 else i)) for i, q in
+             enumerate(labelled)]  # fmt: skip
+    pairs += [(population.identity(i), population.identity(i + 1)) for i in range(0, 400, 4)]
+    with_alias = int(population.alias_record[0])
+    pairs.append((population.identity(with_alias), population.identity(with_alias)))
+    for a, b in pairs:
+        indexed = IdentityIndex.build([b], population_weights=False).score_all(a)[0]
+        direct = compare(a, b)
+        assert direct.score == pytest.approx(indexed.score, abs=1e-6)
+        assert (direct.position, direct.match_class, direct.explanation) == (
+            indexed.position, indexed.match_class, indexed.explanation,
+        )  # fmt: skip
+
+
+def test_a_small_index_borrows_the_population_weights(
+    population: Population, index: IdentityIndex
+) -> None:
+    chosen = list(range(100, 3000, 97))
+    seeded = IdentityIndex.build_with_weights(
+        [population.identity(p) for p in chosen], index.name_weights()
+    )
+    for slot, position in enumerate(chosen):
+        query = replace(population.identity(position), document_number="", given_names=())
+        there = next(m for m in index.search(query, 50, 0.0) if m.position == position)
+        here = next(m for m in seeded.score_all(query) if m.position == slot)
+        assert here.score == pytest.approx(there.score, abs=1e-6)
+        assert here.explanation == there.explanation

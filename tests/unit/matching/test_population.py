@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from mocks.population import Population, check_digit, generate, td3
+from mocks.population.romanisation import kmu_2010, russian_styles, wade_giles
 
 
 def test_icao_specimen_mrz() -> None:
@@ -40,3 +41,35 @@ def test_population_has_scripts_namesakes_and_aliases(population: Population) ->
     columns = population.columns()
     assert len(columns) == len(population)
     assert np.all(columns.surname != "")
+
+
+def test_documents_romanise_as_their_states_do() -> None:
+    assert kmu_2010("Гнатишин") == "HNATYSHYN"
+    assert kmu_2010("Юлія") == "YULIIA"
+    assert kmu_2010("Згурський") == "ZGHURSKYI"
+    assert wade_giles("Zhang") == "CHANG"
+    assert wade_giles("Xiaoming") == "HSIAO-MING"
+    assert wade_giles("Cai") == "TS'AI"
+    assert dict(russian_styles("Щербаков"))["german"] == "SCHTSCHERBAKOW"
+
+
+def test_other_sex_twins_share_family_and_birth_date(population: Population) -> None:
+    twins = np.flatnonzero(population.twin_of >= 0)
+    assert len(twins) > 10
+    for twin in twins[:50].tolist():
+        original = int(population.twin_of[twin])
+        assert population.sex[twin] == 3 - population.sex[original]
+        assert population.date_of_birth(twin) == population.date_of_birth(original)
+        form = population.pool.other_sex_form(
+            int(population.surname[original]), int(population.country[original]),
+            int(population.sex[twin]),
+        )  # fmt: skip
+        assert form == population.surname[twin]
+
+
+def test_arabic_names_carry_attested_spellings(population: Population) -> None:
+    egyptians = np.flatnonzero(population.nationality_codes[population.country] == "EGY")
+    spellings = {population.identity(int(p)).surname for p in egyptians}
+    assert spellings & {"AL-HASHIMI", "ALHASHIMI", "AL HASHEMI", "EL HACHEMI", "HASHIMI"}
+    script = {str(population.pool.original[population.surname[p]]) for p in egyptians}
+    assert any("\u0600" <= c <= "\u06ff" for name in script for c in name)

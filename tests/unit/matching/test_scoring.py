@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import numpy as np
 import pytest
 
@@ -22,7 +24,7 @@ from broker.matching.scoring import (
     sex_codes,
     token_similarity,
 )
-from broker.matching.vocabulary import spell
+from broker.matching.vocabulary import spell_query, spell_record
 
 ANNA = Identity(
     surname="ERIKSSON",
@@ -61,15 +63,16 @@ def test_date_similarity(record: tuple[int, int, int], how: str) -> None:
 
 def test_token_similarity_is_floored_and_folds() -> None:
     choices = ["SMIETH", "JOHNSSON", "SMITH"]
-    sims = token_similarity(Spellings(["SMITH"], ["SMITH"], ["SMIT"]),
-                            Spellings(choices, choices, ["SMIET", "JONSON", "SMIT"]))  # fmt: skip
+    sims = token_similarity(Spellings(["SMITH"], ["SMITH"], ["SMIT"], [""]),
+                            Spellings(choices, choices, ["SMIET", "JONSON", "SMIT"],
+                                      ["SMT", "GNSN", "SMT"]))  # fmt: skip
     assert 0.9 < sims[0, 0] < 1.0
     assert sims[0, 1] == 0.0
     assert sims[0, 2] == pytest.approx(1.0)
 
 
 def test_a_slip_that_makes_an_icao_pair_still_compares_as_written() -> None:
-    sims = token_similarity(spell(["MAEK", "MUELLER"]), spell(["MAREK", "MULLER"]))
+    sims = token_similarity(spell_query(["MAEK", "MUELLER"]), spell_record(["MAREK", "MULLER"]))
     assert sims[0, 0] > 0.9
     assert sims[1, 1] == pytest.approx(1.0)
 
@@ -155,9 +158,18 @@ def test_different_birth_date_outweighs_same_name() -> None:
     assert match.match_class is MatchClass.DIFFERENT
 
 
-def test_score_is_in_unit_interval() -> None:
-    for other in (Identity(), Identity(surname="X"), ANNA):
-        assert 0.0 <= compare(other, ANNA).score <= 1.0
+def test_score_grows_with_what_agrees_up_to_one_for_the_same_identity() -> None:
+    agreeing = [
+        Identity(surname="X"),
+        Identity(surname="ERIKSSON"),
+        Identity(surname="ERIKSSON", given_names=("ANNA", "MARIA")),
+        Identity(surname="ERIKSSON", given_names=("ANNA", "MARIA"), date_of_birth="1974-08-12"),
+        ANNA,
+    ]
+    scores = [compare(query, ANNA).score for query in agreeing]
+    assert all(a < b for a, b in pairwise(scores)), scores
+    assert scores[0] < 0.1 and scores[-1] == pytest.approx(1.0, abs=1e-4)
+    assert 0.0 <= compare(Identity(), ANNA).score < scores[1]
 
 
 def test_packed_date_codes_agree_with_date_codes() -> None:
@@ -183,3 +195,67 @@ def test_distinct_is_sorted_unique() -> None:
     values = np.array([5, -1, 3, 5, 3, 0], dtype=np.int32)
     assert distinct(values).tolist() == [-1, 0, 3, 5]
     assert distinct(values[:1]).tolist() == [5]
+
+
+def _person(surname: str, given: tuple[str, ...], born: str, sex: str = "M") -> Identity:
+    return Identity(surname, given, born, sex, "GBR")
+
+
+@pytest.mark.parametrize(("typed", "held"), [("RSOE", "ROSS"), ("KVOAK", "KOVAC")])
+def test_two_slips_in_a_short_name_cost_less_than_a_different_name(typed: str, held: str) -> None:
+    record = _person(held, ("JOHN",), "1980-01-02")
+    slipped = compare(_person(typed, ("JOHN",), "1980-01-02"), record)
+    other = compare(_person("BAKER", ("JOHN",), "1980-01-02"), record)
+    assert slipped.match_class is MatchClass.SIMILAR
+    assert other.score < slipped.score
+
+
+def test_short_names_two_letters_apart_stay_different() -> None:
+    assert token_similarity(spell_query(["LI"]), spell_record(["WU"]))[0, 0] == 0.0
+    assert token_similarity(spell_query(["LEE"]), spell_record(["LI"]))[0, 0] == 0.0
+
+
+def test_opposite_sex_with_same_surname_and_birth_is_another_person() -> None:
+    sister = _person("IVANOVA", ("OLGA",), "1980-01-02", "F")
+    assert compare(_person("IVANOV", (), "1980-01-02", "M"), sister).match_class is (
+        MatchClass.DIFFERENT
+    )
+    brother = _person("IVANOV", ("PETR",), "1980-01-02", "M")
+    assert compare(_person("IVANOV", (), "1980-01-02", "M"), brother).match_class is (
+        MatchClass.SIMILAR
+    )
+
+
+def test_gendered_surname_form_counts_as_sex_where_sex_is_missing() -> None:
+    sister = _person("KOWALSKA", ("ANNA",), "1980-01-02", "F")
+    match = compare(_person("KOWALSKI", ("ANNA",), "1980-01-02", ""), sister)
+    assert match.match_class is MatchClass.DIFFERENT
+    assert _field(match.explanation, "sex").how == "gendered_surname"
+    # The same sex on both sides: a foreign record wrote the other form.
+    assert compare(_person("KOWALSKI", ("ANNA",), "1980-01-02", "F"), sister).match_class is (
+        MatchClass.SIMILAR
+    )
+
+
+def test_year_only_birth_date_with_both_names_reaches_similar() -> None:
+    record = _person("ABERNATHY", ("JOHN",), "1980-05-17")
+    match = compare(_person("ABERNATHY", ("JOHN",), "1980-00-00"), record)
+    assert match.match_class is MatchClass.SIMILAR
+    assert _field(match.explanation, "date_of_birth").how == "year_only"
+
+
+@pytest.mark.parametrize(
+    ("query", "record", "how"),
+    [
+        ((1980, 5, 0), (1980, 2, 17), "same_year"),
+        ((1980, 5, 17), (1980, 2, 17), "one_digit_off"),
+        ((1980, 5, 17), (1980, 5, 27), "one_digit_off"),
+        ((1980, 5, 17), (1980, 5, 28), "same_year"),
+        ((1980, 5, 17), (1980, 2, 18), "same_year"),
+        ((1980, 12, 17), (1980, 11, 17), "one_digit_off"),
+    ],
+)
+def test_one_digit_off_only_where_exactly_one_digit_differs(
+    query: tuple[int, int, int], record: tuple[int, int, int], how: str
+) -> None:
+    assert _date(query, record) == how
