@@ -36,11 +36,12 @@ class Admission:
         return min(self.max_in_flight, self.limit.bound)
 
     @contextlib.contextmanager
-    def admit(self, client: str) -> Iterator[None]:
-        """Hold a place for one check of `client`; Overloaded when there is none."""
+    def admit(self, client: str, now: float | None = None) -> Iterator[None]:
+        """Hold a place for one check of `client`; Overloaded when there is none. `now`
+        (the monotonic clock) moves the adaptive bound's windows on."""
+        if self.limit is not None and now is not None:
+            self.limit.held(self.in_flight + 1, now)
         bound = self.bound
-        if self.in_flight + 1 >= bound and self.limit is not None:
-            self.limit.reached()
         if self.in_flight >= bound:
             raise Overloaded(f"{self.in_flight} checks in flight, the bound of this gateway now")
         if self.per_client[client] >= self.max_per_client:
@@ -59,5 +60,5 @@ class Admission:
         """A check's answers, for the adaptive bound: how long the systems that answered
         took (`now` on the monotonic clock)."""
         answered = [a.latency_ms for a in answers if a.status == pb.OUTCOME_STATUS_ANSWERED]
-        if self.limit is not None and answered:
-            self.limit.observe(max(answered), now)
+        if self.limit is not None:
+            self.limit.observe(max(answered) if answered else None, now)

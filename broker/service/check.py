@@ -70,7 +70,7 @@ async def _steps(
         lambda c: _admitted(request, c, ports, today),
     )
     trace.lap(VALIDATE, ports.clock.monotonic())
-    with ports.admission.admit(caller.authority):
+    with ports.admission.admit(caller.authority, ports.clock.monotonic()):
         situation = _situation(valid, today)
         async for step in _checked(valid, plan, situation, peer, caller, ports, trace, started):
             yield step

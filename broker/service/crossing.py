@@ -52,7 +52,7 @@ async def record_crossing(
         lambda c: _admitted(request, c, ports),
     )
     trace.lap(VALIDATE, ports.clock.monotonic())
-    with ports.admission.admit(caller.authority):
+    with ports.admission.admit(caller.authority, ports.clock.monotonic()):
         return await _recorded(valid, purpose, peer, caller, ports, trace)
 
 

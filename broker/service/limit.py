@@ -5,12 +5,22 @@ queue until they miss their deadline (at twice the capacity, goodput collapsed);
 a slow or stalled system holds in flight (each check waits up to its deadline for it), the
 gateway refuses checks it could serve. So the bound follows how fast the systems answer.
 
-Every `window_s` the median time the systems took to answer (only those that answered: one
-that timed out or is down says nothing about load, and the circuit breaker deals with it)
-is compared with the lowest such median of the last `memory` windows. Above `tolerance`
-times that, work is queueing somewhere (the cores, the bus, a mock's event loop) and the
-bound shrinks by a quarter; otherwise, if the bound was reached in the window, it grows by
-a quarter. It stays between `minimum` and `maximum` (INTEROP_MAX_IN_FLIGHT).
+Time is cut into windows of `window_s`. At the end of each, the median time the systems
+took to answer (only those that answered: one that timed out or is down says nothing about
+the load, and the circuit breaker deals with it) is compared with the lowest such median
+of the last `memory` windows:
+
+- above `tolerance` times that, work is queueing somewhere (the cores, the bus, a mock's
+  event loop): the bound shrinks in proportion (tolerance / ratio, by half at most);
+- otherwise, if the checks in flight came near the bound (half of it) in the window, it
+  grows by a quarter; if they did not, it drifts back towards its resting value by one
+  check per window (after an overload, a fault then finds room again);
+- a window in which checks were held but no system answered (the bus is down, the network
+  cut, every asked system stalled) is no sign of load unless the last window with answers
+  was congested: the bound then grows by half, so that checks waiting for their deadline
+  on a system that does not answer are not refused.
+
+It stays between `minimum` and `maximum` (INTEROP_MAX_IN_FLIGHT).
 """
 
 from __future__ import annotations
@@ -20,49 +30,81 @@ from collections import deque
 from dataclasses import dataclass, field
 
 GROWTH = 1.25
-SHRINK = 0.75
+IDLE_GROWTH = 1.5
+STRONGEST_SHRINK = 0.5
+# The checks in flight came near the bound: this share of it.
+NEAR = 0.5
 
 
 @dataclass
 class AdaptiveLimit:
     maximum: int
     minimum: int = 4
-    tolerance: float = 3.0
+    tolerance: float = 2.0
     window_s: float = 0.5
     memory: int = 120
-    value: float = 16.0
+    # Where the bound starts, and where it drifts back to when the load is light.
+    resting: float = 32.0
+    value: float | None = None
     _samples: list[float] = field(default_factory=list)
     _medians: deque[float] = field(default_factory=deque)
     _window_end: float | None = None
-    _reached: bool = False
+    _peak: int = 0
+    _congested: bool = False
 
     def __post_init__(self) -> None:
-        self.value = max(self.minimum, min(self.value, self.maximum))
+        self.resting = max(self.minimum, min(self.resting, self.maximum))
+        self.value = self._clamped(self.resting if self.value is None else self.value)
         self._medians = deque(maxlen=self.memory)
 
     @property
     def bound(self) -> int:
+        assert self.value is not None
         return int(self.value)
 
-    def reached(self) -> None:
-        """A check came when the bound was reached: it would have taken more."""
-        self._reached = True
+    @property
+    def congested(self) -> bool:
+        """Whether the last window with answers showed work queueing."""
+        return self._congested
 
-    def observe(self, latency_ms: float, now: float) -> None:
-        """How long the systems that answered a check took (the slowest of them)."""
+    def held(self, in_flight: int, now: float) -> None:
+        """A check came with `in_flight` checks held (`now` on the monotonic clock)."""
+        self._peak = max(self._peak, in_flight)
+        self._roll(now)
+
+    def observe(self, latency_ms: float | None, now: float) -> None:
+        """A check ended: how long the systems that answered took (the slowest of them),
+        None when none answered."""
+        if latency_ms is not None:
+            self._samples.append(latency_ms)
+        self._roll(now)
+
+    def _roll(self, now: float) -> None:
         if self._window_end is None:
             self._window_end = now + self.window_s
-        self._samples.append(latency_ms)
-        if now >= self._window_end:
+        elif now >= self._window_end:
             self._update()
             self._window_end = now + self.window_s
 
     def _update(self) -> None:
-        median = statistics.median(self._samples)
+        assert self.value is not None
+        busy = self._peak >= NEAR * self.value
+        if self._samples:
+            median = statistics.median(self._samples)
+            self._medians.append(median)
+            ratio = median / max(min(self._medians), 1e-3)
+            self._congested = ratio > self.tolerance
+            if self._congested:
+                self.value *= max(STRONGEST_SHRINK, self.tolerance / ratio)
+            elif busy:
+                self.value *= GROWTH
+            elif self.value < self.resting:
+                self.value = min(self.resting, self.value + 1)
+        elif busy and not self._congested:
+            self.value *= IDLE_GROWTH
+        self.value = self._clamped(self.value)
         self._samples.clear()
-        self._medians.append(median)
-        if median > self.tolerance * min(self._medians):
-            self.value = max(self.minimum, self.value * SHRINK)
-        elif self._reached:
-            self.value = min(self.maximum, self.value * GROWTH)
-        self._reached = False
+        self._peak = 0
+
+    def _clamped(self, value: float) -> float:
+        return max(float(self.minimum), min(value, float(self.maximum)))

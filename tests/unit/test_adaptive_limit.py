@@ -1,6 +1,7 @@
-"""The gateway's adaptive bound on checks in flight: it grows while the systems answer as
-fast as lately and the bound is reached, shrinks when their answers slow down, and is not
-moved by a system that does not answer."""
+"""The gateway's adaptive bound on checks in flight: it grows while the checks in flight come
+near it and the systems answer as fast as lately, shrinks when their answers slow down, is
+not moved by a system that does not answer, makes room for checks that wait on a bus that
+is down, and drifts back to its resting value once the load is light."""
 
 from __future__ import annotations
 
@@ -14,44 +15,49 @@ from interop.v1 import border_check_pb2 as pb
 from interop.v1 import systems_pb2 as s
 
 
-def windows(limit: AdaptiveLimit, latency_ms: float, count: int, start: float = 0.0) -> float:
-    """`count` windows of checks that all took `latency_ms`; the time after them."""
+def windows(
+    limit: AdaptiveLimit,
+    latency_ms: float | None,
+    count: int,
+    start: float = 0.0,
+    in_flight: int = 1,
+) -> float:
+    """`count` windows of checks that held `in_flight` places and ended after `latency_ms`
+    (None: no system answered); the time after them."""
     now = start
-    for _ in range(count):
-        for _ in range(5):
-            limit.observe(latency_ms, now)
-            now += limit.window_s / 4
+    for _ in range(count * 4):
+        limit.held(in_flight, now)
+        limit.observe(latency_ms, now)
+        now += limit.window_s / 4
+    limit.held(0, now)  # ends the last window
     return now
 
 
-def test_it_grows_while_the_bound_is_reached_and_answers_stay_fast() -> None:
-    limit = AdaptiveLimit(maximum=64, value=8)
-    now = windows(limit, 30, 3)
-    assert limit.bound == 8, "not reached: no reason to grow"
-    for _ in range(4):
-        limit.reached()
-        now = windows(limit, 30, 1, now)
-    assert 16 <= limit.bound <= 20
-    for _ in range(40):
-        limit.reached()
-        now = windows(limit, 30, 1, now)
+def test_it_grows_while_checks_come_near_the_bound_and_answers_stay_fast() -> None:
+    limit = AdaptiveLimit(maximum=64, resting=8)
+    now = windows(limit, 30, 3, in_flight=2)
+    assert limit.bound == 8, "far from the bound: no reason to grow"
+    now = windows(limit, 30, 3, now, in_flight=8)
+    assert 15 <= limit.bound <= 16
+    windows(limit, 30, 40, now, in_flight=64)
     assert limit.bound == 64
 
 
-def test_it_shrinks_when_answers_take_several_times_longer_and_holds_a_floor() -> None:
-    limit = AdaptiveLimit(maximum=64, value=32)
+def test_it_shrinks_in_proportion_when_answers_slow_down_and_holds_a_floor() -> None:
+    limit = AdaptiveLimit(maximum=64, resting=32)
     now = windows(limit, 30, 3)
-    windows(limit, 120, 3, now)
-    assert limit.bound == int(32 * 0.75**3)
-    windows(limit, 500, 20, now)
+    now = windows(limit, 90, 1, now, in_flight=32)
+    assert limit.bound == int(32 * 2 / 3), "three times slower against a tolerance of two"
+    assert limit.congested
+    windows(limit, 1500, 20, now, in_flight=32)
     assert limit.bound == limit.minimum
 
 
 def test_a_system_that_does_not_answer_is_not_taken_for_load() -> None:
-    admission = Admission(max_in_flight=64, limit=AdaptiveLimit(maximum=64, value=8))
-    assert admission.limit is not None
+    admission = Admission(max_in_flight=64, limit=AdaptiveLimit(maximum=64, resting=8))
     now = 0.0
     for _ in range(200):
+        admission.limit.held(1, now)  # type: ignore[union-attr]
         stalled = [
             Answer(s.SYSTEM_SIS, pb.OUTCOME_STATUS_ANSWERED, 30),
             Answer(s.SYSTEM_VIS, pb.OUTCOME_STATUS_TIMEOUT, 2000),
@@ -61,13 +67,37 @@ def test_a_system_that_does_not_answer_is_not_taken_for_load() -> None:
     assert admission.bound == 8
 
 
+def test_checks_held_while_no_system_answers_make_room_unless_the_stack_was_congested() -> None:
+    down = AdaptiveLimit(maximum=64, resting=16)
+    now = windows(down, 30, 3)
+    now = windows(down, None, 2, now, in_flight=16)
+    assert down.bound == int(16 * 1.5 * 1.5), "the bus is down: checks wait, the cores do not"
+    flooded = AdaptiveLimit(maximum=64, resting=16)
+    now = windows(flooded, 30, 3)
+    now = windows(flooded, 600, 1, now, in_flight=16)
+    shrunk = flooded.bound
+    windows(flooded, None, 3, now, in_flight=16)
+    assert flooded.bound == shrunk, "every answer timing out under load is no room"
+
+
+def test_after_an_overload_it_drifts_back_to_its_resting_value() -> None:
+    limit = AdaptiveLimit(maximum=64, resting=32)
+    now = windows(limit, 30, 3)
+    now = windows(limit, 600, 3, now, in_flight=32)
+    assert limit.bound < 10
+    now = windows(limit, 30, 10, now)
+    assert limit.bound > 10
+    windows(limit, 30, 40, now)
+    assert limit.bound == 32
+
+
 def test_the_bound_of_an_adaptive_admission_is_the_lower_of_limit_and_maximum() -> None:
-    admission = Admission(max_in_flight=2, limit=AdaptiveLimit(maximum=64, value=16))
+    admission = Admission(max_in_flight=2, limit=AdaptiveLimit(maximum=64, resting=16))
     assert admission.bound == 2
-    adaptive = Admission(max_in_flight=64, limit=AdaptiveLimit(maximum=64, value=1))
+    adaptive = Admission(max_in_flight=64, limit=AdaptiveLimit(maximum=64, resting=1))
     assert adaptive.bound == 4, "never below the limit's minimum"
     with adaptive.admit("a"), adaptive.admit("b"), adaptive.admit("c"), adaptive.admit("d"):
         with pytest.raises(Overloaded, match="bound of this gateway"):
-            with adaptive.admit("e"):
+            with adaptive.admit("e", now=0.0):
                 pass
     assert adaptive.in_flight == 0, "a refused check holds no place"
