@@ -78,6 +78,11 @@ class GatewayMetrics:
         Gauge(
             "interop_gateway_checks_in_flight", "Calls being served now", registry=registry
         ).set_function(lambda: ports.admission.in_flight)
+        Gauge(
+            "interop_gateway_admission_bound",
+            "Calls served at once now; beyond, RESOURCE_EXHAUSTED (adaptive unless fixed)",
+            registry=registry,
+        ).set_function(lambda: ports.admission.bound)
         circuit = Gauge(
             "interop_gateway_circuit_open",
             "1 while a system's circuit is open (reported UNAVAILABLE without being asked)",

@@ -13,24 +13,27 @@ of the last `memory` windows:
 - above `tolerance` times that, work is queueing somewhere (the cores, the bus, a mock's
   event loop): the bound shrinks in proportion (tolerance / ratio, by half at most);
 - otherwise, if the checks in flight came near the bound (half of it) in the window, it
-  grows by a quarter; if they did not, it drifts back towards its resting value by one
-  check per window (after an overload, a fault then finds room again);
+  grows by half (checks held up to their deadline by one system that does not answer need
+  room at once); if they did not, it grows back towards its resting value by a quarter
+  per window (after an overload, a fault then finds room again);
 - a window in which checks were held but no system answered (the bus is down, the network
   cut, every asked system stalled) is no sign of load unless the last window with answers
-  was congested: the bound then grows by half, so that checks waiting for their deadline
-  on a system that does not answer are not refused.
+  was congested: the bound grows by half too.
 
 It stays between `minimum` and `maximum` (INTEROP_MAX_IN_FLIGHT).
 """
 
 from __future__ import annotations
 
+import logging
 import statistics
 from collections import deque
 from dataclasses import dataclass, field
 
+log = logging.getLogger(__name__)
+
 GROWTH = 1.25
-IDLE_GROWTH = 1.5
+BUSY_GROWTH = 1.5
 STRONGEST_SHRINK = 0.5
 # The checks in flight came near the bound: this share of it.
 NEAR = 0.5
@@ -93,18 +96,32 @@ class AdaptiveLimit:
             median = statistics.median(self._samples)
             self._medians.append(median)
             ratio = median / max(min(self._medians), 1e-3)
-            self._congested = ratio > self.tolerance
+            was, self._congested = self._congested, ratio > self.tolerance
             if self._congested:
                 self.value *= max(STRONGEST_SHRINK, self.tolerance / ratio)
             elif busy:
-                self.value *= GROWTH
+                self.value *= BUSY_GROWTH
             elif self.value < self.resting:
-                self.value = min(self.resting, self.value + 1)
+                self.value = min(self.resting, self.value * GROWTH)
+            self._tell(was, ratio)
         elif busy and not self._congested:
-            self.value *= IDLE_GROWTH
+            self.value *= BUSY_GROWTH
         self.value = self._clamped(self.value)
         self._samples.clear()
         self._peak = 0
+
+    def _tell(self, was: bool, ratio: float) -> None:
+        """Into the log when work starts or stops queueing."""
+        bound = int(self._clamped(self.value or 0))
+        if self._congested and not was:
+            log.warning(
+                "checks queueing: the systems answer %.1fx slower than lately; "
+                "admitting %d at once at most",
+                ratio,
+                bound,
+            )
+        elif was and not self._congested:
+            log.info("answers as fast as lately again (%.1fx); %d at once at most", ratio, bound)
 
     def _clamped(self, value: float) -> float:
         return max(float(self.minimum), min(value, float(self.maximum)))
