@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from loadtest.faults.capacity import capacity
+from loadtest.faults.capacity import THROUGHPUT_SLO, capacity
 from loadtest.faults.checks import Fate
 from loadtest.faults.rig import Layout, rigged
 from loadtest.faults.specimen import PROMISE
@@ -143,7 +143,7 @@ def _parser() -> argparse.ArgumentParser:
 async def _run(args: argparse.Namespace, out: Path) -> Soak:
     layout = Layout(Topology(args.topology), replicated=None)
     async with rigged(out / "stack", 1, layout, proxied=False) as rig:
-        found = args.capacity or await capacity(rig.stack.target, out / "capacity")
+        found = args.capacity or await capacity(rig.stack.target, out / "capacity", THROUGHPUT_SLO)
         rate = round(found * args.share, 1)
         print(f"soak: {rate:g}/s for {args.duration:g} s", file=sys.stderr, flush=True)
         run = await steady(rig, rate, args.duration, out / "soak", args.every)

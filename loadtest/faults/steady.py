@@ -4,6 +4,7 @@ process sampled: what the overload and soak runs are made of."""
 from __future__ import annotations
 
 import asyncio
+import os
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -17,8 +18,10 @@ from loadtest.load import report_html
 from loadtest.load.execute import execute
 from loadtest.load.report import RunReport
 from loadtest.load.report import write as write_json
+from loadtest.procstat import Group, Usage, snapshot, usage
 
 REFUSED = "RESOURCE_EXHAUSTED"
+STACK, KAFKA, TOOL = "stack", "kafka", "load tool"
 WARMUP_S = 2.0
 
 
@@ -29,6 +32,8 @@ class Steady:
     report: RunReport
     checks: tuple[Check, ...]
     rss: RssLog
+    # CPU seconds of the stack, the Kafka JVMs, this load tool and the whole machine.
+    cpu: Usage
 
     def count(self, fate: Fate) -> int:
         return sum(1 for c in self.checks if c.fate(PROMISE) is fate)
@@ -37,6 +42,16 @@ class Steady:
     def goodput(self) -> float:
         """Whole reports in time, per second."""
         return sum(1 for c in self.checks if c.good(PROMISE)) / self.duration_s
+
+    def cpu_ms_per_check(self, group: str = STACK) -> float:
+        """CPU ms `group` spent per check that got a report (a refusal costs little)."""
+        answered = sum(1 for c in self.checks if c.answered)
+        return 1000 * self.cpu.cpu_s.get(group, 0.0) / max(answered, 1)
+
+    @property
+    def others_s(self) -> float:
+        """CPU seconds the machine spent on other work than the run's (other users)."""
+        return max(0.0, self.cpu.machine_s - sum(self.cpu.cpu_s.values()))
 
     @property
     def accepted(self) -> list[Check]:
@@ -68,6 +83,15 @@ def process_ids(rig: Rig) -> dict[str, int]:
     return pids
 
 
+def groups(rig: Rig) -> list[Group]:
+    """The run's processes as /proc counts them: the stack, Kafka, this process."""
+    return [
+        Group(STACK, tuple(m.pid for m in rig.stack.fleet.members.values())),
+        Group(KAFKA, tuple(rig.kafka.pids())),
+        Group(TOOL, (os.getpid(),), descendants=False),
+    ]
+
+
 async def steady(rig: Rig, rate: float, duration_s: float, out: Path, rss_every_s: float) -> Steady:
     """`rate` checks/s for `duration_s` after a short warm-up; reports written to `out`."""
     shape = (f"--rate={rate:g}", f"--duration={duration_s:g}s", f"--warmup={WARMUP_S:g}s")
@@ -76,11 +100,13 @@ async def steady(rig: Rig, rate: float, duration_s: float, out: Path, rss_every_
     load = asyncio.create_task(execute(plan, pool, False, [collector]))
     try:
         await collector.measuring(load)
+        before = snapshot(groups(rig))
         async with sampled(lambda: process_ids(rig), collector.now, rss_every_s) as rss:
             report = await load
+        cpu = usage(before, snapshot(groups(rig)))
     finally:
         load.cancel()
     write_json(report, out)
     report_html.write(report, out)
     checks = tuple(sorted(collector.checks, key=lambda c: c.intended_s))
-    return Steady(rate, duration_s, report, checks, rss)
+    return Steady(rate, duration_s, report, checks, rss, cpu)
