@@ -10,6 +10,7 @@ gateway's bound adapts to how fast the systems answer (broker.service.limit), up
 from __future__ import annotations
 
 import contextlib
+import statistics
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -58,7 +59,9 @@ class Admission:
 
     def observe(self, answers: Sequence[Answer], now: float) -> None:
         """A check's answers, for the adaptive bound: how long the systems that answered
-        took (`now` on the monotonic clock)."""
+        took, the median of them (`now` on the monotonic clock). Queueing on the cores
+        slows every system down; one system that is slow (a backlog after its adapter
+        moved) does not move the median, and must not make the gateway refuse checks."""
         answered = [a.latency_ms for a in answers if a.status == pb.OUTCOME_STATUS_ANSWERED]
         if self.limit is not None:
-            self.limit.observe(max(answered) if answered else None, now)
+            self.limit.observe(statistics.median(answered) if answered else None, now)

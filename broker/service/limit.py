@@ -5,10 +5,11 @@ queue until they miss their deadline (at twice the capacity, goodput collapsed);
 a slow or stalled system holds in flight (each check waits up to its deadline for it), the
 gateway refuses checks it could serve. So the bound follows how fast the systems answer.
 
-Time is cut into windows of `window_s`. At the end of each, the median time the systems
-took to answer (only those that answered: one that timed out or is down says nothing about
-the load, and the circuit breaker deals with it) is compared with the lowest such median
-of the last `memory` windows:
+Time is cut into windows of `window_s`. At the end of each, the median over the window's
+checks of how long their systems took to answer (per check the median of the systems that
+answered: one that timed out, is down or is alone in being slow says nothing about the
+load, and the circuit breaker deals with it) is compared with the lowest such median of
+the last `memory` windows:
 
 - above `tolerance` times that, work is queueing somewhere (the cores, the bus, a mock's
   event loop): the bound shrinks in proportion (tolerance / ratio, by half at most);
@@ -76,8 +77,8 @@ class AdaptiveLimit:
         self._roll(now)
 
     def observe(self, latency_ms: float | None, now: float) -> None:
-        """A check ended: how long the systems that answered took (the slowest of them),
-        None when none answered."""
+        """A check ended: how long the systems that answered took (their median), None
+        when none answered."""
         if latency_ms is not None:
             self._samples.append(latency_ms)
         self._roll(now)

@@ -14,6 +14,8 @@ from broker.service.limit import AdaptiveLimit
 from interop.v1 import border_check_pb2 as pb
 from interop.v1 import systems_pb2 as s
 
+FOUR = (s.SYSTEM_SIS, s.SYSTEM_EES, s.SYSTEM_ETIAS, s.SYSTEM_EURODAC)
+
 
 def windows(
     limit: AdaptiveLimit,
@@ -65,6 +67,19 @@ def test_a_system_that_does_not_answer_is_not_taken_for_load() -> None:
         admission.observe(stalled, now)
         now += 0.05
     assert admission.bound == 8
+
+
+def test_one_slow_system_is_not_taken_for_load() -> None:
+    admission = Admission(max_in_flight=64, limit=AdaptiveLimit(maximum=64, resting=8))
+    now = 0.0
+    for n in range(200):
+        admission.limit.held(1, now)  # type: ignore[union-attr]
+        late = 1800 if n > 50 else 30
+        answers = [Answer(system, pb.OUTCOME_STATUS_ANSWERED, 30) for system in FOUR]
+        admission.observe([*answers, Answer(s.SYSTEM_VIS, pb.OUTCOME_STATUS_ANSWERED, late)], now)
+        now += 0.05
+    assert admission.bound == 8
+    assert admission.limit is not None and not admission.limit.congested
 
 
 def test_checks_held_while_no_system_answers_make_room_unless_the_stack_was_congested() -> None:
