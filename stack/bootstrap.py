@@ -57,6 +57,7 @@ from mocks.population_source import PopulationSource
 from mocks.service import MockControl, MockSystem
 from mocks.session import DEFAULT_SESSION
 from mocks.world import World, examples
+from stack.cores import CoresBusy
 from stack.local_link import LocalSystemClient
 from stack.settings import Settings
 from systems import REGISTRY, BorderSystem, Registry
@@ -241,7 +242,11 @@ async def gateway(
 
 
 def admission(settings: Settings) -> Admission:
-    adaptive = AdaptiveLimit(settings.max_in_flight) if settings.admission == "adaptive" else None
+    adaptive = (
+        AdaptiveLimit(settings.max_in_flight, cores_busy=CoresBusy())
+        if settings.admission == "adaptive"
+        else None
+    )
     return Admission(settings.max_in_flight, settings.max_in_flight_per_client, adaptive)
 
 

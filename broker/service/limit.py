@@ -11,8 +11,11 @@ answered: one that timed out, is down or is alone in being slow says nothing abo
 load, and the circuit breaker deals with it) is compared with the lowest such median of
 the last `memory` windows:
 
-- above `tolerance` times that, work is queueing somewhere (the cores, the bus, a mock's
-  event loop): the bound shrinks in proportion (tolerance / ratio, by half at most);
+- above `tolerance` times that while the machine's cores are saturated (`cores_busy`, at
+  least `saturated` of them busy in the window), work is queueing for the cores: the bound
+  shrinks in proportion (tolerance / ratio, by half at most). Slow answers while the cores
+  have room are a fault's doing (a bus catching up after a cut, a replica taking over
+  partitions), not load: refusing checks would not make them faster;
 - otherwise, if the checks in flight came near the bound (half of it) in the window, it
   grows by half (checks held up to their deadline by one system that does not answer need
   room at once); if they did not, it grows back towards its resting value by a quarter
@@ -29,6 +32,7 @@ from __future__ import annotations
 import logging
 import statistics
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 log = logging.getLogger(__name__)
@@ -38,6 +42,10 @@ BUSY_GROWTH = 1.5
 STRONGEST_SHRINK = 0.5
 # The checks in flight came near the bound: this share of it.
 NEAR = 0.5
+
+
+def _unknown() -> float | None:
+    return None
 
 
 @dataclass
@@ -50,6 +58,10 @@ class AdaptiveLimit:
     # Where the bound starts, and where it drifts back to when the load is light.
     resting: float = 32.0
     value: float | None = None
+    # The share of the machine's cores busy since the last call, None when unknown (then
+    # slow answers alone count as congestion).
+    cores_busy: Callable[[], float | None] = _unknown
+    saturated: float = 0.85
     _samples: list[float] = field(default_factory=list)
     _medians: deque[float] = field(default_factory=deque)
     _window_end: float | None = None
@@ -97,28 +109,32 @@ class AdaptiveLimit:
             median = statistics.median(self._samples)
             self._medians.append(median)
             ratio = median / max(min(self._medians), 1e-3)
-            was, self._congested = self._congested, ratio > self.tolerance
+            busy_share = self.cores_busy()
+            saturated = busy_share is None or busy_share >= self.saturated
+            was, self._congested = self._congested, ratio > self.tolerance and saturated
             if self._congested:
                 self.value *= max(STRONGEST_SHRINK, self.tolerance / ratio)
             elif busy:
                 self.value *= BUSY_GROWTH
             elif self.value < self.resting:
                 self.value = min(self.resting, self.value * GROWTH)
-            self._tell(was, ratio)
+            self._tell(was, ratio, busy_share)
         elif busy and not self._congested:
             self.value *= BUSY_GROWTH
         self.value = self._clamped(self.value)
         self._samples.clear()
         self._peak = 0
 
-    def _tell(self, was: bool, ratio: float) -> None:
+    def _tell(self, was: bool, ratio: float, busy_share: float | None) -> None:
         """Into the log when work starts or stops queueing."""
         bound = int(self._clamped(self.value or 0))
         if self._congested and not was:
+            cores = "" if busy_share is None else f" with {busy_share:.0%} of the cores busy"
             log.warning(
-                "checks queueing: the systems answer %.1fx slower than lately; "
+                "checks queueing: the systems answer %.1fx slower than lately%s; "
                 "admitting %d at once at most",
                 ratio,
+                cores,
                 bound,
             )
         elif was and not self._congested:

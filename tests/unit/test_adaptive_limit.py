@@ -5,6 +5,8 @@ is down, and drifts back to its resting value once the load is light."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from broker.domain.answers import Answer
@@ -13,6 +15,7 @@ from broker.service.admission import Admission
 from broker.service.limit import AdaptiveLimit
 from interop.v1 import border_check_pb2 as pb
 from interop.v1 import systems_pb2 as s
+from stack.cores import CoresBusy
 
 FOUR = (s.SYSTEM_SIS, s.SYSTEM_EES, s.SYSTEM_ETIAS, s.SYSTEM_EURODAC)
 
@@ -93,6 +96,27 @@ def test_checks_held_while_no_system_answers_make_room_unless_the_stack_was_cong
     shrunk = flooded.bound
     windows(flooded, None, 3, now, in_flight=16)
     assert flooded.bound == shrunk, "every answer timing out under load is no room"
+
+
+def test_slow_answers_while_the_cores_have_room_are_no_congestion() -> None:
+    share = [0.4]
+    limit = AdaptiveLimit(maximum=64, resting=32, cores_busy=lambda: share[0])
+    now = windows(limit, 30, 3)
+    now = windows(limit, 600, 3, now, in_flight=8)
+    assert limit.bound == 32 and not limit.congested, "a bus catching up, not load"
+    share[0] = 0.97
+    windows(limit, 600, 1, now, in_flight=32)
+    assert limit.congested and limit.bound == 16
+
+
+def test_the_share_of_busy_cores_from_proc_stat(tmp_path: Path) -> None:
+    stat = tmp_path / "stat"
+    stat.write_text("cpu  100 0 100 700 100 0 0 0 0 0\ncpu0 1 2 3\n")
+    busy = CoresBusy(stat)
+    stat.write_text("cpu  250 0 150 800 100 0 0 0 0 0\n")
+    assert busy() == 200 / 300
+    assert busy() is None, "no time passed"
+    assert CoresBusy(tmp_path / "missing")() is None
 
 
 def test_after_an_overload_it_drifts_back_to_its_resting_value() -> None:
