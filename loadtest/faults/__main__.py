@@ -32,7 +32,7 @@ from pathlib import Path
 
 from loadtest.faults.capacity import half_capacity
 from loadtest.faults.catalog import BY_NAME, FAULTS, Fault
-from loadtest.faults.rig import Layout, rigged
+from loadtest.faults.rig import FAULT_ENV, Layout, rigged
 from loadtest.faults.run import Result, Timing, run_fault
 from loadtest.faults.table import details, held, table
 from loadtest.load.helptext import HelpFormatter
@@ -103,7 +103,7 @@ def _timing(fault: Fault, args: argparse.Namespace) -> Timing:
 
 
 async def _run(args: argparse.Namespace, out: Path) -> list[Result]:
-    layout = Layout(Topology(args.topology), population=args.population)
+    layout = Layout(Topology(args.topology), population=args.population, env=FAULT_ENV)
     results: list[Result] = []
     for brokers in sorted({f.brokers for f in args.fault}):
         state = out / f"kafka-{brokers}"

@@ -22,7 +22,7 @@ from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from loadtest.faults.catalog import BY_NAME
 from loadtest.faults.checks import Fate
 from loadtest.faults.health import SERVING
-from loadtest.faults.rig import Layout, Rig, rigged
+from loadtest.faults.rig import FAULT_ENV, Layout, Rig, rigged
 from loadtest.faults.run import Result, Timing, run_fault
 from loadtest.faults.table import details, held
 from loadtest.processes import Topology
@@ -51,13 +51,14 @@ BUS_FAULTS = ("kafka-kill", "network-cut")
 
 @pytest_asyncio.fixture(scope="module")
 async def single(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Rig]:
-    async with rigged(tmp_path_factory.mktemp("one-node"), 1, Layout(population=2000)) as rig:
+    layout = Layout(population=2000, env=FAULT_ENV)
+    async with rigged(tmp_path_factory.mktemp("one-node"), 1, layout) as rig:
         yield rig
 
 
 @pytest_asyncio.fixture(scope="module")
 async def cluster(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Rig]:
-    layout = Layout(Topology.COMPACT, replicated="adapters", population=2000)
+    layout = Layout(Topology.COMPACT, replicated="adapters", population=2000, env=FAULT_ENV)
     async with rigged(tmp_path_factory.mktemp("three-nodes"), 3, layout) as rig:
         yield rig
 
