@@ -83,6 +83,8 @@ class Inbox:
             REJECTED_BY: self._keyring.service.encode(),
         }
         try:
-            await self._bus.publish(self._topics.dead_letter, message.key, message.value, headers)
+            await self._bus.publish(
+                self._topics.dead_letter, message.key, message.value, headers, durable=True
+            )
         except BusError as error:
             log.error("%s: dead-letter publish failed: %s", self._keyring.service, error)

@@ -5,9 +5,9 @@ Keys are correlation ids, so one check stays on one partition.
 Queries and replies are worthless after their check's deadline: kept briefly and written
 fast (acks=1, given up at the deadline; a query lost with a broker is a system reported
 TIMEOUT, which is what the deadline promises anyway). Audit records and dead letters are
-evidence: kept (the audit topic for ever), and to be written so that losing one broker
-loses none of them (acks=all, an idempotent producer, retried until min.insync.replicas
-hold the record: `durable`).
+evidence: kept (the audit topic for ever), and written so that losing one broker loses
+none of them: through the bus's `durable` publish (acks=all: every in-sync replica, at
+least min.insync.replicas, holds the record before the write succeeds).
 Replication and min.insync.replicas are set per kind (README, Configuration).
 """
 
