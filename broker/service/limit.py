@@ -52,7 +52,7 @@ def _unknown() -> float | None:
 class AdaptiveLimit:
     maximum: int
     minimum: int = 4
-    tolerance: float = 2.0
+    tolerance: float = 1.5
     window_s: float = 0.5
     memory: int = 120
     # Where the bound starts, and where it drifts back to when the load is light.

@@ -51,8 +51,8 @@ def test_it_grows_while_checks_come_near_the_bound_and_answers_stay_fast() -> No
 def test_it_shrinks_in_proportion_when_answers_slow_down_and_holds_a_floor() -> None:
     limit = AdaptiveLimit(maximum=64, resting=32)
     now = windows(limit, 30, 3)
-    now = windows(limit, 90, 1, now, in_flight=32)
-    assert limit.bound == int(32 * 2 / 3), "three times slower against a tolerance of two"
+    now = windows(limit, 60, 1, now, in_flight=32)
+    assert limit.bound == 24, "twice as slow against a tolerance of 1.5: 32 * 1.5 / 2"
     assert limit.congested
     windows(limit, 1500, 20, now, in_flight=32)
     assert limit.bound == limit.minimum
