@@ -20,7 +20,15 @@ import grpc
 from broker.transport.grpc_server import Service
 from broker.transport.metadata import test_session
 from interop.mock.v1 import mock_pb2, mock_pb2_grpc
-from mocks.engine import Probe, RecordSource, Rules, SearchContext, describe, search
+from mocks.engine import (
+    Probe,
+    RecordSource,
+    Rules,
+    SearchContext,
+    describe,
+    population_weights,
+    search,
+)
 from mocks.faults import FaultError, FaultPlan
 from mocks.seeded import SeededSource
 from mocks.session import Session, Sessions
@@ -59,7 +67,7 @@ class MockSystem:
         self.rules = rules
         self.base = list(base)
         self.records_crossings = records_crossings
-        self.sessions = Sessions()
+        self.sessions = Sessions(population_weights(self.base))
         # Calls refused because their deadline had passed while they waited.
         self.shed = 0
 
