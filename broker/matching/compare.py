@@ -8,7 +8,7 @@ token weighing the same as in an index built without population weights.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import lru_cache
 
 from broker.matching.explain import Compared, Held, match
@@ -55,23 +55,18 @@ def compare(a: Identity, b: Identity) -> Match:
     """
     query = _query(a, _nationality(a.nationality.upper(), b.nationality))
     record = _record(b)
-    codes = Compared(
-        surname=0.0,
-        given=0.0,
-        swapped=False,
-        date=date_code(query.date, record.year, record.month_day),
-        sex=sex_code(query.sex, record.sex),
-        nationality=nationality_code(query.nationality, record.nationality),
-        document=code_of(query.document, record.document, one_off=True),
-        visa=code_of(query.visa, record.visa, one_off=False),
-    )
-    other = other_evidence(codes.date, codes.sex, _nationality_weight(codes.nationality),
-                           codes.document, codes.visa)  # fmt: skip
-    best = _best_name(query, record, codes.sex, other)
-    score, names, sex, (surname, given) = best
-    compared = replace(codes, surname=names.surname, given=names.given, swapped=names.swapped,
-                       sex=sex)  # fmt: skip
-    return match(0, query, replace(record.held, surname=surname, given=given), compared, score)
+    date = date_code(query.date, record.year, record.month_day)
+    nationality = nationality_code(query.nationality, record.nationality)
+    document = code_of(query.document, record.document, one_off=True)
+    visa = code_of(query.visa, record.visa, one_off=False)
+    sex = sex_code(query.sex, record.sex)
+    other = other_evidence(date, sex, _nationality_weight(nationality), document, visa)
+    score, names, sex, (surname, given) = _best_name(query, record, sex, other)
+    compared = Compared(names.surname, names.given, names.swapped, date, sex, nationality,
+                        document, visa)  # fmt: skip
+    held = Held(surname, given, record.date, record.sex_letter, record.nationality_text,
+                record.document_text, record.visa_text)  # fmt: skip
+    return match(0, query, held, compared, score)
 
 
 def _best_name(
@@ -112,7 +107,8 @@ def _query(identity: Identity, nationality: int) -> Query:
 
 @dataclass(frozen=True, slots=True)
 class _Record:
-    """One identity as a one-record index holds it: its names (name, then aliases), codes."""
+    """One identity as a one-record index holds it: its names (name, then aliases), codes,
+    and the values an explanation shows."""
 
     names: tuple[tuple[str, str], ...]
     year: int
@@ -121,7 +117,11 @@ class _Record:
     nationality: int
     document: bytes
     visa: bytes
-    held: Held
+    date: tuple[int, int, int]
+    sex_letter: str
+    nationality_text: str
+    document_text: str
+    visa_text: str
 
 
 @lru_cache(maxsize=_CACHED)
@@ -139,9 +139,12 @@ def _record(identity: Identity) -> _Record:
         nationality=int(bool(identity.nationality)),
         document=document.encode(),
         visa=visa.encode(),
-        held=Held("", "", (year, month, day), SEX_LETTERS[sex], identity.nationality, document,
-                  visa),
-    )  # fmt: skip
+        date=(year, month, day),
+        sex_letter=SEX_LETTERS[sex],
+        nationality_text=identity.nationality,
+        document_text=document,
+        visa_text=visa,
+    )
 
 
 def _nationality(query: str, record: str) -> int:

@@ -84,7 +84,8 @@ def keep_table(queries: Sequence[str], records: Sequence[str], table: F64) -> No
 
 
 class _Spelled(NamedTuple):
-    """One token's compared forms (see `Spellings`)."""
+    """One token's compared forms (see `Spellings`); a skeleton only for a query token
+    without vowels (a record token's is read when such a query meets it)."""
 
     plain: str
     icao: str
@@ -94,8 +95,7 @@ class _Spelled(NamedTuple):
 
 @lru_cache(maxsize=_PAIRS_KEPT)
 def spell_one(token: str, query: bool = False) -> _Spelled:
-    """A token's compared forms; a query token's skeleton only if it has no vowels."""
-    bare = skeleton(token) if is_vowelless(token) or not query else ""
+    bare = skeleton(token) if query and is_vowelless(token) else ""
     return _Spelled(token, icao_key(token), fold(token), bare)
 
 
@@ -112,7 +112,7 @@ def _similarity(query: _Spelled, record: _Spelled) -> float:
     if query.skeleton:
         similarity = max(
             similarity,
-            JaroWinkler.similarity(query.skeleton, record.skeleton) * SKELETON_DISCOUNT,
+            JaroWinkler.similarity(query.skeleton, skeleton(record.plain)) * SKELETON_DISCOUNT,
         )
     if similarity < TOKEN_FLOOR:
         similarity = 0.0
@@ -153,7 +153,7 @@ def spell(tokens: Sequence[str], query: bool) -> Spellings:
         [s.plain for s in spelled],
         [s.icao for s in spelled],
         [s.folded for s in spelled],
-        [s.skeleton for s in spelled],
+        [s.skeleton for s in spelled] if query else [skeleton(t) for t in tokens],
     )
 
 
