@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
+from broker.domain.countries import canonical_country
 from broker.domain.traveller import identity_of
 from broker.matching import IdentityIndex, NameWeights
 from broker.matching.vectors import as_unit_float32
@@ -95,6 +96,20 @@ def _vectors(templates: list[tuple[int, Sequence[float]]]) -> Vectors:
     return Vectors(as_unit_float32([t for _, t in templates]), tuple(i for i, _ in templates))
 
 
+def _held(record: mock_pb2.MockRecord) -> mock_pb2.MockRecord:
+    """A copy of `record` with its country codes canonical."""
+    held = mock_pb2.MockRecord()
+    held.CopyFrom(record)
+    for identity in (held.identity, *held.aliases):
+        # Assigned only when it changes: setting a field would make an absent document present.
+        if identity.nationality != canonical_country(identity.nationality):
+            identity.nationality = canonical_country(identity.nationality)
+        state = identity.document.issuing_state
+        if state != canonical_country(state):
+            identity.document.issuing_state = canonical_country(state)
+    return held
+
+
 @dataclass
 class Session:
     # The population's name frequencies the seeded records are scored with, if any.
@@ -116,8 +131,12 @@ class Session:
         return self.seeded.records
 
     def seed(self, records: Iterable[mock_pb2.MockRecord]) -> int:
-        """Add (or replace, by record id) records; indexes the session's records again."""
-        added = {r.record_id: r for r in records}
+        """Add (or replace, by record id) records; indexes the session's records again.
+
+        Country codes are held as the systems write them (see `canonical_country`):
+        a record seeded with ``D`` or ``RKS`` is found by ``DEU`` or ``XKX``.
+        """
+        added = {r.record_id: _held(r) for r in records}
         kept = [r for r in self.seeded.records if r.record_id not in added]
         self.seeded = Seeded.of([*kept, *added.values()], self.weights)
         return len(added)

@@ -39,6 +39,16 @@ def test_names_and_codes_are_normalised() -> None:
     assert t.document.number == "C01X00T47"
 
 
+@pytest.mark.parametrize(
+    ("written", "held"),
+    [("XKX", "XKX"), ("RKS", "XKX"), ("D", "DEU"), ("XXB", "XXB"), ("GBN", "GBN"), ("EUE", "EUE")],
+)
+def test_codes_as_documents_write_them_are_accepted(written: str, held: str) -> None:
+    document = pb.Document(number="A1", issuing_state=written)
+    t = _validate(pb.Traveller(surname="X", nationality=written, document=document))
+    assert (t.nationality, t.document.issuing_state) == (held, held)
+
+
 def test_mrz_fills_the_traveller() -> None:
     t = _validate(pb.Traveller(mrz=MRZ))
     assert (t.surname, t.date_of_birth, t.sex, t.document.number, t.document.type) == (
