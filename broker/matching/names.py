@@ -60,7 +60,7 @@ def field_similarity(query: NameField, record: NameField) -> float:
     "ANNA MARIA") scores high but below 1.
     """
     joined = token_similarity(query.joined, record.joined)
-    if len(query.words) == len(record.words) == 1:
+    if query.words == (query.joined,) and record.words == (record.joined,):
         # One word each, the joined forms themselves: the average below, shortened.
         alone: float = 0.9 * joined + 0.1 * joined
         return max(joined, alone)

@@ -218,6 +218,13 @@ def test_two_slips_in_a_short_name_cost_less_than_a_different_name(typed: str, h
     assert other.score < slipped.score
 
 
+def test_a_name_read_without_its_article_meets_the_name_alone() -> None:
+    fassi = Identity("FASSI", ("NABIL",), "1997-01-08", "M", "SAU")
+    match = compare(Identity("الفاسي", ("نبيل",), "1997-01-08", "M", "SAU"), fassi)
+    assert match.match_class is MatchClass.SIMILAR
+    assert _field(match.explanation, "surname").how == "transliteration"
+
+
 def test_short_names_two_letters_apart_stay_different() -> None:
     assert token_similarity("LI", "WU") == 0.0
     assert token_similarity("LEE", "LI") == 0.0
