@@ -27,7 +27,9 @@ from broker.matching.normalise import fold, skeleton
 
 F64 = npt.NDArray[np.float64]
 
-# Token pairs below this Jaro-Winkler similarity count as unrelated (0).
+# Token pairs below this Jaro-Winkler similarity count as unrelated (0). Similarities
+# are kept to float32 precision first: Jaro's sums give 0.7999999999999999 for a pair
+# that is 4/5 alike.
 TOKEN_FLOOR = 0.8
 # A match found only through `fold` (a scheme-level respelling) is not identical.
 FOLD_DISCOUNT = 0.97
@@ -114,6 +116,7 @@ def _similarity(query: _Spelled, record: _Spelled) -> float:
             similarity,
             JaroWinkler.similarity(query.skeleton, skeleton(record.plain)) * SKELETON_DISCOUNT,
         )
+    similarity = float(np.float32(similarity))
     if similarity < TOKEN_FLOOR:
         similarity = 0.0
     if len(query.plain) <= SHORT_LENGTH:
@@ -172,6 +175,7 @@ def similarity_table(queries: Spellings, choices: Spellings, edits: bool = True)
         few = [queries.skeleton[i] for i in vowelless]
         skeletons = _jaro_winkler(few, choices.skeleton) * SKELETON_DISCOUNT
         sims[vowelless] = np.maximum(sims[vowelless], skeletons)
+    sims = sims.astype(np.float32).astype(np.float64)
     sims[sims < TOKEN_FLOOR] = 0.0
     short = [i for i, q in enumerate(queries.plain) if len(q) <= SHORT_LENGTH]
     if edits and short and len(choices.plain):
