@@ -38,10 +38,14 @@ SKELETON_DISCOUNT = 0.92
 # Short names by edit distance: Jaro-Winkler falls below the floor after two
 # slips in a name of five letters (ROSS typed RSOE), where the pair should only
 # be doubtful. One edit scores as a typo; two score just below the floor, so
-# that they weigh a little against instead of as a full disagreement.
+# that they weigh a little against instead of as a full disagreement. A slip
+# may add letters: the query's token may be two longer.
 SHORT_LENGTH = 5
+_SLIPPED_LENGTH = SHORT_LENGTH + 2
 ONE_EDIT, TWO_EDITS = 0.9, 0.78
 _BY_EDITS = (0.0, ONE_EDIT, TWO_EDITS, 0.0)
+# A two-letter token against a longer one, one edit or two apart: doubtful at most.
+_BY_EDITS_TWO_LETTERS = (0.0, TWO_EDITS, TWO_EDITS, 0.0)
 _PAIRS_KEPT = 1 << 17
 
 
@@ -119,21 +123,25 @@ def _similarity(query: _Spelled, record: _Spelled) -> float:
     similarity = float(np.float32(similarity))
     if similarity < TOKEN_FLOOR:
         similarity = 0.0
-    if len(query.plain) <= SHORT_LENGTH:
+    if len(query.plain) <= _SLIPPED_LENGTH:
         similarity = max(similarity, short_edits(query.plain, record.plain))
     return similarity
 
 
 def short_edits(query: str, record: str) -> float:
-    """ONE_EDIT or TWO_EDITS for short tokens that far apart (OSA distance), else 0.
+    """ONE_EDIT or TWO_EDITS for a short record token that far (OSA distance), else 0.
 
     Jaro only matches letters within half the length of each other, so in a
     short name two swapped letters (WEN / WNE) already fall below the floor.
-    Both tokens need three letters: LI and LU are two names, ROSS and RSOE may be one.
+    Two letters are too few to tell a slip from another name (LI and LU are
+    two names), but a slip in one is likelier than a two-letter name: XDU for
+    XU, RH for RUTH weigh a little against, not as another name.
     """
-    if len(record) > SHORT_LENGTH or min(len(query), len(record)) < 3:
+    shorter, longer = sorted((len(query), len(record)))
+    if len(record) > SHORT_LENGTH or shorter < 2 or longer < 3:
         return 0.0
-    return _BY_EDITS[min(OSA.distance(query, record), 3)]
+    graded = _BY_EDITS if shorter >= 3 else _BY_EDITS_TWO_LETTERS
+    return graded[min(OSA.distance(query, record), 3)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,7 +185,7 @@ def similarity_table(queries: Spellings, choices: Spellings, edits: bool = True)
         sims[vowelless] = np.maximum(sims[vowelless], skeletons)
     sims = sims.astype(np.float32).astype(np.float64)
     sims[sims < TOKEN_FLOOR] = 0.0
-    short = [i for i, q in enumerate(queries.plain) if len(q) <= SHORT_LENGTH]
+    short = [i for i, q in enumerate(queries.plain) if len(q) <= _SLIPPED_LENGTH]
     if edits and short and len(choices.plain):
         sims[short] = np.maximum(sims[short], _short_edits([queries.plain[i] for i in short],
                                                            choices.plain))  # fmt: skip
@@ -189,8 +197,11 @@ def _short_edits(queries: Sequence[str], choices: Sequence[str]) -> F64:
     edits = cdist(queries, choices, scorer=OSA.distance, dtype=np.int32, workers=1)
     query_length = np.fromiter(map(len, queries), np.int32, len(queries))[:, None]
     choice_length = np.fromiter(map(len, choices), np.int32, len(choices))[None, :]
-    short = (choice_length <= SHORT_LENGTH) & (np.minimum(query_length, choice_length) >= 3)
-    graded: F64 = np.array(_BY_EDITS)[np.where(short, np.minimum(edits, 3), 0)]
+    shorter = np.minimum(query_length, choice_length)
+    longer = np.maximum(query_length, choice_length)
+    short = (choice_length <= SHORT_LENGTH) & (shorter >= 2) & (longer >= 3)
+    tables = np.array([_BY_EDITS_TWO_LETTERS, _BY_EDITS])
+    graded: F64 = tables[(shorter >= 3).astype(np.int8), np.where(short, np.minimum(edits, 3), 0)]
     return graded
 
 
