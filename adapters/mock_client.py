@@ -14,7 +14,8 @@ import grpc
 from google.protobuf.message import Message
 
 from adapters.port import SystemCallFailed
-from broker.transport.metadata import session_metadata
+from broker.domain.trace import TraceContext
+from broker.transport.metadata import call_metadata
 from interop.mock.v1 import mock_pb2
 from interop.v1 import border_check_pb2 as pb
 from interop.v1 import bus_pb2
@@ -69,16 +70,22 @@ class MockSystemClient:
         )
         self._translate = translate
 
-    async def search(self, query: bus_pb2.SystemQuery, timeout: float) -> Sequence[pb.Hit]:
+    async def search(
+        self, query: bus_pb2.SystemQuery, timeout: float, trace: TraceContext
+    ) -> Sequence[pb.Hit]:
         request = mock_pb2.SearchRequest(
             traveller=query.traveller, purpose=query.purpose, authority=query.authority
         )
-        response: mock_pb2.SearchResponse = await _call(self._search, request, timeout, query)
+        metadata = call_metadata(query.test_session, trace.traceparent)
+        response: mock_pb2.SearchResponse = await _call(self._search, request, timeout, metadata)
         return [self._translate(m) for m in response.matches]
 
-    async def record_crossing(self, query: bus_pb2.SystemQuery, timeout: float) -> pb.Hit:
+    async def record_crossing(
+        self, query: bus_pb2.SystemQuery, timeout: float, trace: TraceContext
+    ) -> pb.Hit:
         request = mock_pb2.RecordCrossingRequest(traveller=query.traveller, crossing=query.crossing)
-        match: mock_pb2.RecordMatch = await _call(self._record, request, timeout, query)
+        metadata = call_metadata(query.test_session, trace.traceparent)
+        match: mock_pb2.RecordMatch = await _call(self._record, request, timeout, metadata)
         return self._translate(match)
 
     async def close(self) -> None:
@@ -89,12 +96,10 @@ async def _call(
     method: grpc.aio.UnaryUnaryMultiCallable[Message, Reply],
     request: Message,
     timeout: float,
-    query: bus_pb2.SystemQuery,
+    metadata: tuple[tuple[str, str], ...],
 ) -> Reply:
     try:
-        reply: Reply = await method(
-            request, timeout=timeout, metadata=session_metadata(query.test_session)
-        )
+        reply: Reply = await method(request, timeout=timeout, metadata=metadata)
     except grpc.aio.AioRpcError as error:
         raise failure(error.code(), error.details()) from error
     return reply

@@ -3,7 +3,8 @@
 A client takes the query as the broker sends it and returns hits as the report carries
 them; the gRPC client of the mock systems is one implementation, a national system's
 client would be another. A call that fails raises `SystemCallFailed` with the outcome the
-report should show.
+report should show. `trace` is the adapter's span of the check's trace: a client passes
+`trace.traceparent` on (the gRPC client sends it as `traceparent` metadata).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
+from broker.domain.trace import TraceContext
 from interop.v1 import border_check_pb2 as pb
 from interop.v1 import bus_pb2
 
@@ -25,11 +27,15 @@ class SystemCallFailed(Exception):
 
 
 class BorderSystemClient(Protocol):
-    async def search(self, query: bus_pb2.SystemQuery, timeout: float) -> Sequence[pb.Hit]:
+    async def search(
+        self, query: bus_pb2.SystemQuery, timeout: float, trace: TraceContext
+    ) -> Sequence[pb.Hit]:
         """The system's records that match `query.traveller`, as hits."""
         ...
 
-    async def record_crossing(self, query: bus_pb2.SystemQuery, timeout: float) -> pb.Hit:
+    async def record_crossing(
+        self, query: bus_pb2.SystemQuery, timeout: float, trace: TraceContext
+    ) -> pb.Hit:
         """Write `query.crossing` and return the traveller's file after it."""
         ...
 

@@ -2,7 +2,8 @@
 
 Queries are handled concurrently (up to `concurrency` at once) so one slow call to the
 system does not hold up the others; a query already past its deadline is dropped
-unopened, since the gateway has stopped waiting for it.
+unopened, since the gateway has stopped waiting for it. Each query's call continues the
+check's trace, and the reply says when the call began and ended (the gateway's hop times).
 """
 
 from __future__ import annotations
@@ -10,15 +11,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import Counter
-from dataclasses import dataclass, field
 
+from adapters.metrics import AdapterMetrics
 from adapters.port import BorderSystemClient, SystemCallFailed
 from broker.domain.systems import SystemSpec
+from broker.domain.trace import TraceContext
 from broker.transport.bus import Bus, BusError, Message, Subscription
 from broker.transport.envelope import Keyring
 from broker.transport.inbox import Inbox
-from broker.transport.rejection import Reason
+from broker.transport.timing import CallTimes, sent_at, stamped_reply, traceparent_of
 from broker.transport.topics import Topics
 from broker.transport.wire import deadline_of, pack_reply
 from interop.v1 import border_check_pb2 as pb
@@ -36,14 +37,6 @@ MAX_LAG = 1000
 STALL_S = 5.0
 
 
-@dataclass
-class AdapterStats:
-    answered: int = 0
-    expired: int = 0
-    failed: int = 0
-    dead_letters: Counter[Reason] = field(default_factory=Counter)
-
-
 class Adapter:
     def __init__(
         self,
@@ -53,6 +46,7 @@ class Adapter:
         client: BorderSystemClient,
         keyring: Keyring,
         concurrency: int = 64,
+        metrics: AdapterMetrics | None = None,
     ) -> None:
         self._bus = bus
         self._keyring = keyring
@@ -62,9 +56,9 @@ class Adapter:
         self._slots = asyncio.Semaphore(concurrency)
         self._tasks: set[asyncio.Task[None]] = set()
         self.subscription: Subscription | None = None
-        self.stats = AdapterStats()
+        self.metrics = metrics or AdapterMetrics.alone(spec.name)
         self._last_taken = time.monotonic()
-        self._inbox = Inbox(bus, topics, keyring, self.stats.dead_letters)
+        self._inbox = Inbox(bus, topics, keyring, self.metrics.dead_lettered)
 
     @property
     def group(self) -> str:
@@ -103,6 +97,11 @@ class Adapter:
             return f"adapter {self._spec.name}: {waiting} queries waiting, none taken (stalled)"
         return None
 
+    async def measure_lag(self) -> None:
+        """Read how far behind each owned partition is into the metrics (before a scrape)."""
+        if self.subscription is not None:
+            self.metrics.lag(await self.subscription.partition_lag())
+
     def _done(self, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)
         self._slots.release()
@@ -121,29 +120,36 @@ class Adapter:
         if self.subscription is not None:
             await self.subscription.close()
         await self._client.close()
+        # What this replica did, for operators comparing the members of a group.
+        ended = ", ".join(f"{count} {outcome}" for outcome, count in self.metrics.ended().items())
+        log.info("adapter %s stopped: %s", self._spec.name, ended)
 
     async def _handle(self, message: Message) -> None:
         deadline_ms = deadline_of(message)
         if deadline_ms is not None and time.time() * 1000 >= deadline_ms - MIN_REMAINING_MS:
             # The gateway gives up at the deadline: an answer now would come too late, and
             # asking the system would delay the queries behind this one.
-            self.stats.expired += 1
+            self.metrics.expired.inc()
             log.debug("%s: query at or past its deadline dropped", self._spec.name)
             return
         received = await self._inbox.query(message, self._spec)
         if received is None:
             return
         reply_to = received.reply_to
-        reply = await self._ask(received.body)
+        trace = TraceContext.continuing(traceparent_of(message))
+        reply, call = await self._ask(received.body, trace)
+        self._observe(message, call)
         out = pack_reply(self._keyring, reply, self._spec, reply_to)
         try:
-            await self._bus.publish(reply_to, out.key, out.value, out.headers)
+            await self._bus.publish(reply_to, out.key, out.value, stamped_reply(out.headers, call))
         except BusError as error:
             log.error("%s: could not send reply to %s: %s", self._spec.name, reply_to, error)
 
-    async def _ask(self, query: bus_pb2.SystemQuery) -> bus_pb2.SystemReply:
-        timeout = max(0.001, query.deadline_unix_ms / 1000 - time.time())
-        started = time.monotonic()
+    async def _ask(
+        self, query: bus_pb2.SystemQuery, trace: TraceContext
+    ) -> tuple[bus_pb2.SystemReply, CallTimes]:
+        started = time.time()
+        timeout = max(0.001, query.deadline_unix_ms / 1000 - started)
         reply = bus_pb2.SystemReply(
             correlation_id=query.correlation_id,
             system=self._spec.value,
@@ -151,20 +157,28 @@ class Adapter:
         )
         try:
             if not query.HasField("crossing"):
-                hits = list(await self._client.search(query, timeout))
+                hits = list(await self._client.search(query, timeout, trace))
             elif self._spec.records_crossings:
-                hits = [await self._client.record_crossing(query, timeout)]
+                hits = [await self._client.record_crossing(query, timeout, trace)]
             else:
                 raise SystemCallFailed(
                     pb.OUTCOME_STATUS_ERROR, f"{self._spec.name} does not record crossings"
                 )
         except SystemCallFailed as failure:
-            self.stats.failed += 1
+            self.metrics.failed.inc()
             reply.status = failure.status
             reply.detail = failure.detail
         else:
-            self.stats.answered += 1
+            self.metrics.answered.inc()
             reply.status = pb.OUTCOME_STATUS_ANSWERED
             reply.hits.extend(hits)
-        reply.system_latency_ms = int((time.monotonic() - started) * 1000)
-        return reply
+        call = CallTimes(started, time.time())
+        reply.system_latency_ms = int(call.seconds * 1000)
+        return reply, call
+
+    def _observe(self, message: Message, call: CallTimes) -> None:
+        """The query's wait since the gateway sent it, and the system call's time."""
+        sent = sent_at(message)
+        if sent is not None:
+            self.metrics.queue_wait.observe(max(0.0, call.started - sent))
+        self.metrics.system_call.observe(call.seconds)

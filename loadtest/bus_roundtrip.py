@@ -118,16 +118,43 @@ async def run(args: argparse.Namespace) -> list[float]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--bus", choices=BUS_KINDS, default="memory")
-    parser.add_argument("--bootstrap", default="127.0.0.1:9092", help="Kafka host:port")
-    parser.add_argument("--n", type=int, default=500, help="measured round trips")
-    parser.add_argument("--warmup", type=int, default=50, help="round trips not measured")
-    parser.add_argument("--concurrency", type=int, default=1, help="requests in flight")
-    parser.add_argument("--partitions", type=int, default=4, help="request topic partitions")
-    parser.add_argument("--size", type=int, default=256, help="payload bytes")
-    parser.add_argument("--timeout", type=float, default=10.0, help="seconds per request")
-    parser.add_argument("--acks", default="1", choices=["0", "1", "all"], help="kafka acks")
-    parser.add_argument("--fetch-max-wait-ms", type=int, default=100, help="kafka consumers")
+    parser.add_argument(
+        "--bus", choices=BUS_KINDS, default="memory", help="bus to measure (default %(default)s)"
+    )
+    parser.add_argument(
+        "--bootstrap", default="127.0.0.1:9092", help="Kafka HOST:PORT (default %(default)s)"
+    )
+    parser.add_argument(
+        "--n", type=int, default=500, help="measured round trips (default %(default)s)"
+    )
+    parser.add_argument(
+        "--warmup",
+        type=int,
+        default=50,
+        help="round trips first, not measured (default %(default)s)",
+    )
+    parser.add_argument(
+        "--concurrency", type=int, default=1, help="requests in flight (default %(default)s)"
+    )
+    parser.add_argument(
+        "--partitions", type=int, default=4, help="request topic partitions (default %(default)s)"
+    )
+    parser.add_argument("--size", type=int, default=256, help="payload bytes (default %(default)s)")
+    parser.add_argument(
+        "--timeout", type=float, default=10.0, help="seconds per request (default %(default)s)"
+    )
+    parser.add_argument(
+        "--acks",
+        default="1",
+        choices=["0", "1", "all"],
+        help="Kafka producer acks (default %(default)s)",
+    )
+    parser.add_argument(
+        "--fetch-max-wait-ms",
+        type=int,
+        default=100,
+        help="how long a Kafka consumer's empty fetch waits (default %(default)s)",
+    )
     args = parser.parse_args(argv)
     if args.n < 1 or args.concurrency < 1:
         parser.error("--n and --concurrency must be at least 1")

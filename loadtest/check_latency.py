@@ -69,10 +69,16 @@ async def run(target: str, n: int, warmup: int, concurrency: int) -> dict[str, f
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--target", default="127.0.0.1:50051")
-    parser.add_argument("--n", type=int, default=500, help="measured checks")
-    parser.add_argument("--warmup", type=int, default=20)
-    parser.add_argument("--concurrency", type=int, default=1)
+    parser.add_argument(
+        "--target", default="127.0.0.1:50051", help="gateway HOST:PORT (default %(default)s)"
+    )
+    parser.add_argument("--n", type=int, default=500, help="measured checks (default %(default)s)")
+    parser.add_argument(
+        "--warmup", type=int, default=20, help="checks first, not measured (default %(default)s)"
+    )
+    parser.add_argument(
+        "--concurrency", type=int, default=1, help="checks in flight at once (default %(default)s)"
+    )
     parser.add_argument("--json", action="store_true", help="print JSON only")
     args = parser.parse_args(argv)
     result = asyncio.run(run(args.target, args.n, args.warmup, args.concurrency))

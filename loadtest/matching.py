@@ -33,6 +33,16 @@ from broker.matching import IdentityIndex, VectorIndex, compare, normalise_name
 from mocks.population import Population, generate, labelled_queries
 from mocks.population.biometrics import recapture
 
+# The sizes the targets are set for. Elsewhere a row is measured, not judged: a ratio to
+# a baseline means nothing on a small population (a scan of every name is itself fast).
+ONE_MILLION = 1_000_000
+TEN_MILLION = 10_000_000
+
+
+def judged(ok: bool, records: int, at: int) -> bool | None:
+    """`ok` when `records` is the size the target is set for; None (not judged) otherwise."""
+    return ok if records == at else None
+
 
 @dataclass(frozen=True, slots=True)
 class Row:
@@ -113,8 +123,11 @@ def bench_alphanumeric(
     figures["baseline_p50_ms"], figures["baseline_p99_ms"] = percentiles(baseline)
     ratio = figures["baseline_p50_ms"] / figures["p50_ms"]
     figures["ratio_p50"] = ratio
-    is_10m = len(population) >= 10_000_000
-    target = "p99 <= 10 ms, memory <= 10 GB" if is_10m else "p50 <= 0.5 ms, p99 <= 3 ms"
+    records = len(population)
+    is_10m = records >= TEN_MILLION
+    target = (
+        "at 10M: p99 <= 10 ms, memory <= 10 GB" if is_10m else "at 1M: p50 <= 0.5 ms, p99 <= 3 ms"
+    )
     ok = (
         figures["p99_ms"] <= 10 and figures["build_rss_mb"] <= 10_240
         if is_10m
@@ -123,22 +136,24 @@ def bench_alphanumeric(
     rows = [
         Row(
             f"alphanumeric search, {label}",
-            target + ", >= 100x baseline",
+            f"{target}, >= 100x baseline",
             f"p50 {figures['p50_ms']:.3f} ms, p99 {figures['p99_ms']:.3f} ms "
             f"(CPU {figures['cpu_p50_ms']:.3f} / {figures['cpu_p99_ms']:.3f}; "
             f"{len(sample)} queries; batch {figures['batch_ms_per_query']:.3f} ms/q)",
             f"cdist over all names: p50 {figures['baseline_p50_ms']:.1f} ms",
             f"{ratio:.0f}x",
-            ok and ratio >= 100,
+            judged(ok and ratio >= 100, records, TEN_MILLION if is_10m else ONE_MILLION),
         ),
         Row(
             f"build, {label}",
-            "<= 60 s, <= 1.5 GB" if not is_10m else "-",
+            "at 1M: <= 60 s, <= 1.5 GB",
             f"{figures['build_s']:.1f} s, +{figures['build_rss_mb']:.0f} MB RSS "
             f"(vocabulary {index.vocabulary_size} tokens)",
             "-",
             "-",
-            figures["build_s"] <= 60 and figures["build_rss_mb"] <= 1536 if not is_10m else None,
+            judged(
+                figures["build_s"] <= 60 and figures["build_rss_mb"] <= 1536, records, ONE_MILLION
+            ),
         ),
     ]
     return rows, figures
@@ -213,7 +228,7 @@ def bench_faces(
     ratio = figures["baseline_p50_ms"] / figures["p50_ms"]
     row = Row(
         f"face 1:N, {count:,} x 512",
-        "p99 <= 20 ms, rank-1 >= 0.99",
+        "at 1M: p99 <= 20 ms, rank-1 >= 0.99",
         f"p50 {figures['p50_ms']:.2f} ms, p99 {figures['p99_ms']:.2f} ms, "
         f"rank-1 {figures['rank1']:.4f}, recall@10 vs exact {figures['recall_at_10']:.3f} "
         f"({'exact' if index.exact else f'IVF-SQ8 nprobe {index.nprobe}'}, "
@@ -221,12 +236,12 @@ def bench_faces(
         f"exact numpy: p50 {figures['baseline_p50_ms']:.1f} ms, "
         f"rank-1 {figures['baseline_rank1']:.3f}",
         f"{ratio:.0f}x",
-        figures["p99_ms"] <= 20 and figures["rank1"] >= 0.99,
+        judged(figures["p99_ms"] <= 20 and figures["rank1"] >= 0.99, count, ONE_MILLION),
     )
     return [row], figures
 
 
-def print_table(rows: list[Row]) -> None:
+def print_table(rows: list[Row], records: int) -> None:
     print(f"{'what':34} | {'target':42} | {'measured':70} | {'baseline':40} | ratio | ok")
     print("-" * 205)
     for r in rows:
@@ -234,17 +249,42 @@ def print_table(rows: list[Row]) -> None:
         print(
             f"{r.what:34} | {r.target:42} | {r.measured:70} | {r.baseline:40} | {r.ratio:5} | {ok}"
         )
+    if records not in (ONE_MILLION, TEN_MILLION):
+        print(
+            f"targets are judged at {ONE_MILLION:,} identities (the 10M row at "
+            f"{TEN_MILLION:,}); at {records:,} the rows are measured, not judged (-)"
+        )
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--records", type=int, default=1_000_000)
+    parser.add_argument(
+        "--records",
+        type=int,
+        default=1_000_000,
+        help="synthetic identities to index and search; the targets are set for 1000000 "
+        "and 10000000 (default %(default)s)",
+    )
     parser.add_argument("--faces", type=int, help="face vectors (default: --records)")
-    parser.add_argument("--queries", type=int, default=3000)
-    parser.add_argument("--baseline-queries", type=int, default=20)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--skip-faces", action="store_true")
-    parser.add_argument("--json", type=Path, default=Path("var/matching-benchmark.json"))
+    parser.add_argument(
+        "--queries", type=int, default=3000, help="labelled queries timed (default %(default)s)"
+    )
+    parser.add_argument(
+        "--baseline-queries",
+        type=int,
+        default=20,
+        help="queries timed with the brute-force baselines, which are slow (default %(default)s)",
+    )
+    parser.add_argument(
+        "--seed", type=int, default=0, help="seed of the synthetic population (default %(default)s)"
+    )
+    parser.add_argument("--skip-faces", action="store_true", help="leave out the face 1:N row")
+    parser.add_argument(
+        "--json",
+        type=Path,
+        default=Path("var/matching-benchmark.json"),
+        help="where the figures are written (default %(default)s)",
+    )
     args = parser.parse_args(argv)
 
     start = time.perf_counter()
@@ -253,8 +293,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     print(f"population: {args.records:,} people in {generate_s:.1f} s")
     label = f"{args.records / 1e6:g}M identities"
     rows, alpha = bench_alphanumeric(population, args.queries, args.baseline_queries, label)
-    if args.records < 10_000_000:
-        rows.insert(1, Row("alphanumeric search, 10M identities", "p99 <= 10 ms, memory <= 10 GB",
+    if args.records < TEN_MILLION:
+        rows.insert(1, Row("alphanumeric search, 10M identities", "at 10M: p99 <= 10 ms, <= 10 GB",
                            "not run (use --records 10000000)", "-", "-", None))  # fmt: skip
     report: dict[str, object] = {"records": args.records, "generate_s": generate_s, **alpha}
     compare_rows, report["compare"] = bench_compare(population, 2000)
@@ -268,7 +308,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     quality = "see python -m loadtest.matching_quality"
     rows.append(Row("quality, >= 20 000 labelled queries", "recall >= 0.99 at precision >= 0.99",
                     quality, "exact-match lookup", "-", None))  # fmt: skip
-    print_table(rows)
+    print_table(rows, args.records)
     report["rows"] = [asdict(r) for r in rows]
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(report, indent=2, default=float))

@@ -289,17 +289,43 @@ def print_report(tallies: dict[str, Tally]) -> Tally:
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--records", type=int, default=1_000_000)
-    parser.add_argument("--per-variant", type=int, default=2000)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--json", type=Path, default=Path("var/matching-quality.json"))
+    parser.add_argument(
+        "--records",
+        type=int,
+        default=1_000_000,
+        help="synthetic identities to search among (default %(default)s)",
+    )
+    parser.add_argument(
+        "--per-variant",
+        type=int,
+        default=2000,
+        help="labelled queries per variant, positives and negatives (default %(default)s)",
+    )
+    parser.add_argument(
+        "--seed", type=int, default=0, help="seed of the synthetic population (default %(default)s)"
+    )
+    parser.add_argument(
+        "--json",
+        type=Path,
+        default=Path("var/matching-quality.json"),
+        help="where the figures are written (default %(default)s)",
+    )
     parser.add_argument(
         "--through-gateway",
         metavar="TARGET",
-        help="ask a running stack's gateway instead, the records seeded into --mock",
+        help="ask a running stack's gateway (HOST:PORT) instead, the records seeded into --mock",
     )
-    parser.add_argument("--mock", default="127.0.0.1:50061", help="the SIS mock's MockControl")
-    parser.add_argument("--in-flight", type=int, default=8, help="checks at a time")
+    parser.add_argument(
+        "--mock",
+        default="127.0.0.1:50061",
+        help="the SIS mock's MockControl, with --through-gateway (default %(default)s)",
+    )
+    parser.add_argument(
+        "--in-flight",
+        type=int,
+        default=8,
+        help="checks at a time, with --through-gateway (default %(default)s)",
+    )
     args = parser.parse_args(argv)
 
     start = time.perf_counter()

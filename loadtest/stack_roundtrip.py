@@ -39,16 +39,23 @@ async def measure(bootstrap: str, n: int, concurrency: int, population: int) -> 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--bootstrap", default=os.environ.get("INTEROP_KAFKA_BOOTSTRAP", "127.0.0.1:9092")
+        "--bootstrap",
+        default=os.environ.get("INTEROP_KAFKA_BOOTSTRAP", "127.0.0.1:9092"),
+        help="Kafka HOST:PORT (default %(default)s, from $INTEROP_KAFKA_BOOTSTRAP when set)",
     )
-    parser.add_argument("--n", type=int, default=500, help="measured checks")
+    parser.add_argument("--n", type=int, default=500, help="measured checks (default %(default)s)")
     parser.add_argument(
         "--concurrency",
         type=int,
         default=8,
-        help="also measure with this many checks in flight (1 = skip)",
+        help="also measure with this many checks in flight, 1 to skip (default %(default)s)",
     )
-    parser.add_argument("--population", type=int, default=10_000, help="synthetic people")
+    parser.add_argument(
+        "--population",
+        type=int,
+        default=10_000,
+        help="synthetic people in each mock (default %(default)s)",
+    )
     args = parser.parse_args(argv)
     result = asyncio.run(measure(args.bootstrap, args.n, args.concurrency, args.population))
     print(json.dumps(result, indent=2))

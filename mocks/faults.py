@@ -24,6 +24,15 @@ class FaultError(ValueError):
         self.field = field
 
 
+class MockFault(Exception):
+    """An injected fault: the call fails with `code` (a gRPC status) and `message`."""
+
+    def __init__(self, code: grpc.StatusCode, message: str) -> None:
+        super().__init__(f"{code.name}: {message}")
+        self.code = code
+        self.message = message
+
+
 @dataclass(frozen=True)
 class Injected:
     """What one call suffers: a delay, then maybe an error instead of the answer."""

@@ -3,6 +3,7 @@
 The same class stands behind every mock's search service; what differs per system is
 its rules and its data (the `systems` package). Methods are registered by the service's
 name (`interop.mock.v1.SisMock/Search`, ...), so a new system needs no generated code.
+Each call is counted and timed (mocks.metrics); its call log entry names its trace.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any, TypeAlias
 import grpc
 
 from broker.transport.grpc_server import Service
-from broker.transport.metadata import test_session
+from broker.transport.metadata import test_session, trace_id
 from interop.mock.v1 import mock_pb2, mock_pb2_grpc
 from mocks.engine import (
     Probe,
@@ -29,7 +30,8 @@ from mocks.engine import (
     population_weights,
     search,
 )
-from mocks.faults import FaultError, FaultPlan
+from mocks.faults import FaultError, FaultPlan, MockFault
+from mocks.metrics import MockMetrics, metered
 from mocks.seeded import SeededSource
 from mocks.session import Session, Sessions
 
@@ -39,15 +41,6 @@ log = logging.getLogger(__name__)
 MIN_SERVICE_S = 0.002
 
 ServicerContext: TypeAlias = grpc.aio.ServicerContext[Any, Any]
-
-
-class MockFault(Exception):
-    """An injected fault: the call fails with `code` (a gRPC status) and `message`."""
-
-    def __init__(self, code: grpc.StatusCode, message: str) -> None:
-        super().__init__(f"{code.name}: {message}")
-        self.code = code
-        self.message = message
 
 
 class MockSystem:
@@ -61,6 +54,7 @@ class MockSystem:
         rules: Rules,
         base: Sequence[RecordSource] = (),
         records_crossings: bool = False,
+        metrics: MockMetrics | None = None,
     ) -> None:
         self.name = name
         self.service_name = service
@@ -68,20 +62,19 @@ class MockSystem:
         self.base = list(base)
         self.records_crossings = records_crossings
         self.sessions = Sessions(population_weights(self.base))
-        # Calls refused because their deadline had passed while they waited.
-        self.shed = 0
+        self.metrics = metrics or MockMetrics.alone(name)
 
     def _sources(self, session: Session) -> list[RecordSource]:
         return [*self.base, SeededSource(session)]
 
-    async def _enter(self, method: str, request: Any, session_name: str) -> Session:
+    async def _enter(self, method: str, request: Any, session_name: str, trace: str) -> Session:
         """Apply the session's faults to this call; raises MockFault when one says so."""
         session, number, now = self.sessions.next_call(session_name)
         fate = session.faults.decide(number, now, session.rng)
         if fate.delay_s:
             await asyncio.sleep(fate.delay_s)
         if fate.error is not None:
-            session.record_call(method, request, fate.error.name, 0)
+            session.record_call(method, request, fate.error.name, 0, trace)
             raise MockFault(fate.error, fate.message)
         return session
 
@@ -89,8 +82,9 @@ class MockSystem:
         self, request: mock_pb2.SearchRequest, context: ServicerContext
     ) -> mock_pb2.SearchResponse:
         await self._shed_if_late(context)
+        metadata = context.invocation_metadata()
         try:
-            return await self.search(request, test_session(context.invocation_metadata()))
+            return await self.search(request, test_session(metadata), trace_id(metadata))
         except MockFault as fault:
             await context.abort(fault.code, fault.message)
             raise
@@ -99,8 +93,9 @@ class MockSystem:
         self, request: mock_pb2.RecordCrossingRequest, context: ServicerContext
     ) -> mock_pb2.RecordMatch:
         await self._shed_if_late(context)
+        metadata = context.invocation_metadata()
         try:
-            return await self.record_crossing(request, test_session(context.invocation_metadata()))
+            return await self.record_crossing(request, test_session(metadata), trace_id(metadata))
         except MockFault as fault:
             await context.abort(fault.code, fault.message)
             raise
@@ -110,29 +105,32 @@ class MockSystem:
         under overload, answering it would only delay the calls that can still be in time."""
         remaining = context.time_remaining()
         if remaining is not None and remaining < MIN_SERVICE_S:
-            self.shed += 1
+            self.metrics.shed.inc()
             await context.abort(grpc.StatusCode.DEADLINE_EXCEEDED, "shed: deadline passed in queue")
 
+    @metered("Search")
     async def search(
-        self, request: mock_pb2.SearchRequest, session_name: str
+        self, request: mock_pb2.SearchRequest, session_name: str, trace: str = ""
     ) -> mock_pb2.SearchResponse:
-        """The records matching `request` in `session_name`; MockFault when a fault strikes."""
-        session = await self._enter("Search", request, session_name)
+        """The records matching `request` in `session_name`; MockFault when a fault strikes.
+        `trace` is the id of the trace the call belongs to, for the call log."""
+        session = await self._enter("Search", request, session_name, trace)
         today = dt.date.fromisoformat(request.date) if request.date else dt.date.today()
         found = search(
             self.rules,
             self._sources(session),
             SearchContext(Probe.of(request.traveller), today, session),
         )
-        session.record_call("Search", request, "OK", len(found))
+        session.record_call("Search", request, "OK", len(found), trace)
         return mock_pb2.SearchResponse(matches=found)
 
+    @metered("RecordCrossing")
     async def record_crossing(
-        self, request: mock_pb2.RecordCrossingRequest, session_name: str
+        self, request: mock_pb2.RecordCrossingRequest, session_name: str, trace: str = ""
     ) -> mock_pb2.RecordMatch:
         """Add the crossing to the traveller's file (a new file when none is found)."""
         search_request = mock_pb2.SearchRequest(traveller=request.traveller)
-        session = await self._enter("RecordCrossing", search_request, session_name)
+        session = await self._enter("RecordCrossing", search_request, session_name, trace)
         context = SearchContext(
             Probe.of(request.traveller), dt.date.fromisoformat(request.crossing.date), session
         )
@@ -141,7 +139,7 @@ class MockSystem:
             found = search(self.rules, self._sources(session), context)
             record_id = found[0].record_id if found else self._new_file(session, request)
             session.add_crossing(record_id, request.crossing)
-        session.record_call("RecordCrossing", search_request, "OK", 1)
+        session.record_call("RecordCrossing", search_request, "OK", 1, trace)
         return self._file(session, record_id, context)
 
     def _new_file(self, session: Session, request: mock_pb2.RecordCrossingRequest) -> str:

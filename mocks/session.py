@@ -152,7 +152,7 @@ class Session:
         self.crossings.setdefault(record_id, []).append(crossing)
 
     def record_call(
-        self, method: str, request: mock_pb2.SearchRequest, status: str, matches: int
+        self, method: str, request: mock_pb2.SearchRequest, status: str, matches: int, trace: str
     ) -> None:
         self.calls.append(
             mock_pb2.RecordedCall(
@@ -162,6 +162,7 @@ class Session:
                 purpose=request.purpose,
                 status=status,
                 match_count=matches,
+                trace_id=trace,
             )
         )
 

@@ -7,6 +7,7 @@ day both count. For a check on day D we count the days of stay in [D-179, D].
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -63,17 +64,41 @@ def stay_allowed(stays: Sequence[Stay], on: dt.date) -> int:
 
     Days of earlier stays drop out of the moving window, so a traveller with few days
     left today may still stay longer than that; we extend the stay one day at a time
-    while every day of it keeps the window at 90 days or less.
+    while every day of it keeps the window at 90 days or less. Days are day numbers and
+    the days of closed stays are counted once into running sums, so a look-ahead costs a
+    few hundred additions, not a count of every stay for every day.
     """
+    today = on.toordinal()
     planned = [s for s in stays if s.exit is not None or s.entry > on]
     start = min((s.entry for s in stays if s.exit is None and s.entry <= on), default=on)
+    first = today - WINDOW_DAYS + 1
+    closed = _covered_days([s for s in planned if s.exit is not None], first)
+    # Stays still open run to the day looked at: the one that runs now, and any other.
+    open_entries = [start.toordinal()] + [s.entry.toordinal() for s in planned if s.exit is None]
     allowed = 0
     while allowed <= MAX_STAY_DAYS:
-        day = on + dt.timedelta(days=allowed)
-        if days_used([*planned, Stay(start, day)], day) > MAX_STAY_DAYS:
+        day = today + allowed
+        window = day - WINDOW_DAYS + 1
+        used = closed[allowed + WINDOW_DAYS] - closed[allowed]
+        used += sum(day - max(entry, window) + 1 for entry in open_entries if entry <= day)
+        if used > MAX_STAY_DAYS:
             break
         allowed += 1
     return allowed
+
+
+def _covered_days(stays: Sequence[Stay], first: int) -> list[int]:
+    """Running sums of how many of `stays` cover each day from day number `first` on:
+    `sums[j] - sums[i]` counts the days covered in [first + i, first + j)."""
+    days = WINDOW_DAYS + MAX_STAY_DAYS + 1
+    covering = [0] * days
+    for stay in stays:
+        assert stay.exit is not None
+        lo = max(0, stay.entry.toordinal() - first)
+        hi = min(days - 1, stay.exit.toordinal() - first)
+        for index in range(lo, hi + 1):
+            covering[index] += 1
+    return list(itertools.accumulate(covering, initial=0))
 
 
 def stay_status(stays: Sequence[Stay], on: dt.date) -> StayStatus:

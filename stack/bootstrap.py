@@ -2,7 +2,8 @@
 
 `interop up` runs everything in one process on one bus; `interop serve ...` runs one part
 (or, for a small deployment, all adapters or all mocks) per process, with several
-gateways and adapter replicas where needed.
+gateways and adapter replicas where needed. The parts of one process share its metrics
+(`Telemetry`), served with `--metrics-listen`.
 """
 
 from __future__ import annotations
@@ -16,12 +17,14 @@ from collections.abc import AsyncIterator, Coroutine, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from adapters.metrics import AdapterFamilies, AdapterMetrics
 from adapters.mock_client import MockSystemClient
 from adapters.port import BorderSystemClient
 from adapters.runtime import Adapter
 from broker.audit.sink import AuditSink
 from broker.domain.links import link_hits
 from broker.domain.profiles import AccessPolicy, adapter_identity, parse_profile_map
+from broker.gateway.metrics import GatewayMetrics
 from broker.gateway.servicer import BorderCheckServicer
 from broker.service.admission import Admission
 from broker.service.breaker import Breaker
@@ -37,14 +40,17 @@ from broker.transport.envelope import (
     query_channel,
     reply_channel,
 )
-from broker.transport.grpc_server import GrpcServer, Service
+from broker.transport.grpc_server import GrpcServer, Service, listened_on
 from broker.transport.health import HealthWatch, bus_reachable
 from broker.transport.links import Links
+from broker.transport.metrics import DispatchMetrics
+from broker.transport.telemetry import Telemetry, serving
 from interop.v1 import border_check_pb2, border_check_pb2_grpc
 from mocks import scenarios
 from mocks.access import control_audit, is_control, mock_rules
 from mocks.engine import RecordSource
 from mocks.faults import FaultPlan
+from mocks.metrics import MockFamilies, MockMetrics
 from mocks.population_source import PopulationSource
 from mocks.service import MockControl, MockSystem
 from mocks.session import DEFAULT_SESSION
@@ -63,6 +69,27 @@ class RunningGateway:
     server: GrpcServer
     dispatcher: BusDispatcher
     bus: Bus
+
+
+class AddressesTaken(OSError):
+    """Addresses this process would listen on are another program's (another stack's)."""
+
+
+def refuse_taken(addresses: Mapping[str, str]) -> None:
+    """Raise AddressesTaken, before anything slow starts, when another program listens on
+    one of `addresses` (what -> HOST:PORT, e.g. "mock sis" -> "127.0.0.1:50061")."""
+    taken = set(listened_on(addresses.values()))
+    if taken:
+        named = ", ".join(f"{a} ({what})" for what, a in addresses.items() if a in taken)
+        raise AddressesTaken(
+            f"another stack seems to be running: something listens on {named}. Stop it, "
+            "or start this one on free addresses (--listen, INTEROP_GATEWAY_LISTEN, "
+            "INTEROP_MOCK_<SYSTEM>=HOST:PORT)"
+        )
+
+
+def _mock_listens(settings: Settings, names: Sequence[str]) -> dict[str, str]:
+    return {f"mock {name}": settings.mock_addresses[name] for name in names}
 
 
 def _bus(settings: Settings, client_id: str) -> Bus:
@@ -125,10 +152,24 @@ def links(settings: Settings) -> Links:
 
 
 @contextlib.asynccontextmanager
+async def process_metrics(settings: Settings) -> AsyncIterator[Telemetry]:
+    """This process's metrics, served on `settings.metrics_listen` when it is set."""
+    telemetry = Telemetry()
+    if not settings.metrics_listen:
+        yield telemetry
+        return
+    async with serving(telemetry, settings.metrics_listen):
+        yield telemetry
+
+
+@contextlib.asynccontextmanager
 async def gateway(
-    settings: Settings, registry: Registry = REGISTRY
+    settings: Settings, registry: Registry = REGISTRY, telemetry: Telemetry | None = None
 ) -> AsyncIterator[RunningGateway]:
-    """A serving gateway; health turns SERVING only once its reply topic is being read."""
+    """A serving gateway; health turns SERVING only once its reply topic is being read.
+    Its metrics go to `telemetry` (by default to a registry nobody serves)."""
+    refuse_taken({"gateway": settings.gateway_listen})
+    observed = telemetry or Telemetry()
     policy = access_policy(settings)
     credentials = links(settings).server(settings.gateway_listen)
     if credentials is None:
@@ -146,6 +187,7 @@ async def gateway(
             settings.gateway_id,
             gateway_keyring(settings, registry),
             registry.catalog,
+            DispatchMetrics(observed.registry, registry.catalog),
         )
         await dispatcher.start()
         ports = Ports(
@@ -159,7 +201,8 @@ async def gateway(
             Admission(settings.max_in_flight, settings.max_in_flight_per_client),
             Breaker(settings.breaker_failures, settings.breaker_probe_ms / 1000),
         )
-        servicer = BorderCheckServicer(ports, tls=credentials is not None)
+        metrics = GatewayMetrics(observed.registry, ports)
+        servicer = BorderCheckServicer(ports, tls=credentials is not None, metrics=metrics)
         full_name = border_check_pb2.DESCRIPTOR.services_by_name["BorderCheck"].full_name
         server = GrpcServer(
             settings.gateway_listen,
@@ -179,7 +222,7 @@ async def gateway(
         log.info(
             "gateway %s listening on %s (bus %s, %s)",
             settings.gateway_id,
-            settings.gateway_listen.rsplit(":", 1)[0] + f":{server.port}",
+            server.address,
             settings.bus,
             "mTLS" if credentials else "plaintext",
         )
@@ -202,14 +245,18 @@ async def adapters(
     health_listen: str | None = None,
     registry: Registry = REGISTRY,
     clients: Mapping[str, BorderSystemClient] | None = None,
+    telemetry: Telemetry | None = None,
 ) -> AsyncIterator[list[Adapter]]:
     """Running adapters for the systems `names`, each a member of its system's consumer
     group, sharing one bus connection (one process for all adapters of a small site).
 
     Each calls its system through `clients[name]`, by default the gRPC client of its mock.
     With `health_listen`, grpc.health.v1 answers there (SERVING once all consume), so an
-    orchestrator can probe adapters like the gateway and the mocks.
+    orchestrator can probe adapters like the gateway and the mocks. Their metrics go to
+    `telemetry`, their consumer lag read before each scrape.
     """
+    observed = telemetry or Telemetry()
+    families = AdapterFamilies(observed.registry)
     label = ",".join(names)
     secured = links(settings)
     health = GrpcServer(health_listen, [], secured.server(health_listen)) if health_listen else None
@@ -223,6 +270,7 @@ async def adapters(
             system.spec,
             (clients or {}).get(system.name) or _system_client(settings, secured, system),
             adapter_keyring(settings, system.name, registry),
+            metrics=AdapterMetrics(families, system.name),
         )
         for system in chosen
     ]
@@ -232,6 +280,8 @@ async def adapters(
                 await runner.start()
                 running.push_async_callback(runner.stop)
                 await running.enter_async_context(_background(runner.run(), runner.group))
+                observed.refreshes.append(runner.measure_lag)
+                running.callback(observed.refreshes.remove, runner.measure_lag)
             if health is not None:
                 await health.start()
                 running.push_async_callback(health.stop, 0)
@@ -292,29 +342,49 @@ def example_commands(settings: Settings) -> list[str]:
     return lines
 
 
-def mock_system(system: BorderSystem, base: Sequence[RecordSource] = ()) -> MockSystem:
+def mock_system(
+    system: BorderSystem, base: Sequence[RecordSource] = (), metrics: MockMetrics | None = None
+) -> MockSystem:
     """The mock of `system` over `base` records (plus each session's seeded ones)."""
     return MockSystem(
-        system.name, system.mock.service, system.mock.rules, base, system.spec.records_crossings
+        system.name,
+        system.mock.service,
+        system.mock.rules,
+        base,
+        system.spec.records_crossings,
+        metrics,
     )
+
+
+@dataclass
+class RunningMocks:
+    systems: dict[str, MockSystem]
+    # Where each answers (the port it got, when its configured one is 0).
+    addresses: dict[str, str]
 
 
 @contextlib.asynccontextmanager
 async def mocks(
-    settings: Settings, names: Sequence[str], registry: Registry = REGISTRY
-) -> AsyncIterator[dict[str, MockSystem]]:
+    settings: Settings,
+    names: Sequence[str],
+    registry: Registry = REGISTRY,
+    telemetry: Telemetry | None = None,
+) -> AsyncIterator[RunningMocks]:
     """The mocks of the systems `names`, each serving on its configured address with
-    MockControl beside it."""
+    MockControl beside it; their metrics go to `telemetry`."""
+    refuse_taken(_mock_listens(settings, names))
+    families = MockFamilies((telemetry or Telemetry()).registry)
     secured, policy = links(settings), access_policy(settings)
     bus = _bus(settings, f"mocks-{','.join(names)}")
     await bus.start()
     async with contextlib.AsyncExitStack() as running:
         running.push_async_callback(bus.stop)
         await bus.ensure_topics([settings.topics.spec(settings.topics.audit)])
-        served = {}
+        served = RunningMocks({}, {})
         for name in names:
             system = registry[name]
-            mock = mock_system(system, await asyncio.to_thread(population, settings, system))
+            records = await asyncio.to_thread(population, settings, system)
+            mock = mock_system(system, records, MockMetrics(families, name))
             load_packs(mock, [BASE_PACK, *(Path(p) for p in settings.scenarios)], registry)
             address = settings.mock_addresses[name]
             audit = audit_sink(settings, bus, _mock_trail(name), registry)
@@ -329,8 +399,9 @@ async def mocks(
             await server.start()
             running.push_async_callback(server.stop)
             await server.set_serving(True)
-            log.info("mock %s listening on %s", name, address)
-            served[name] = mock
+            log.info("mock %s listening on %s", name, server.address)
+            served.systems[name] = mock
+            served.addresses[name] = server.address
         yield served
 
 
@@ -338,29 +409,42 @@ async def mocks(
 class RunningStack:
     gateway: RunningGateway
     mocks: dict[str, MockSystem]
+    mock_addresses: dict[str, str]
+    telemetry: Telemetry
+
+    @property
+    def target(self) -> str:
+        """Where the gateway answers."""
+        return self.gateway.server.address
 
 
 @contextlib.asynccontextmanager
 async def whole_stack(
-    settings: Settings, registry: Registry = REGISTRY
+    settings: Settings, registry: Registry = REGISTRY, telemetry: Telemetry | None = None
 ) -> AsyncIterator[RunningStack]:
     """Mocks, adapters and the gateway of every system, started in dependency order; the
-    adapters call their mocks in this process directly unless `mock_link` is "grpc"."""
+    adapters call their mocks in this process directly unless `mock_link` is "grpc". All
+    their metrics go to `telemetry`."""
+    refuse_taken({"gateway": settings.gateway_listen, **_mock_listens(settings, registry.names)})
+    observed = telemetry or Telemetry()
     async with contextlib.AsyncExitStack() as stack:
-        served = await stack.enter_async_context(mocks(settings, registry.names, registry))
+        served = await stack.enter_async_context(
+            mocks(settings, registry.names, registry, observed)
+        )
         clients: dict[str, BorderSystemClient] = (
             {
                 name: LocalSystemClient(mock, registry[name].translate)
-                for name, mock in served.items()
+                for name, mock in served.systems.items()
             }
             if settings.mock_link == "local"
             else {}
         )
+        bound = settings.with_overrides(mock_addresses=served.addresses)
         await stack.enter_async_context(
-            adapters(settings, registry.names, registry=registry, clients=clients)
+            adapters(bound, registry.names, registry=registry, clients=clients, telemetry=observed)
         )
-        running = await stack.enter_async_context(gateway(settings, registry))
-        yield RunningStack(running, served)
+        running = await stack.enter_async_context(gateway(settings, registry, observed))
+        yield RunningStack(running, served.systems, served.addresses, observed)
 
 
 @contextlib.asynccontextmanager

@@ -20,8 +20,9 @@ from broker.transport.bus import BusUnavailable
 from broker.transport.bus.factory import BUS_KINDS
 from broker.transport.envelope import KeyringError
 from broker.transport.links import InsecureLink, dial
+from broker.transport.telemetry import Telemetry, loopback_listen
 from interop.v1 import border_check_pb2 as pb
-from stack.client import check, check_stream, field_violations
+from stack.client import GATEWAY_HINT, answering, check, check_stream, field_violations
 from stack.render import render_report
 from stack.settings import Settings, load_settings
 from systems import REGISTRY
@@ -39,6 +40,8 @@ EPILOG = """examples:
   interop serve mocks sis,vis,ees,etias,eurodac --insecure                  all mocks
   interop scenario run mocks/packs/*.yaml     run scenario packs, PASS/FAIL per check
   interop mock faults vis --latency-ms 3000   make a mock slow (see interop mock --help)
+  interop up --metrics-listen 127.0.0.1:9464  Prometheus metrics at http://127.0.0.1:9464/metrics
+  interop loadtest run --rate 50 --duration 60s   hold a rate, write a report (loadtest --help)
 
 Plaintext (--insecure) serves and dials loopback addresses only; with INTEROP_TLS_DIR every
 link is mutual TLS (`interop pki` makes development certificates).
@@ -50,6 +53,7 @@ PURPOSES = {
     short_name(pb.Purpose, v).lower().replace("_", "-"): v for v in pb.Purpose.values() if v
 }
 SEXES = {"M": pb.SEX_MALE, "F": pb.SEX_FEMALE, "X": pb.SEX_OTHER}
+LOADTEST = "loadtest"
 
 
 _SYSTEMS = f"comma separated, from: {', '.join(REGISTRY.names)}"
@@ -89,6 +93,24 @@ def _bus_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _loopback(text: str) -> str:
+    try:
+        loopback_listen(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return text
+
+
+def _metrics_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--metrics-listen",
+        type=_loopback,
+        metavar="HOST:PORT",
+        help="serve Prometheus metrics at http://HOST:PORT/metrics, loopback only; port 0 "
+        "takes a free one (default: $INTEROP_METRICS_LISTEN or off)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="interop",
@@ -119,6 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="synthetic people per system (default 10000; e.g. 1000000)",
     )
+    _metrics_option(up)
 
     serve = commands.add_parser("serve", help="run one part of the stack in this process")
     parts = serve.add_subparsers(dest="part", required=True, metavar="PART")
@@ -127,6 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
     _insecure_option(gw)
     gw.add_argument("--listen", metavar="HOST:PORT", help="default 127.0.0.1:50051")
     gw.add_argument("--gateway-id", help="names this instance's reply topic (default gw1)")
+    _metrics_option(gw)
     ad = parts.add_parser(
         "adapter",
         aliases=["adapters"],
@@ -146,6 +170,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="where the system (or its mock) answers; one system only "
         "(default: $INTEROP_MOCK_<SYSTEM> or 127.0.0.1:5006x)",
     )
+    _metrics_option(ad)
     mk = parts.add_parser("mock", aliases=["mocks"], help="the mock of one system, or of several")
     mk.add_argument("systems", type=_system_list, metavar="SYSTEM[,SYSTEM...]", help=_SYSTEMS)
     mk.add_argument(
@@ -162,11 +187,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     mk.add_argument("--population", type=int, metavar="N", help="synthetic people (default 10000)")
     _insecure_option(mk)
+    _metrics_option(mk)
 
     sc = commands.add_parser("scenario", help="run scenario packs against a gateway")
     sc.add_argument("action", choices=["run"])
     sc.add_argument("files", nargs="+", metavar="FILE")
-    sc.add_argument("--target", default="127.0.0.1:50051", help="gateway address")
+    sc.add_argument(
+        "--target", default="127.0.0.1:50051", help="gateway address (default %(default)s)"
+    )
     sc.add_argument(
         "--mock",
         action="append",
@@ -195,13 +223,17 @@ def build_parser() -> argparse.ArgumentParser:
     faults = mc.add_argument_group("faults (all off by default)")
     faults.add_argument("--latency-ms", type=int, default=0, help="fixed added latency")
     faults.add_argument("--lognormal-median-ms", type=int, default=0, help="lognormal latency")
-    faults.add_argument("--lognormal-sigma", type=float, default=0.0)
+    faults.add_argument(
+        "--lognormal-sigma", type=float, default=0.0, help="spread of the lognormal latency"
+    )
     faults.add_argument("--error-rate", type=float, default=0.0, help="probability 0..1")
     faults.add_argument("--every-nth", type=int, default=0, help="fail every Nth call")
     faults.add_argument("--error-code", default="", help="gRPC status name (UNAVAILABLE)")
-    faults.add_argument("--error-message", default="")
+    faults.add_argument("--error-message", default="", help='text of the errors ("injected fault")')
     faults.add_argument("--outage-s", type=int, default=0, help="UNAVAILABLE for N seconds")
-    mc.add_argument("--limit", type=int, default=20, help="calls: the newest N")
+    mc.add_argument(
+        "--limit", type=int, default=20, help="calls: the newest N (default %(default)s)"
+    )
     _tls_options(mc, "with a profile that may control mocks, e.g. test-team")
 
     ck = commands.add_parser(
@@ -209,15 +241,23 @@ def build_parser() -> argparse.ArgumentParser:
         help="send one border check and print the hit report",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    ck.add_argument("--target", default="127.0.0.1:50051", help="gateway address")
-    ck.add_argument("--surname")
+    ck.add_argument(
+        "--target", default="127.0.0.1:50051", help="gateway address (default %(default)s)"
+    )
+    ck.add_argument(
+        "--surname", help="e.g. ERIKSSON; Cyrillic, Greek and Arabic letters are transliterated"
+    )
     ck.add_argument("--given-names", help='space separated, e.g. "ANNA MARIA"')
     ck.add_argument("--dob", help="date of birth YYYY-MM-DD (00 for unknown month/day)")
-    ck.add_argument("--sex", choices=list(SEXES))
+    ck.add_argument("--sex", choices=list(SEXES), help="M, F or X (unspecified)")
     ck.add_argument("--nationality", help="ISO 3166-1 alpha-3, e.g. UTO, DEU")
     ck.add_argument("--document", help="travel document number")
-    ck.add_argument("--document-type", choices=["passport", "id-card", "visa", "residence-permit"])
-    ck.add_argument("--issuing-state")
+    ck.add_argument(
+        "--document-type",
+        choices=["passport", "id-card", "visa", "residence-permit"],
+        help="type of the travel document",
+    )
+    ck.add_argument("--issuing-state", help="State that issued the document, e.g. UTO, FRA")
     ck.add_argument("--expiry", help="document expiry YYYY-MM-DD")
     ck.add_argument("--issue-date", help="document issue date YYYY-MM-DD (not in the MRZ)")
     ck.add_argument("--visa-sticker", help="visa sticker number")
@@ -227,7 +267,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="LINE",
         help="the MRZ lines (2 or 3), each as one argument or joined by \\n",
     )
-    ck.add_argument("--purpose", choices=list(PURPOSES), default="border-entry")
+    ck.add_argument(
+        "--purpose",
+        choices=list(PURPOSES),
+        default="border-entry",
+        help="why the check is made: it decides which systems are asked (default %(default)s)",
+    )
     ck.add_argument("--checking-state", help="Member State making the check, e.g. DEU")
     ck.add_argument("--crossing-point", help="border crossing point, e.g. DEU-FRA-AIRPORT")
     stay = ck.add_mutually_exclusive_group()
@@ -235,7 +280,9 @@ def build_parser() -> argparse.ArgumentParser:
     stay.add_argument("--stay-days", type=int, help="intended stay in days, entry day included")
     ck.add_argument("--systems", help="comma separated subset, e.g. sis,vis (default: all)")
     ck.add_argument("--deadline-ms", type=int, help="how long the broker may wait (default 2000)")
-    ck.add_argument("--request-id", default="")
+    ck.add_argument(
+        "--request-id", default="", help="your reference, kept in the report and the audit"
+    )
     ck.add_argument("--json", action="store_true", help="print the report as JSON")
     ck.add_argument(
         "--stream",
@@ -282,9 +329,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     hl = commands.add_parser("health", help="ask a server's grpc.health.v1 status")
-    hl.add_argument("--target", default="127.0.0.1:50051")
+    hl.add_argument(
+        "--target", default="127.0.0.1:50051", help="the server's address (default %(default)s)"
+    )
     hl.add_argument("--service", default="", help="service name (default: the whole server)")
     _tls_options(hl, "any certificate of the CA")
+
+    lt = commands.add_parser(
+        LOADTEST,
+        help="load-test a gateway: run (a rate, a ramp, find-max), compare two runs",
+        description="The load tool; `interop loadtest --help` and `interop loadtest run "
+        "--help` describe its options (loadtest/README.md).",
+        add_help=False,
+    )
+    lt.add_argument("argv", nargs=argparse.REMAINDER, metavar="run|compare ...")
     return parser
 
 
@@ -299,6 +357,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         insecure=getattr(args, "insecure", False) or None,
         scenarios=tuple(getattr(args, "scenario", None) or ()) or None,
         population=getattr(args, "population", None),
+        metrics_listen=getattr(args, "metrics_listen", None),
     )
     part = _part(args)
     address = getattr(args, "listen", None) if part == "mock" else None
@@ -379,13 +438,19 @@ def _credentials(
 
 
 async def _check(args: argparse.Namespace) -> int:
+    with answering("gateway", GATEWAY_HINT):
+        await _print_check(args)
+    return 0
+
+
+async def _print_check(args: argparse.Namespace) -> None:
     request = build_request(args)
     timeout = max(5.0, (args.deadline_ms or 2000) / 1000 + 3)
     credentials = _credentials(args)
     if not args.stream:
         report = await check(args.target, request, timeout, credentials)
         print(_json(report) if args.json else render_report(report))
-        return 0
+        return
     async for event in check_stream(args.target, request, timeout, credentials):
         if args.json:
             print(_json(event))
@@ -399,7 +464,6 @@ async def _check(args: argparse.Namespace) -> int:
             )
         else:
             print(render_report(event.report))
-    return 0
 
 
 def _json(message: pb.HitReport | pb.CheckEvent) -> str:
@@ -409,47 +473,68 @@ def _json(message: pb.HitReport | pb.CheckEvent) -> str:
 async def _health(args: argparse.Namespace) -> int:
     from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-    async with dial(args.target, _credentials(args)) as health_channel:
-        stub = health_pb2_grpc.HealthStub(health_channel)
-        response = await stub.Check(health_pb2.HealthCheckRequest(service=args.service), timeout=5)
+    request = health_pb2.HealthCheckRequest(service=args.service)
+    with answering("server", "is it running? name it with --target HOST:PORT"):
+        async with dial(args.target, _credentials(args)) as health_channel:
+            response = await health_pb2_grpc.HealthStub(health_channel).Check(request, timeout=5)
     name = health_pb2.HealthCheckResponse.ServingStatus.Name(response.status)
     print(name)
     return 0 if response.status == health_pb2.HealthCheckResponse.SERVING else 1
 
 
 async def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    from stack import bootstrap as stack
+
+    async with stack.process_metrics(settings) as telemetry:
+        if args.command == "up":
+            await _up(settings, telemetry)
+        else:
+            await _serve_part(args, settings, telemetry)
+    return 0
+
+
+async def _up(settings: Settings, telemetry: Telemetry) -> None:
     from broker.transport.grpc_server import wait_for_shutdown_signal
     from stack import bootstrap as stack
 
-    if args.command == "up":
-        async with stack.whole_stack(settings) as running:
-            more = "\n".join(stack.example_commands(settings))
-            print(
-                f"interop: stack up on {settings.bus} bus; gateway on "
-                f"{settings.gateway_listen.rsplit(':', 1)[0]}:{running.gateway.server.port}, "
-                f"{settings.population} synthetic people per system\n"
-                "send a check, for example:\n"
-                "  # the ICAO 9303 specimen traveller\n"
-                "  interop check --surname ERIKSSON --given-names "
-                '"ANNA MARIA" --dob 1974-08-12 --sex F --nationality UTO --document L898902C3 '
-                "--issuing-state UTO\n"
-                f"{more}\n"
-                "  interop scenario run mocks/packs/*.yaml      # the shipped scenarios\n"
-                "stop with Ctrl-C",
-                flush=True,
-            )
-            await wait_for_shutdown_signal()
-        return 0
+    async with stack.whole_stack(settings, telemetry=telemetry) as running:
+        more = "\n".join(stack.example_commands(settings))
+        print(
+            f"interop: stack up on {settings.bus} bus; gateway on {running.target}, "
+            f"{settings.population} synthetic people per system\n"
+            "send a check, for example:\n"
+            "  # the ICAO 9303 specimen traveller\n"
+            "  interop check --surname ERIKSSON --given-names "
+            '"ANNA MARIA" --dob 1974-08-12 --sex F --nationality UTO --document L898902C3 '
+            "--issuing-state UTO\n"
+            f"{more}\n"
+            "  interop scenario run mocks/packs/*.yaml      # the shipped scenarios\n"
+            "stop with Ctrl-C",
+            flush=True,
+        )
+        await wait_for_shutdown_signal()
+
+
+async def _serve_part(args: argparse.Namespace, settings: Settings, telemetry: Telemetry) -> None:
+    from broker.transport.grpc_server import wait_for_shutdown_signal
+    from stack import bootstrap as stack
+
     part: contextlib.AbstractAsyncContextManager[object]
     if _part(args) == "gateway":
-        part = stack.gateway(settings)
+        part = stack.gateway(settings, telemetry=telemetry)
     elif _part(args) == "adapter":
-        part = stack.adapters(settings, args.systems, args.health_listen)
+        part = stack.adapters(settings, args.systems, args.health_listen, telemetry=telemetry)
     else:
-        part = stack.mocks(settings, args.systems)
+        part = stack.mocks(settings, args.systems, telemetry=telemetry)
     async with part:
         await wait_for_shutdown_signal()
-    return 0
+
+
+def _loadtest(argv: Sequence[str]) -> int:
+    """The load tool, which reads its own options (`interop loadtest run --help`)."""
+    from loadtest.cli import main as loadtest
+
+    return loadtest(argv)
 
 
 async def _scenario(args: argparse.Namespace, settings: Settings) -> int:
@@ -564,7 +649,11 @@ def _run_served(served: Coroutine[object, object, int], settings: Settings) -> i
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments[:1] == [LOADTEST]:
+        # All that follows is the load tool's, `--help` too.
+        return _loadtest(arguments[1:])
+    args = build_parser().parse_args(arguments)
     settings = _settings(args)
     logging.basicConfig(
         level=(args.log_level or settings.log_level).upper(),
@@ -587,6 +676,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _pki(args)
         if args.command == "audit":
             return asyncio.run(_audit(args, settings))
+        if args.command == LOADTEST:
+            return _loadtest(args.argv)
         return _run_served(_serve(args, settings), settings)
     except BusUnavailable as error:
         print(f"interop: {error}", file=sys.stderr)

@@ -2,15 +2,43 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import contextlib
+from collections.abc import AsyncIterator, Iterator
 
 import grpc
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 
-from broker.transport.links import dial
+from broker.transport.links import connect_failure, dial
 from interop.v1 import border_check_pb2 as pb
 from interop.v1 import border_check_pb2_grpc
+
+GATEWAY_HINT = (
+    "start a stack with `scripts/up` (or `interop up --insecure`), or name a running "
+    "gateway with --target HOST:PORT"
+)
+MOCK_HINT = (
+    "start a stack with `scripts/up`, or name the mock's address (--target for "
+    "`interop mock`, --mock SYSTEM=HOST:PORT for `interop scenario run`)"
+)
+
+
+class Unreachable(ConnectionError):
+    """Nothing answers at an address: one line saying where, and what to do about it."""
+
+
+@contextlib.contextmanager
+def answering(what: str, hint: str) -> Iterator[None]:
+    """Calls in this block that reach no server raise Unreachable ("no `what` answers at
+    HOST:PORT (why); `hint`") instead of gRPC's text; other errors pass unchanged."""
+    try:
+        yield
+    except grpc.aio.AioRpcError as error:
+        failed = connect_failure(error)
+        if failed is None:
+            raise
+        address, reason = failed
+        raise Unreachable(f"no {what} answers at {address} ({reason}); {hint}") from None
 
 
 def field_violations(error: grpc.aio.AioRpcError) -> list[tuple[str, str]]:

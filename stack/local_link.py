@@ -15,10 +15,12 @@ from typing import TypeVar
 import grpc
 
 from adapters.mock_client import Translate, failure
+from broker.domain.trace import TraceContext
 from interop.mock.v1 import mock_pb2
 from interop.v1 import border_check_pb2 as pb
 from interop.v1 import bus_pb2
-from mocks.service import MockFault, MockSystem
+from mocks.faults import MockFault
+from mocks.service import MockSystem
 
 Reply = TypeVar("Reply")
 
@@ -28,16 +30,22 @@ class LocalSystemClient:
         self._mock = mock
         self._translate = translate
 
-    async def search(self, query: bus_pb2.SystemQuery, timeout: float) -> Sequence[pb.Hit]:
+    async def search(
+        self, query: bus_pb2.SystemQuery, timeout: float, trace: TraceContext
+    ) -> Sequence[pb.Hit]:
         request = mock_pb2.SearchRequest(
             traveller=query.traveller, purpose=query.purpose, authority=query.authority
         )
-        response = await _call(self._mock.search(request, query.test_session), timeout)
+        searching = self._mock.search(request, query.test_session, trace.trace_id)
+        response = await _call(searching, timeout)
         return [self._translate(m) for m in response.matches]
 
-    async def record_crossing(self, query: bus_pb2.SystemQuery, timeout: float) -> pb.Hit:
+    async def record_crossing(
+        self, query: bus_pb2.SystemQuery, timeout: float, trace: TraceContext
+    ) -> pb.Hit:
         request = mock_pb2.RecordCrossingRequest(traveller=query.traveller, crossing=query.crossing)
-        match = await _call(self._mock.record_crossing(request, query.test_session), timeout)
+        recording = self._mock.record_crossing(request, query.test_session, trace.trace_id)
+        match = await _call(recording, timeout)
         return self._translate(match)
 
     async def close(self) -> None:

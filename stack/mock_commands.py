@@ -14,7 +14,8 @@ from broker.transport.links import dial
 from broker.transport.metadata import session_metadata
 from interop.mock.v1 import mock_pb2, mock_pb2_grpc
 from mocks import scenario_run
-from mocks.scenarios import ScenarioError, load
+from mocks.scenarios import Scenario, ScenarioError, load
+from stack.client import GATEWAY_HINT, MOCK_HINT, answering
 from systems import REGISTRY
 
 
@@ -26,41 +27,70 @@ async def run_scenarios(
     control_credentials: grpc.ChannelCredentials | None,
     seed: bool,
 ) -> int:
-    """Run every pack; print pass/fail per check; 0 only when all passed."""
-    failed = total = 0
+    """Run every pack; print pass/fail per check; 0 only when all were read and passed."""
+    results: list[scenario_run.CheckResult] = []
+    unread = 0
     for path in paths:
         try:
             scenario = load(path, REGISTRY.names)
         except ScenarioError as error:
             print(f"ERROR {error}", file=sys.stderr)
-            failed += 1
+            unread += 1
             continue
-        session = scenario_run.new_session() if seed else ""
-        systems = sorted({*scenario.records, *scenario.faults})
-        print(f"scenario {scenario.name} ({path}), session {session or '(default)'}")
-        if seed:
+        if not scenario.checks:
+            print(f"scenario {scenario.name} ({path}): records only, no checks to run")
+            continue
+        ran = await _run_pack(scenario, path, target, mocks, credentials, control_credentials, seed)
+        results += ran
+    failed = sum(not r.passed for r in results)
+    not_read = f", {unread} pack(s) not read" if unread else ""
+    print(f"{len(results) - failed} passed, {failed} failed{not_read}")
+    return 1 if failed or unread else 0
+
+
+async def _run_pack(
+    scenario: Scenario,
+    path: Path,
+    target: str,
+    mocks: Mapping[str, str],
+    credentials: grpc.ChannelCredentials | None,
+    control_credentials: grpc.ChannelCredentials | None,
+    seed: bool,
+) -> list[scenario_run.CheckResult]:
+    """Seed the pack in a session of its own (unless not to), run its checks, print each."""
+    session = scenario_run.new_session() if seed else ""
+    systems = sorted({*scenario.records, *scenario.faults})
+    print(f"scenario {scenario.name} ({path}), session {session or '(default)'}")
+    if seed:
+        with answering("mock", MOCK_HINT):
             await scenario_run.seed(scenario, mocks, session, control_credentials)
-        try:
+    try:
+        with answering("gateway", GATEWAY_HINT):
             async with dial(target, credentials) as gateway:
                 results = await scenario_run.run(scenario, gateway, session)
-        finally:
-            if seed:
-                await scenario_run.reset(mocks, systems, session, control_credentials)
-        for result in results:
-            total += 1
-            mark = "PASS" if result.passed else "FAIL"
-            print(f"  {mark} {result.name}  [{result.summary}, {result.elapsed_ms:.0f} ms]")
-            for problem in result.problems:
-                print(f"       {problem}")
-            failed += not result.passed
-    print(f"{total - failed} passed, {failed} failed")
-    return 1 if failed else 0
+    finally:
+        if seed:
+            await scenario_run.reset(mocks, systems, session, control_credentials)
+    for result in results:
+        mark = "PASS" if result.passed else "FAIL"
+        print(f"  {mark} {result.name}  [{result.summary}, {result.elapsed_ms:.0f} ms]")
+        for problem in result.problems:
+            print(f"       {problem}")
+    return results
 
 
 async def control(
     args: argparse.Namespace, address: str, credentials: grpc.ChannelCredentials | None
 ) -> int:
     """`interop mock ACTION SYSTEM ...` against one mock's MockControl."""
+    with answering("mock", MOCK_HINT):
+        await _control(args, address, credentials)
+    return 0
+
+
+async def _control(
+    args: argparse.Namespace, address: str, credentials: grpc.ChannelCredentials | None
+) -> None:
     metadata = session_metadata(args.session)
     async with dial(address, credentials) as mock:
         stub = mock_pb2_grpc.MockControlStub(mock)
@@ -95,5 +125,8 @@ async def control(
             )
             for call in calls.calls:
                 who = f"{call.traveller.surname} {call.traveller.document.number}".strip()
-                print(f"{call.at} {call.method} {call.status} {call.match_count} match(es) {who}")
-    return 0
+                trace = f" trace {call.trace_id}" if call.trace_id else ""
+                print(
+                    f"{call.at} {call.method} {call.status} {call.match_count} match(es) {who}"
+                    f"{trace}"
+                )

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, replace
 
 from broker.domain.validation import Limits
 from broker.transport.bus.factory import BUS_KINDS
+from broker.transport.telemetry import loopback_listen
 from broker.transport.topics import Topics
 from systems import REGISTRY
 
@@ -64,6 +65,8 @@ class Settings:
     # How `interop up`'s adapters reach their mocks in the same process: directly ("local")
     # or over loopback gRPC ("grpc"), as separate processes always do.
     mock_link: str = "local"
+    # Where the process serves Prometheus metrics (loopback HOST:PORT); empty = not served.
+    metrics_listen: str = ""
 
     @property
     def audit_path(self) -> str:
@@ -94,6 +97,16 @@ def _choice(env: dict[str, str], name: str, default: str, choices: tuple[str, ..
     value = env.get(name) or default
     if value not in choices:
         raise SystemExit(f"{name}={value!r}: choose {' or '.join(choices)}")
+    return value
+
+
+def _loopback(env: dict[str, str], name: str) -> str:
+    value = env.get(name, "")
+    if value:
+        try:
+            loopback_listen(value)
+        except ValueError as error:
+            raise SystemExit(f"{name}: {error}") from None
     return value
 
 
@@ -144,4 +157,5 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         log_level=env.get("INTEROP_LOG_LEVEL", base.log_level),
         event_loop=_choice(env, "INTEROP_EVENT_LOOP", base.event_loop, EVENT_LOOPS),
         mock_link=_choice(env, "INTEROP_MOCK_LINK", base.mock_link, MOCK_LINKS),
+        metrics_listen=_loopback(env, "INTEROP_METRICS_LISTEN"),
     )

@@ -23,6 +23,9 @@ from interop.v1 import border_check_pb2 as pb
 Linker = Callable[[Sequence[pb.Hit]], list[pb.IdentityLink]]
 
 _LINKED = frozenset({MatchClass.SAME, MatchClass.SIMILAR})
+# The person is compared without documents (the travel document is compared on its own):
+# these fields of that comparison would only ever say "missing".
+_DOCUMENT_FIELDS = frozenset({"document_number", "visa_sticker_number"})
 
 
 def _person(traveller: pb.Traveller) -> Identity:
@@ -88,7 +91,8 @@ def link_hits(hits: Sequence[pb.Hit]) -> list[pb.IdentityLink]:
         found = colour(match.match_class, bool(shared), document.method == "same")
         if found is None:
             continue
-        fields = [*explanation(match.explanation), document]
+        person = [f for f in match.explanation if f.field not in _DOCUMENT_FIELDS]
+        fields = [*explanation(person), document]
         fields += [
             pb.FieldMatch(field=f, similarity=1.0, method="same_biometric") for f in sorted(shared)
         ]

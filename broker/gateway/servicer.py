@@ -2,7 +2,9 @@
 
 Each method reads who is calling from the transport, calls the service layer and maps
 a domain error to one gRPC status (INVALID_ARGUMENT with a google.rpc.BadRequest naming the
-wrong fields, UNAUTHENTICATED, PERMISSION_DENIED); nothing else happens here.
+wrong fields, UNAUTHENTICATED, PERMISSION_DENIED, RESOURCE_EXHAUSTED). Each call continues
+the caller's trace; the gateway's metrics count and time it and return where its time
+went in a `server-timing` trailer.
 """
 
 from __future__ import annotations
@@ -11,8 +13,10 @@ from collections.abc import AsyncIterator
 from typing import Any, TypeAlias
 
 import grpc
+from prometheus_client import CollectorRegistry
 
 from broker.domain.errors import InvalidRequest, Overloaded, Refused, Unauthenticated
+from broker.gateway.metrics import GatewayMetrics
 from broker.service.check import check, stream_check
 from broker.service.crossing import record_crossing
 from broker.service.ports import Peer, Ports
@@ -27,35 +31,44 @@ TURNED_AWAY = (Refused, Overloaded)
 
 
 class BorderCheckServicer(border_check_pb2_grpc.BorderCheckServicer):
-    def __init__(self, ports: Ports, tls: bool) -> None:
+    def __init__(self, ports: Ports, tls: bool, metrics: GatewayMetrics | None = None) -> None:
         self._ports = ports
         self._tls = tls
+        self._metrics = metrics or GatewayMetrics(CollectorRegistry(), ports)
 
     async def Check(self, request: pb.CheckRequest, context: Context) -> pb.HitReport:
-        try:
-            return await check(request, self._peer(context), self._ports)
-        except TURNED_AWAY as error:
-            await abort(context, error)
-            raise
+        with self._metrics.call(context, "Check") as trace:
+            try:
+                report = await check(request, self._peer(context), self._ports, trace)
+            except TURNED_AWAY as error:
+                await abort(context, error)
+                raise
+            self._metrics.outcomes(report.outcomes)
+            return report
 
     async def CheckStream(
         self, request: pb.CheckRequest, context: Context
     ) -> AsyncIterator[pb.CheckEvent]:
-        try:
-            async for event in stream_check(request, self._peer(context), self._ports):
-                yield event
-        except TURNED_AWAY as error:
-            await abort(context, error)
-            raise
+        with self._metrics.call(context, "CheckStream") as trace:
+            try:
+                async for event in stream_check(request, self._peer(context), self._ports, trace):
+                    yield event
+            except TURNED_AWAY as error:
+                await abort(context, error)
+                raise
+            self._metrics.outcomes(event.report.outcomes)
 
     async def RecordCrossing(
         self, request: pb.RecordCrossingRequest, context: Context
     ) -> pb.RecordCrossingResponse:
-        try:
-            return await record_crossing(request, self._peer(context), self._ports)
-        except TURNED_AWAY as error:
-            await abort(context, error)
-            raise
+        with self._metrics.call(context, "RecordCrossing") as trace:
+            try:
+                response = await record_crossing(request, self._peer(context), self._ports, trace)
+            except TURNED_AWAY as error:
+                await abort(context, error)
+                raise
+            self._metrics.outcomes([response.outcome])
+            return response
 
     def _peer(self, context: Context) -> Peer:
         names = context.auth_context().get("x509_common_name") or []

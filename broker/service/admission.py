@@ -21,16 +21,13 @@ class Admission:
     max_per_client: int = 64
     in_flight: int = 0
     per_client: Counter[str] = field(default_factory=Counter)
-    refused: int = 0
 
     @contextlib.contextmanager
     def admit(self, client: str) -> Iterator[None]:
         """Hold a place for one check of `client`; Overloaded when there is none."""
         if self.in_flight >= self.max_in_flight:
-            self.refused += 1
             raise Overloaded(f"{self.in_flight} checks in flight, the bound of this gateway")
         if self.per_client[client] >= self.max_per_client:
-            self.refused += 1
             raise Overloaded(f"{client} has {self.max_per_client} checks in flight, its bound")
         self.in_flight += 1
         self.per_client[client] += 1

@@ -1,7 +1,8 @@
 """A border check: authenticate, validate, route, fan out, merge, audit.
 
 `stream_check` yields each system's result as soon as it arrives (ESP Art. 9(6)) and then
-the report; `check` waits for the report.
+the report; `check` waits for the report. Either records in the check's trace how long it
+took to validate, route, merge and audit; the dispatcher adds the hops on the bus.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from broker.domain.labels import short_name
 from broker.domain.merge import build_report, situated
 from broker.domain.profiles import Caller, Route, route
 from broker.domain.situation import Situation
+from broker.domain.trace import AUDIT, MERGE, ROUTE, VALIDATE, CheckTrace
 from broker.domain.validation import ValidCheck, validate_check
 from broker.service.fanout import deadline, new_correlation_id, system_query
 from broker.service.ports import Peer, Ports
@@ -27,21 +29,24 @@ log = logging.getLogger(__name__)
 
 
 async def stream_check(
-    request: pb.CheckRequest, peer: Peer, ports: Ports
+    request: pb.CheckRequest, peer: Peer, ports: Ports, trace: CheckTrace | None = None
 ) -> AsyncIterator[pb.CheckEvent]:
     """Each system's answer as it comes, then the report. Raises Unauthenticated,
-    InvalidRequest, PermissionDenied or Overloaded before the first event."""
-    async for step in _steps(request, peer, ports):
+    InvalidRequest, PermissionDenied or Overloaded before the first event. The check
+    continues `trace` (a new one when None)."""
+    async for step in _steps(request, peer, ports, trace):
         if isinstance(step, Answer):
             yield _result(step)
         else:
             yield pb.CheckEvent(report=step)
 
 
-async def check(request: pb.CheckRequest, peer: Peer, ports: Ports) -> pb.HitReport:
+async def check(
+    request: pb.CheckRequest, peer: Peer, ports: Ports, trace: CheckTrace | None = None
+) -> pb.HitReport:
     """The report, once every system answered or the deadline passed."""
     # Closed at once (not when collected) so that the check's place in flight is freed.
-    async with contextlib.aclosing(_steps(request, peer, ports)) as steps:
+    async with contextlib.aclosing(_steps(request, peer, ports, trace)) as steps:
         async for step in steps:
             if isinstance(step, pb.HitReport):
                 return step
@@ -49,8 +54,11 @@ async def check(request: pb.CheckRequest, peer: Peer, ports: Ports) -> pb.HitRep
 
 
 async def _steps(
-    request: pb.CheckRequest, peer: Peer, ports: Ports
+    request: pb.CheckRequest, peer: Peer, ports: Ports, trace: CheckTrace | None
 ) -> AsyncGenerator[Answer | pb.HitReport, None]:
+    trace = trace or CheckTrace.continuing(None)
+    started = ports.clock.monotonic()
+    trace.mark(started)
     # The local date, as the mocks and the EES calculation count days.
     today = dt.date.fromtimestamp(ports.clock.time())
     caller, (valid, plan) = await screen(
@@ -61,8 +69,10 @@ async def _steps(
         ports,
         lambda c: _admitted(request, c, ports, today),
     )
+    trace.lap(VALIDATE, ports.clock.monotonic())
     with ports.admission.admit(caller.authority):
-        async for step in _checked(valid, plan, _situation(valid, today), peer, caller, ports):
+        situation = _situation(valid, today)
+        async for step in _checked(valid, plan, situation, peer, caller, ports, trace, started):
             yield step
 
 
@@ -73,8 +83,9 @@ async def _checked(
     peer: Peer,
     caller: Caller,
     ports: Ports,
+    trace: CheckTrace,
+    started: float,
 ) -> AsyncGenerator[Answer | pb.HitReport, None]:
-    started = ports.clock.monotonic()
     correlation_id = new_correlation_id()
     until = deadline(valid.deadline_ms, peer.time_remaining_s, ports)
     profile = caller.profile.name
@@ -89,8 +100,6 @@ async def _checked(
         )
         for s in plan.not_permitted
     ] + [ports.breaker.refusal(s) for s in plan.asked if s not in asked]
-    for answer in answers:
-        yield answer
     queries = [
         system_query(
             correlation_id,
@@ -104,11 +113,15 @@ async def _checked(
         )
         for system in asked
     ]
-    async for answer in ports.dispatcher.ask(correlation_id, queries, until):
+    trace.lap(ROUTE, ports.clock.monotonic())
+    for answer in answers:
+        yield answer
+    async for answer in ports.dispatcher.ask(correlation_id, queries, until, trace):
         ports.breaker.record(answer)
         answer = situated(answer, situation, ports.catalog)
         answers.append(answer)
         yield answer
+    trace.mark(ports.clock.monotonic())
     report = build_report(
         valid.request_id,
         correlation_id,
@@ -119,11 +132,14 @@ async def _checked(
         ports.catalog,
         situation,
     )
+    trace.lap(MERGE, ports.clock.monotonic())
     await ports.audit(check_record(report, valid.purpose, caller))
+    trace.lap(AUDIT, ports.clock.monotonic())
     if log.isEnabledFor(logging.INFO):
         log.info(
-            "check %s by %s (%s): verdict %s, %d hits, %s in %.0f ms",
+            "check %s (trace %s) by %s (%s): verdict %s, %d hits, %s in %.0f ms",
             correlation_id,
+            trace.context.trace_id,
             caller.authority,
             profile,
             short_name(pb.Verdict, report.verdict),

@@ -9,6 +9,7 @@ from broker.domain.errors import PermissionDenied
 from broker.domain.labels import short_name
 from broker.domain.profiles import Caller, may_write
 from broker.domain.systems import SystemSpec
+from broker.domain.trace import ROUTE, VALIDATE, CheckTrace
 from broker.domain.validation import ValidCrossing, validate_crossing
 from broker.service.fanout import deadline, new_correlation_id, system_query
 from broker.service.ports import Peer, Ports
@@ -35,10 +36,12 @@ def idempotency_key(caller: Caller, request_id: str, correlation_id: str) -> str
 
 
 async def record_crossing(
-    request: pb.RecordCrossingRequest, peer: Peer, ports: Ports
+    request: pb.RecordCrossingRequest, peer: Peer, ports: Ports, trace: CheckTrace | None = None
 ) -> pb.RecordCrossingResponse:
     """Raises Unauthenticated, InvalidRequest, PermissionDenied or Overloaded before
-    anything is sent."""
+    anything is sent. The write continues `trace` (a new one when None)."""
+    trace = trace or CheckTrace.continuing(None)
+    trace.mark(ports.clock.monotonic())
     purpose = _PURPOSE.get(request.direction, pb.PURPOSE_UNSPECIFIED)
     caller, valid = await screen(
         RECORD_CROSSING,
@@ -48,12 +51,18 @@ async def record_crossing(
         ports,
         lambda c: _admitted(request, c, ports),
     )
+    trace.lap(VALIDATE, ports.clock.monotonic())
     with ports.admission.admit(caller.authority):
-        return await _recorded(valid, purpose, peer, caller, ports)
+        return await _recorded(valid, purpose, peer, caller, ports, trace)
 
 
 async def _recorded(
-    valid: ValidCrossing, purpose: pb.Purpose.ValueType, peer: Peer, caller: Caller, ports: Ports
+    valid: ValidCrossing,
+    purpose: pb.Purpose.ValueType,
+    peer: Peer,
+    caller: Caller,
+    ports: Ports,
+    trace: CheckTrace,
 ) -> pb.RecordCrossingResponse:
     system = crossing_system(ports)
     correlation_id = new_correlation_id()
@@ -70,11 +79,13 @@ async def _recorded(
     )
     query.crossing.CopyFrom(valid.crossing)
     query.crossing.idempotency_key = idempotency_key(caller, valid.request_id, correlation_id)
-    answers = [a async for a in ports.dispatcher.ask(correlation_id, [query], until)]
+    trace.lap(ROUTE, ports.clock.monotonic())
+    answers = [a async for a in ports.dispatcher.ask(correlation_id, [query], until, trace)]
     answer = answers[0]
     log.info(
-        "crossing %s by %s: %s",
+        "crossing %s (trace %s) by %s: %s",
         correlation_id,
+        trace.context.trace_id,
         caller.authority,
         short_name(pb.OutcomeStatus, answer.status),
     )

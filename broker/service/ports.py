@@ -15,6 +15,7 @@ from broker.domain.answers import Answer
 from broker.domain.links import Linker
 from broker.domain.profiles import AccessPolicy
 from broker.domain.systems import SystemCatalog
+from broker.domain.trace import CheckTrace
 from broker.domain.validation import Limits
 from broker.service.admission import Admission
 from broker.service.breaker import Breaker
@@ -23,12 +24,17 @@ from interop.v1 import bus_pb2
 
 class Dispatcher(Protocol):
     def ask(
-        self, correlation_id: str, queries: Sequence[bus_pb2.SystemQuery], deadline: float
+        self,
+        correlation_id: str,
+        queries: Sequence[bus_pb2.SystemQuery],
+        deadline: float,
+        trace: CheckTrace,
     ) -> AsyncIterator[Answer]:
         """Send `queries`; yield one Answer per system as it comes, all by `deadline`.
 
         `deadline` is on the clock's `monotonic()` scale; every asked system gets an
-        Answer (a TIMEOUT or UNAVAILABLE one when it did not reply).
+        Answer (a TIMEOUT or UNAVAILABLE one when it did not reply). The queries continue
+        `trace`, and the hops they take are added to it.
         """
         ...
 

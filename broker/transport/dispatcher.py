@@ -3,7 +3,8 @@ the deadline.
 
 The gateway owns one reply topic. One reader task routes every reply to the check
 waiting for it; a reply nobody waits for any more (late) or a second reply from the
-same system (duplicate, e.g. after an adapter rebalance) is dropped and counted.
+same system (duplicate, e.g. after an adapter rebalance) is dropped and counted. The hops
+of each answer (queue, call, reply) go into its check's trace.
 """
 
 from __future__ import annotations
@@ -12,16 +13,19 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections import Counter
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 
+from prometheus_client import CollectorRegistry
+
 from broker.domain.answers import Answer
 from broker.domain.systems import System, SystemCatalog
+from broker.domain.trace import PUBLISH, CheckTrace, SystemHops
 from broker.transport.bus import Bus, BusError, Message, Subscription, TopicSpec
 from broker.transport.envelope import Keyring
 from broker.transport.inbox import Inbox
-from broker.transport.rejection import Reason
+from broker.transport.metrics import DUPLICATE, LATE, DispatchMetrics
+from broker.transport.timing import add_system_hops, stamped_query
 from broker.transport.topics import Topics
 from broker.transport.wire import pack_query
 from interop.v1 import border_check_pb2 as pb
@@ -40,20 +44,15 @@ class _Pending:
 
     expected: frozenset[System]
     started: float
+    trace: CheckTrace
+    # The trace's header, as the queries carry it to the adapters.
+    traceparent: bytes
     queue: asyncio.Queue[Answer] = field(default_factory=asyncio.Queue)
     seen: set[System] = field(default_factory=set)
     # Systems whose query the bus has not yet taken.
     unsent: set[System] = field(default_factory=set)
-
-
-@dataclass
-class DispatchStats:
-    replies: int = 0
-    late: int = 0
-    duplicates: int = 0
-    # Queries the bus had not taken by their check's deadline.
-    unsent: int = 0
-    dead_letters: Counter[Reason] = field(default_factory=Counter)
+    # When each query was handed to the bus (Unix time), for its queue hop.
+    sent_at: dict[System, float] = field(default_factory=dict)
 
 
 class BusDispatcher:
@@ -64,6 +63,7 @@ class BusDispatcher:
         gateway_id: str,
         keyring: Keyring,
         catalog: SystemCatalog,
+        metrics: DispatchMetrics | None = None,
     ) -> None:
         self._bus = bus
         self._keyring = keyring
@@ -73,9 +73,10 @@ class BusDispatcher:
         self._pending: dict[str, _Pending] = {}
         self._subscription: Subscription | None = None
         self._reader: asyncio.Task[None] | None = None
-        self.stats = DispatchStats()
+        self.metrics = metrics or DispatchMetrics(CollectorRegistry(), catalog)
+        self._hops = {spec.value: SystemHops.of(spec.name) for spec in catalog}
+        self._inbox = Inbox(bus, topics, keyring, self.metrics.dead_lettered)
         self._last_reply = time.monotonic()
-        self._inbox = Inbox(bus, topics, keyring, self.stats.dead_letters)
 
     def topic_specs(self) -> list[TopicSpec]:
         t = self._topics
@@ -117,26 +118,33 @@ class BusDispatcher:
         return None
 
     async def _receive(self, message: Message) -> None:
+        received = time.time()
         self._last_reply = time.monotonic()
-        received = await self._inbox.reply(message, self._catalog)
-        if received is not None:
-            self._route(received.body)
+        accepted = await self._inbox.reply(message, self._catalog)
+        if accepted is not None:
+            self._route(accepted.body, message, received)
 
-    def _route(self, reply: bus_pb2.SystemReply) -> None:
+    def _route(self, reply: bus_pb2.SystemReply, message: Message, received: float) -> None:
         pending = self._pending.get(reply.correlation_id)
         if pending is None:
-            self.stats.late += 1
+            self.metrics.dropped(reply.system, LATE)
             log.info("late reply from %s for %s dropped", reply.system, reply.correlation_id)
         elif reply.system not in pending.expected or reply.system in pending.seen:
-            self.stats.duplicates += 1
+            self.metrics.dropped(reply.system, DUPLICATE)
             log.info("duplicate reply from %s for %s dropped", reply.system, reply.correlation_id)
         else:
             pending.seen.add(reply.system)
-            self.stats.replies += 1
+            sent = pending.sent_at.get(reply.system)
+            add_system_hops(pending.trace, self._hops[reply.system], sent, message, received)
+            self.metrics.waited(reply.system, time.monotonic() - pending.started)
             pending.queue.put_nowait(_answer(reply, pending.started))
 
     async def ask(
-        self, correlation_id: str, queries: Sequence[bus_pb2.SystemQuery], deadline: float
+        self,
+        correlation_id: str,
+        queries: Sequence[bus_pb2.SystemQuery],
+        deadline: float,
+        trace: CheckTrace,
     ) -> AsyncIterator[Answer]:
         """Publish `queries` and yield one Answer per system as it comes, none after `deadline`.
 
@@ -144,7 +152,9 @@ class BusDispatcher:
         on the wall clock so that adapters can drop what is already too late. Publishing is
         bounded by the deadline too: with the bus down, every system is UNAVAILABLE by then.
         """
-        pending = _Pending(frozenset(q.system for q in queries), time.monotonic())
+        expected = frozenset(q.system for q in queries)
+        traceparent = trace.context.traceparent.encode()
+        pending = _Pending(expected, time.monotonic(), trace, traceparent)
         pending.unsent.update(pending.expected)
         self._pending[correlation_id] = pending
         sending = [asyncio.create_task(self._publish(q, pending)) for q in queries]
@@ -175,8 +185,9 @@ class BusDispatcher:
     def _missing(self, system: System, pending: _Pending) -> Answer:
         """The answer of a system that gave none by the deadline."""
         elapsed = _elapsed_ms(pending.started)
+        self.metrics.waited(system, time.monotonic() - pending.started)
         if system in pending.unsent:
-            self.stats.unsent += 1
+            self.metrics.unsent(system)
             detail = "the bus did not take the query before the deadline (bus unreachable?)"
             return Answer(system, pb.OUTCOME_STATUS_UNAVAILABLE, elapsed, detail=detail)
         return Answer(
@@ -187,8 +198,10 @@ class BusDispatcher:
         system = self._catalog.spec(query.system)
         name, topic = system.name, self._topics.request(system.name)
         out = pack_query(self._keyring, query, system, topic, self.reply_topic)
+        sent = pending.sent_at[query.system] = time.time()
+        headers = stamped_query(out.headers, pending.traceparent, sent)
         try:
-            await self._bus.publish(topic, out.key, out.value, out.headers)
+            await self._bus.publish(topic, out.key, out.value, headers)
         except BusError as error:
             log.error("could not send query to %s: %s", name, error)
             if query.system not in pending.seen:
@@ -199,6 +212,8 @@ class BusDispatcher:
                 )
         else:
             pending.unsent.discard(query.system)
+            if not pending.unsent:
+                pending.trace.lap(PUBLISH, time.monotonic())
 
 
 def _elapsed_ms(started: float) -> int:

@@ -9,9 +9,11 @@ sees every call first (undecodable bodies, and the server's rules on who may cal
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 import signal
-from collections.abc import Callable, Sequence
+import socket
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import grpc
@@ -65,6 +67,7 @@ class GrpcServer:
             self._server,
         )
         self._names = names
+        self._listen = listen
         try:
             if credentials is None:
                 self.port = self._server.add_insecure_port(listen)
@@ -78,6 +81,11 @@ class GrpcServer:
     async def start(self) -> None:
         await self._server.start()
 
+    @property
+    def address(self) -> str:
+        """HOST:PORT it listens on, with the port it got when given port 0."""
+        return f"{self._listen.rpartition(':')[0]}:{self.port}"
+
     async def set_serving(self, serving: bool) -> None:
         status = (
             health_pb2.HealthCheckResponse.SERVING
@@ -90,6 +98,31 @@ class GrpcServer:
     async def stop(self, grace: float = 2.0) -> None:
         await self.set_serving(False)
         await self._server.stop(grace)
+
+
+def listened_on(addresses: Iterable[str]) -> list[str]:
+    """Those of `addresses` (HOST:PORT) where another program listens now. A look before
+    a slow start-up, so that a clash is said at once; binding still decides."""
+    return [address for address in addresses if _listened_on(address)]
+
+
+def _listened_on(address: str) -> bool:
+    host, _, port = address.rpartition(":")
+    if port == "0":
+        return False
+    try:
+        found = socket.getaddrinfo(host.strip("[]"), int(port), type=socket.SOCK_STREAM)
+    except (OSError, ValueError):
+        return False  # not an address to bind: the server says so when it tries
+    family, kind, proto, _, where = found[0]
+    with socket.socket(family, kind, proto) as probe:
+        # As gRPC binds: connections of a stopped server in TIME_WAIT do not count.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(where)
+        except OSError as error:
+            return error.errno == errno.EADDRINUSE
+    return False
 
 
 async def wait_for_shutdown_signal() -> None:

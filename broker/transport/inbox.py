@@ -2,15 +2,14 @@
 
 The adapters (queries) and the gateway's dispatcher (replies) receive through here, so a
 forged, misdirected or replayed message is refused the same way on both sides: it goes
-to the dead-letter topic with its reason in a header, and `dead_letters` counts it by
-reason for the metrics.
+to the dead-letter topic with its reason in a header, and `dead_lettered(topic, reason)`
+counts it for the metrics.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections import Counter
 from collections.abc import Callable
 
 from broker.domain.systems import SystemCatalog, SystemSpec
@@ -31,13 +30,17 @@ REJECTED_BY = "rejected-by"
 
 class Inbox:
     def __init__(
-        self, bus: Bus, topics: Topics, keyring: Keyring, dead_letters: Counter[Reason]
+        self,
+        bus: Bus,
+        topics: Topics,
+        keyring: Keyring,
+        dead_lettered: Callable[[str, str], None],
     ) -> None:
         self._bus = bus
         self._topics = topics
         self._keyring = keyring
         self._replays = ReplayCache()
-        self.dead_letters = dead_letters
+        self._dead_lettered = dead_lettered
 
     async def query(
         self, message: Message, system: SystemSpec
@@ -66,7 +69,7 @@ class Inbox:
         return received
 
     async def _dead_letter(self, message: Message, rejected: Rejected) -> None:
-        self.dead_letters[rejected.reason] += 1
+        self._dead_lettered(message.topic, rejected.reason.value)
         log.warning(
             "%s: message on %s sent to the dead-letter topic: %s",
             self._keyring.service,

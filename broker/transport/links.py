@@ -11,6 +11,7 @@ machine could reach (0.0.0.0, a LAN address, a host name) is refused.
 from __future__ import annotations
 
 import ipaddress
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +27,19 @@ def dial(target: str, credentials: grpc.ChannelCredentials | None) -> grpc.aio.C
     if credentials is None:
         return grpc.aio.insecure_channel(target)
     return grpc.aio.secure_channel(target, credentials)
+
+
+# gRPC's text for a call that reached no server: "failed to connect to all addresses; last
+# error: UNKNOWN: ipv4:127.0.0.1:50051: Failed to connect to remote host: Connection refused".
+_CONNECT_FAILURE = re.compile(r"failed to connect to all addresses.*?ipv[46]:(\S+?): .*: (.+)$")
+
+
+def connect_failure(error: grpc.aio.AioRpcError) -> tuple[str, str] | None:
+    """(address, reason) when the call never reached a server; None when it did."""
+    if error.code() != grpc.StatusCode.UNAVAILABLE:
+        return None
+    failed = _CONNECT_FAILURE.search(error.details() or "")
+    return (failed[1], failed[2]) if failed else None
 
 
 class InsecureLink(Exception):

@@ -49,11 +49,13 @@ SPECIMEN = pb.Traveller(
 
 
 def in_process_settings(state: Path, registry: Registry = REGISTRY, **changes: object) -> Settings:
-    """Settings for a stack in this process: free ports, its own topics, keys and audit file."""
+    """Settings for a stack in this process: its own topics, keys and audit file; every
+    server takes the port it is given when it binds (port 0), so no other program can take
+    it between a choice and the bind."""
     return Settings(
         bus="memory",
-        gateway_listen=f"127.0.0.1:{free_port()}",
-        mock_addresses={s: f"127.0.0.1:{free_port()}" for s in registry.names},
+        gateway_listen="127.0.0.1:0",
+        mock_addresses=dict.fromkeys(registry.names, "127.0.0.1:0"),
         topics=Topics(prefix=f"mem{uuid.uuid4().hex[:8]}"),
         keys_dir=str(state / "keys"),
         audit_dir=str(state / "audit"),
@@ -76,7 +78,7 @@ class InProcessStack:
 
     @property
     def target(self) -> str:
-        return self.settings.gateway_listen
+        return self.running.target
 
     @property
     def audit_log(self) -> Path:
@@ -84,12 +86,25 @@ class InProcessStack:
 
     @property
     def mock_addresses(self) -> dict[str, str]:
-        return dict(self.settings.mock_addresses)
+        return dict(self.running.mock_addresses)
 
     async def start(self) -> None:
         self.running = await self._exit.enter_async_context(
             stack.whole_stack(self.settings, self.registry)
         )
+
+    async def __aenter__(self) -> InProcessStack:
+        """Started; stopped, and its temp dir removed, however the block ends (a start
+        that fails included)."""
+        try:
+            await self.start()
+        except BaseException:
+            await self.stop()
+            raise
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
 
     def freeze_mock(self, system: str) -> None:
         self.running.mocks[system].sessions.get(DEFAULT_SESSION).faults = FaultPlan(latency_s=3600)

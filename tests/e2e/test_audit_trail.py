@@ -9,6 +9,7 @@ import json
 import os
 import shutil
 import sys
+import time
 import uuid
 from pathlib import Path
 
@@ -16,7 +17,7 @@ import grpc
 import pytest
 
 from broker.audit.anchor import read_anchors
-from broker.audit.trail import verify
+from broker.audit.trail import Anchors, verify
 from broker.transport.metadata import session_metadata
 from interop.mock.v1 import mock_pb2, mock_pb2_grpc
 from interop.v1 import border_check_pb2 as pb
@@ -101,16 +102,34 @@ async def _verify_cli(stack: Stack, path: Path) -> tuple[int, str]:
     return process.returncode or 0, output.decode()
 
 
+async def _anchored(stack: Stack, lines: int, within_s: float = 30.0) -> Anchors:
+    """The gateway trail's anchors once they cover its first `lines` lines (they are
+    published in the background, after the line is written)."""
+    bus, topics = tap(stack)
+    await bus.start()
+    deadline = time.monotonic() + within_s
+    try:
+        while True:
+            anchors = await read_anchors(bus, topics.audit, "gw1", timeout_s=10)
+            if set(range(1, lines + 1)) <= anchors.macs.keys():
+                return anchors
+            assert time.monotonic() < deadline, f"{len(anchors.macs)} of {lines} lines anchored"
+            await asyncio.sleep(0.1)
+    finally:
+        await bus.stop()
+
+
 async def test_audit_verify_compares_the_file_with_its_anchors(
     stack: Stack, client: border_check_pb2_grpc.BorderCheckStub, tmp_path: Path
 ) -> None:
     request = pb.CheckRequest(purpose=pb.PURPOSE_BORDER_ENTRY, traveller=SPECIMEN)
     for _ in range(3):
         await client.Check(request, timeout=10)
-    await asyncio.sleep(0.5)  # anchors are published in the background
     intact, cut = tmp_path / "intact.jsonl", tmp_path / "cut.jsonl"
     shutil.copy(stack.audit_log, intact)
-    cut.write_text("".join(intact.read_text().splitlines(keepends=True)[:-2]))
+    lines = intact.read_text().splitlines(keepends=True)
+    cut.write_text("".join(lines[:-2]))
+    anchors = await _anchored(stack, len(lines))
 
     code, output = await _verify_cli(stack, intact)
     if isinstance(stack, ProcessStack):
@@ -121,12 +140,6 @@ async def test_audit_verify_compares_the_file_with_its_anchors(
     # The in-memory bus lives in the stack's process: the command says it cannot see the
     # anchors, and the same check runs here, in that process.
     assert code == 2 and "chain intact" in output and "no anchors" in output, output
-    bus, topics = tap(stack)
-    await bus.start()
-    try:
-        anchors = await read_anchors(bus, topics.audit, "gw1", timeout_s=10)
-    finally:
-        await bus.stop()
     keys = trail_keys(stack)
     assert verify(intact, keys, "gw1", anchors).ok
     result = verify(cut, keys, "gw1", anchors)

@@ -91,6 +91,7 @@ async def test_the_cli_runs_every_pack_and_passes(stack: Stack) -> None:
     code, output = await _cli(stack, *map(str, PACKS))
     assert code == 0, output
     assert f"{sum(len(load(p, REGISTRY.names).checks) for p in PACKS)} passed, 0 failed" in output
+    assert "OUTCOME_STATUS_" not in output and "VERDICT_" not in output, "enum values as words"
 
 
 async def test_the_cli_fails_a_wrong_expectation(stack: Stack, tmp_path: Path) -> None:

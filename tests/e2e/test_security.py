@@ -57,8 +57,10 @@ async def settings(pki: Path, tmp_path_factory: pytest.TempPathFactory) -> Async
     settings = in_process_settings(
         tmp_path_factory.mktemp("state"), tls_dir=str(pki), clients=PROFILES
     )
-    async with stack.whole_stack(settings):
-        yield settings
+    async with stack.whole_stack(settings) as running:
+        yield settings.with_overrides(
+            gateway_listen=running.target, mock_addresses=running.mock_addresses
+        )
 
 
 @pytest.fixture(scope="module")

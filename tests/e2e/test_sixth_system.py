@@ -23,7 +23,7 @@ from interop.v1 import systems_pb2 as s
 from mocks.engine import Rules
 from mocks.spec import MockSpec
 from systems import REGISTRY, BorderSystem
-from tests.e2e.stacks import InProcessStack, free_port
+from tests.e2e.stacks import InProcessStack
 
 SYSTEM_CIR = 6  # not in the proto's System enum: proto3 enums are open
 
@@ -41,7 +41,7 @@ CIR = BorderSystem(
         readers=frozenset({BORDER_GUARD}),
     ),
     translate,
-    MockSpec("interop.mock.v1.CirMock", free_port(), Rules(frozenset({Criterion.IDENTITY}))),
+    MockSpec("interop.mock.v1.CirMock", 0, Rules(frozenset({Criterion.IDENTITY}))),
 )
 PERSON = pb.Traveller(
     surname="OKONKWO", given_names=["CHIDI"], date_of_birth="1988-03-09", nationality="NGA"
@@ -50,10 +50,8 @@ PERSON = pb.Traveller(
 
 @pytest_asyncio.fixture(scope="module")
 async def stack() -> AsyncIterator[InProcessStack]:
-    running = InProcessStack(registry=REGISTRY.with_system(CIR))
-    await running.start()
-    yield running
-    await running.stop()
+    async with InProcessStack(registry=REGISTRY.with_system(CIR)) as running:
+        yield running
 
 
 async def test_a_sixth_system_is_asked_and_answers_in_the_report(stack: InProcessStack) -> None:

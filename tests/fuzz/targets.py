@@ -42,6 +42,7 @@ from broker.domain.answers import Answer
 from broker.domain.links import link_hits
 from broker.domain.mrz import MrzError, MrzFields, MrzFormat, build_mrz, parse_mrz
 from broker.domain.profiles import AccessPolicy
+from broker.domain.trace import CheckTrace
 from broker.domain.validation import Limits
 from broker.gateway.servicer import BorderCheckServicer
 from broker.service.ports import Ports, SystemClock
@@ -318,7 +319,11 @@ class _Answering:
     """The systems answer at once, each with nothing found."""
 
     def ask(
-        self, correlation_id: str, queries: Sequence[bus_pb2.SystemQuery], deadline: float
+        self,
+        correlation_id: str,
+        queries: Sequence[bus_pb2.SystemQuery],
+        deadline: float,
+        trace: CheckTrace,
     ) -> AsyncIterator[Answer]:
         async def answers() -> AsyncIterator[Answer]:
             for query in queries:

@@ -85,7 +85,13 @@ def test_fixed_rate_report_adds_up_and_renders(memory_stack: Stack, tmp_path: Pa
     assert sum(p["completed"] for p in timeline) == summary["completed"]
     assert sum(p["offered"] for p in timeline) == summary["offered"]
     assert timeline[-1]["in_flight"] == 0
-    assert not summary["hops"]["reported"] and summary["hops"]["by_hop"] == {}
+    # The stack returns its hop times in the server-timing trailer of every check.
+    hops = summary["hops"]["by_hop"]
+    assert summary["hops"]["reported"]
+    per_system = {f"{system}.{hop}" for system in SYSTEMS for hop in ("queue", "call", "reply")}
+    assert {"gateway.validate", "gateway.route", "bus.publish", "gateway.merge"} <= set(hops)
+    assert per_system <= set(hops)
+    assert hops["sis.call"]["count"] <= summary["answered"]
     assert report["metrics"] == [] and report["slo"]["passed"]
     assert_renders(tmp_path / "report.html", tmp_path / "shot.png")
 
@@ -102,7 +108,7 @@ def assert_renders(page: Path, png: Path) -> None:
     for series in ("p50", "p99", "achieved", "offered", "in flight"):
         assert drawn.get(series, "").count("L") >= 2, f"no line drawn for {series}"
     assert 'class="bar" data-series="p99"' in tree
-    assert NOT_REPORTED in tree
+    assert NOT_REPORTED not in tree and "Latency per hop" in tree
     pixels = screenshot(page, png, 1000, 2200)
     # A legend key has 56 pixels of its colour; a plotted line or bar has hundreds.
     for series in ("p50", "p99", "achieved", "in flight"):

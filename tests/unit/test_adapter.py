@@ -1,25 +1,32 @@
-"""The adapter loop: expired queries are dropped, unreadable ones go to the dead letters."""
+"""The adapter loop: expired queries are dropped, unreadable ones go to the dead letters;
+each ending is counted, and the call continues the query's trace to the system."""
 
 from __future__ import annotations
 
 import asyncio
 import time
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 
 import pytest
 import pytest_asyncio
+from prometheus_client import CollectorRegistry
 
+from adapters.metrics import AdapterFamilies, AdapterMetrics
 from adapters.mock_client import MockSystemClient
 from adapters.runtime import Adapter
+from broker.domain.trace import TraceContext
 from broker.transport.bus.memory import MemoryBroker, MemoryBus
 from broker.transport.envelope import Keyring
 from broker.transport.grpc_server import GrpcServer
-from broker.transport.rejection import Reason
+from broker.transport.timing import stamped_query
 from broker.transport.topics import Topics
 from broker.transport.wire import pack_query
 from interop.v1 import border_check_pb2 as pb
 from interop.v1 import bus_pb2
 from interop.v1 import systems_pb2 as s
+from mocks.faults import FaultPlan
+from mocks.service import MockSystem
 from stack.bootstrap import adapter_keyring, dev_channels, gateway_keyring, mock_system
 from stack.settings import Settings
 from systems import REGISTRY
@@ -37,19 +44,32 @@ def keys(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     return Settings(keys_dir=str(directory))
 
 
+@dataclass
+class Running:
+    bus: MemoryBus
+    adapter: Adapter
+    mock: MockSystem
+    registry: CollectorRegistry
+
+    def sample(self, name: str, **labels: str) -> float | None:
+        return self.registry.get_sample_value(name, {"system": "sis", **labels})
+
+
 @pytest_asyncio.fixture
-async def running(keys: Settings) -> AsyncIterator[tuple[MemoryBus, Adapter]]:
-    system = mock_system(SIS)
-    server = GrpcServer("127.0.0.1:0", [system.service()])
+async def running(keys: Settings) -> AsyncIterator[Running]:
+    mock = mock_system(SIS)
+    server = GrpcServer("127.0.0.1:0", [mock.service()])
     await server.start()
     bus = MemoryBus(MemoryBroker())
     await bus.start()
     await bus.ensure_topics([TOPICS.spec(REPLIES)])
     client = MockSystemClient(f"127.0.0.1:{server.port}", SIS.mock.service, SIS.translate)
-    adapter = Adapter(bus, TOPICS, SIS.spec, client, adapter_keyring(keys, "sis"))
+    registry = CollectorRegistry()
+    metrics = AdapterMetrics(AdapterFamilies(registry), "sis")
+    adapter = Adapter(bus, TOPICS, SIS.spec, client, adapter_keyring(keys, "sis"), metrics=metrics)
     await adapter.start()
     task = asyncio.create_task(adapter.run())
-    yield bus, adapter
+    yield Running(bus, adapter, mock, registry)
     task.cancel()
     await adapter.stop()
     await bus.stop()
@@ -70,7 +90,11 @@ async def _replies(bus: MemoryBus, wait: float) -> list[bytes]:
     return got
 
 
+GATEWAY_SPAN = TraceContext("4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7")
+
+
 async def _send(bus: MemoryBus, keys: Settings, deadline_ms: int) -> None:
+    """A query as the gateway sends it, with its trace and when it went to the bus."""
     query = bus_pb2.SystemQuery(
         correlation_id="c1",
         system=s.SYSTEM_SIS,
@@ -79,29 +103,56 @@ async def _send(bus: MemoryBus, keys: Settings, deadline_ms: int) -> None:
     )
     topic = TOPICS.request("sis")
     out = pack_query(gateway_keyring(keys), query, SIS.spec, topic, REPLIES)
-    await bus.publish(topic, out.key, out.value, out.headers)
+    headers = stamped_query(out.headers, GATEWAY_SPAN.traceparent.encode(), time.time())
+    await bus.publish(topic, out.key, out.value, headers)
 
 
-async def test_a_live_query_is_answered(running: tuple[MemoryBus, Adapter], keys: Settings) -> None:
-    bus, adapter = running
-    await _send(bus, keys, int(time.time() * 1000) + 5000)
-    assert len(await _replies(bus, 1.0)) == 1
-    assert adapter.stats.answered == 1
+def _queries(running: Running, outcome: str) -> float | None:
+    return running.sample("interop_adapter_queries_total", outcome=outcome)
 
 
-async def test_an_expired_query_is_dropped_unanswered(
-    running: tuple[MemoryBus, Adapter], keys: Settings
+async def test_a_live_query_is_answered(running: Running, keys: Settings) -> None:
+    await _send(running.bus, keys, int(time.time() * 1000) + 5000)
+    assert len(await _replies(running.bus, 1.0)) == 1
+    assert _queries(running, "answered") == 1
+    assert running.sample("interop_adapter_queue_wait_seconds_count") == 1
+    assert running.sample("interop_adapter_system_call_seconds_count") == 1
+
+
+async def test_the_call_to_the_system_continues_the_queries_trace(
+    running: Running, keys: Settings
 ) -> None:
-    bus, adapter = running
-    await _send(bus, keys, int(time.time() * 1000) - 1)
-    assert await _replies(bus, 0.5) == []
-    assert (adapter.stats.expired, adapter.stats.answered) == (1, 0)
+    await _send(running.bus, keys, int(time.time() * 1000) + 5000)
+    await _replies(running.bus, 1.0)
+    (call,) = running.mock.sessions.get("").calls
+    assert call.trace_id == GATEWAY_SPAN.trace_id
 
 
-async def test_an_unsealed_query_goes_to_the_dead_letter_topic(
-    running: tuple[MemoryBus, Adapter],
-) -> None:
-    bus, adapter = running
+async def test_a_failed_call_is_counted(running: Running, keys: Settings) -> None:
+    running.mock.sessions.get("").faults = FaultPlan(outage_until=float("inf"))
+    await _send(running.bus, keys, int(time.time() * 1000) + 5000)
+    assert len(await _replies(running.bus, 1.0)) == 1
+    assert (_queries(running, "failed"), _queries(running, "answered")) == (1, 0)
+
+
+async def test_an_expired_query_is_dropped_unanswered(running: Running, keys: Settings) -> None:
+    await _send(running.bus, keys, int(time.time() * 1000) - 1)
+    assert await _replies(running.bus, 0.5) == []
+    assert (_queries(running, "expired"), _queries(running, "answered")) == (1, 0)
+
+
+async def test_the_lag_of_each_owned_partition_is_read_before_a_scrape(running: Running) -> None:
+    await running.adapter.measure_lag()
+    topic = TOPICS.request("sis")
+    lags = [
+        running.sample("interop_adapter_consumer_lag", topic=topic, partition=str(p))
+        for p in range(TOPICS.partitions)
+    ]
+    assert lags == [0] * TOPICS.partitions
+
+
+async def test_an_unsealed_query_goes_to_the_dead_letter_topic(running: Running) -> None:
+    bus = running.bus
     dead = await bus.subscribe([TOPICS.dead_letter], group="ops")
     await dead.ready()
     forged = bus_pb2.SystemQuery(
@@ -116,5 +167,7 @@ async def test_an_unsealed_query_goes_to_the_dead_letter_topic(
     async with asyncio.timeout(2):
         message = await anext(aiter(dead))
     assert message.headers["dead-letter-reason"].startswith(b"malformed")
-    assert adapter.stats.dead_letters == {Reason.MALFORMED: 1}
+    assert _queries(running, "dead_lettered") == 1
+    labels = {"topic": TOPICS.request("sis"), "reason": "malformed"}
+    assert running.registry.get_sample_value("interop_bus_dead_letters_total", labels) == 1
     await dead.close()

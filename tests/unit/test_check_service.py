@@ -11,6 +11,7 @@ from broker.domain.answers import Answer
 from broker.domain.errors import InvalidRequest, PermissionDenied, Unauthenticated
 from broker.domain.links import link_hits
 from broker.domain.profiles import AccessPolicy
+from broker.domain.trace import CheckTrace
 from broker.domain.validation import Limits
 from broker.service.check import check, stream_check
 from broker.service.crossing import record_crossing
@@ -61,7 +62,11 @@ class FakeDispatcher:
     deadlines: list[float] = field(default_factory=list)
 
     async def ask(
-        self, correlation_id: str, queries: Sequence[bus_pb2.SystemQuery], deadline: float
+        self,
+        correlation_id: str,
+        queries: Sequence[bus_pb2.SystemQuery],
+        deadline: float,
+        trace: CheckTrace,
     ) -> AsyncIterator[Answer]:
         self.asked.extend(queries)
         self.deadlines.append(deadline)
@@ -220,9 +225,31 @@ async def test_a_crossing_is_written_to_ees_only_and_audited() -> None:
 
 
 async def test_a_profile_that_may_not_write_ees_records_no_crossing() -> None:
-    dispatcher = FakeDispatcher()
+    dispatcher, audit = FakeDispatcher(), FakeAudit()
     with pytest.raises(PermissionDenied, match="EES"):
-        await record_crossing(
-            CROSSING, LOCAL, ports(dispatcher, FakeAudit(), profile="asylum-authority")
-        )
+        await record_crossing(CROSSING, LOCAL, ports(dispatcher, audit, profile="asylum-authority"))
     assert dispatcher.asked == []
+    [record] = audit.records
+    assert (record.action, record.outcome, record.request_id) == (
+        "record-crossing",
+        "permission-denied",
+        "x-1",
+    )
+
+
+async def test_an_invalid_crossing_is_refused_naming_the_fields_and_audited() -> None:
+    dispatcher, audit = FakeDispatcher(), FakeAudit()
+    invalid = pb.RecordCrossingRequest()
+    invalid.CopyFrom(CROSSING)
+    invalid.direction = pb.CROSSING_DIRECTION_UNSPECIFIED
+    invalid.date = "30.11.2026"
+    with pytest.raises(InvalidRequest) as refused:
+        await record_crossing(invalid, LOCAL, ports(dispatcher, audit))
+    assert refused.value.fields == ("direction", "date")
+    assert dispatcher.asked == []
+    [record] = audit.records
+    assert (record.action, record.outcome, record.detail) == (
+        "record-crossing",
+        "invalid-argument",
+        "direction, date",
+    )

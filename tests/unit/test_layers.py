@@ -33,6 +33,8 @@ ALLOWED: dict[str, frozenset[str]] = {
             "adapters",
             "mocks",
             "systems",
+            # `interop loadtest` is the load tool's command.
+            "loadtest",
         }
     ),
     # A client of the stack: stubs, the synthetic world, the registry's names, and the

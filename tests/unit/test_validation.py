@@ -110,6 +110,13 @@ def test_biometrics_only_is_a_valid_query() -> None:
     assert len(t.biometrics.face_embedding) == 512
 
 
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), float("-inf")])
+def test_a_face_embedding_with_nan_or_infinity_is_refused(value: float) -> None:
+    face = [0.1] * 511 + [value]
+    fields = _fields(pb.Traveller(surname="X", biometrics=pb.Biometrics(face_embedding=face)))
+    assert fields == ["traveller.biometrics.face_embedding"]
+
+
 def test_fingerprints_are_checked() -> None:
     finger = pb.Fingerprint(position=11, template=[float("nan")])
     fields = _fields(pb.Traveller(biometrics=pb.Biometrics(fingerprints=[finger])))
@@ -165,6 +172,49 @@ def test_request_id_is_checked_in_a_crossing_too() -> None:
     with pytest.raises(InvalidRequest) as caught:
         validate_crossing(request, Limits(), TODAY)
     assert set(caught.value.fields) == {"request_id", "border_crossing_point"}
+
+
+DOCUMENT_ONLY = pb.Traveller(document=pb.Document(number="L898902C3"))
+ENTRY = pb.CROSSING_DIRECTION_ENTRY
+
+
+@pytest.mark.parametrize(
+    ("request_", "field"),
+    [
+        (pb.RecordCrossingRequest(traveller=DOCUMENT_ONLY), "direction"),
+        (
+            pb.RecordCrossingRequest(traveller=DOCUMENT_ONLY, direction=ENTRY, date="28.11.2026"),
+            "date",
+        ),
+        (
+            pb.RecordCrossingRequest(traveller=DOCUMENT_ONLY, direction=ENTRY, deadline_ms=-1),
+            "deadline_ms",
+        ),
+        (pb.RecordCrossingRequest(direction=ENTRY), "traveller"),
+        (
+            pb.RecordCrossingRequest(traveller=pb.Traveller(surname="X"), direction=ENTRY),
+            "traveller",
+        ),
+        (
+            pb.RecordCrossingRequest(
+                traveller=pb.Traveller(surname="X", given_names=["A" * 100] * 3000), direction=ENTRY
+            ),
+            "traveller",
+        ),
+    ],
+    ids=["no-direction", "bad-date", "bad-deadline", "no-traveller", "surname-only", "oversized"],
+)
+def test_a_crossing_that_cannot_be_recorded_names_the_field(
+    request_: pb.RecordCrossingRequest, field: str
+) -> None:
+    with pytest.raises(InvalidRequest) as caught:
+        validate_crossing(request_, Limits(), TODAY)
+    assert caught.value.fields == (field,)
+
+
+def test_a_crossing_without_a_date_is_recorded_today() -> None:
+    request = pb.RecordCrossingRequest(traveller=DOCUMENT_ONLY, direction=ENTRY)
+    assert validate_crossing(request, Limits(), TODAY).crossing.date == TODAY.isoformat()
 
 
 @pytest.mark.parametrize(

@@ -56,6 +56,9 @@ class Subscription(Protocol):
     async def lag(self) -> int:
         """Records on this member's partitions not handed out yet (0 when unknown)."""
 
+    async def partition_lag(self) -> dict[tuple[str, int], int]:
+        """The same per (topic, partition) this member owns."""
+
     async def close(self) -> None: ...
 
 

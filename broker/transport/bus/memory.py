@@ -262,10 +262,13 @@ class MemorySubscription:
         return self._assigned_set
 
     async def lag(self) -> int:
-        waiting = 0
+        return sum((await self.partition_lag()).values())
+
+    async def partition_lag(self) -> dict[TopicPartition, int]:
+        waiting = {}
         for tp in self._assigned:
             part = self._broker.partition(tp)
-            waiting += part.next_offset - max(self._positions[tp], part.start_offset)
+            waiting[tp] = part.next_offset - max(self._positions[tp], part.start_offset)
         return waiting
 
     async def close(self) -> None:

@@ -292,6 +292,7 @@ class RecordedCall(_message.Message):
     PURPOSE_FIELD_NUMBER: _builtins.int
     STATUS_FIELD_NUMBER: _builtins.int
     MATCH_COUNT_FIELD_NUMBER: _builtins.int
+    TRACE_ID_FIELD_NUMBER: _builtins.int
     method: _builtins.str
     at: _builtins.str
     """RFC 3339."""
@@ -299,6 +300,8 @@ class RecordedCall(_message.Message):
     status: _builtins.str
     """OK or the gRPC status name the call ended with."""
     match_count: _builtins.int
+    trace_id: _builtins.str
+    """The W3C trace the call belonged to (from its `traceparent` metadata; empty without)."""
     @_builtins.property
     def traveller(self) -> _border_check_pb2.Traveller: ...
     def __init__(
@@ -310,10 +313,11 @@ class RecordedCall(_message.Message):
         purpose: _border_check_pb2.Purpose.ValueType = ...,
         status: _builtins.str = ...,
         match_count: _builtins.int = ...,
+        trace_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["traveller", b"traveller"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["at", b"at", "match_count", b"match_count", "method", b"method", "purpose", b"purpose", "status", b"status", "traveller", b"traveller"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["at", b"at", "match_count", b"match_count", "method", b"method", "purpose", b"purpose", "status", b"status", "trace_id", b"trace_id", "traveller", b"traveller"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

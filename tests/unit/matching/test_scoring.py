@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import numpy as np
 import pytest
 
@@ -173,9 +175,18 @@ def test_different_birth_date_outweighs_same_name() -> None:
     assert match.match_class is MatchClass.DIFFERENT
 
 
-def test_score_is_in_unit_interval() -> None:
-    for other in (Identity(), Identity(surname="X"), ANNA):
-        assert 0.0 <= compare(other, ANNA).score <= 1.0
+def test_score_grows_with_what_agrees_up_to_one_for_the_same_identity() -> None:
+    agreeing = [
+        Identity(surname="X"),
+        Identity(surname="ERIKSSON"),
+        Identity(surname="ERIKSSON", given_names=("ANNA", "MARIA")),
+        Identity(surname="ERIKSSON", given_names=("ANNA", "MARIA"), date_of_birth="1974-08-12"),
+        ANNA,
+    ]
+    scores = [compare(query, ANNA).score for query in agreeing]
+    assert all(a < b for a, b in pairwise(scores)), scores
+    assert scores[0] < 0.1 and scores[-1] == pytest.approx(1.0, abs=1e-4)
+    assert 0.0 <= compare(Identity(), ANNA).score < scores[1]
 
 
 def test_packed_date_codes_agree_with_date_codes() -> None:

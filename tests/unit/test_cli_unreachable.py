@@ -1,0 +1,52 @@
+"""A command that finds nothing at its address says so in one line, with what to do."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from stack.cli import main
+from systems import REGISTRY
+
+PACK = str(Path(__file__).resolve().parents[2] / "mocks" / "packs" / "minor.yaml")
+
+
+@pytest.fixture
+def nobody() -> Iterator[str]:
+    """An address where nothing listens (bound and held, so nothing else can listen)."""
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        yield f"127.0.0.1:{held.getsockname()[1]}"
+
+
+@pytest.mark.parametrize(
+    ("command", "what", "hint"),
+    [
+        (["check", "--surname", "X", "--target"], "gateway", "scripts/up"),
+        (["check", "--surname", "X", "--stream", "--target"], "gateway", "--target HOST:PORT"),
+        (["scenario", "run", PACK, "--no-seed", "--target"], "gateway", "scripts/up"),
+        (["mock", "calls", "sis", "--target"], "mock", "--target for `interop mock`"),
+        (["health", "--target"], "server", "--target HOST:PORT"),
+    ],
+    ids=["check", "check-stream", "scenario", "mock", "health"],
+)
+def test_nothing_at_the_address_is_one_line_saying_so(
+    nobody: str, capsys: pytest.CaptureFixture[str], command: list[str], what: str, hint: str
+) -> None:
+    assert main([*command, nobody]) == 3
+    [line] = capsys.readouterr().err.splitlines()
+    assert line.startswith(f"interop: no {what} answers at {nobody} (Connection refused); ")
+    assert hint in line
+
+
+def test_a_scenario_whose_mock_is_not_there_names_the_mock(
+    nobody: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    mocks = [f"--mock={system}={nobody}" for system in REGISTRY.names]
+    assert main(["scenario", "run", PACK, *mocks, "--target", nobody]) == 3
+    err = capsys.readouterr().err
+    assert f"interop: no mock answers at {nobody}" in err
+    assert "--mock SYSTEM=HOST:PORT" in err
