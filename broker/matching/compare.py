@@ -60,7 +60,7 @@ def compare(a: Identity, b: Identity) -> Match:
     document = code_of(query.document, record.document, one_off=True)
     visa = code_of(query.visa, record.visa, one_off=False)
     sex = sex_code(query.sex, record.sex)
-    other = other_evidence(date, sex, _nationality_weight(nationality), document, visa)
+    other = other_evidence(date, sex, _nationality_weight(nationality), document, visa, query.named)
     score, names, sex, (surname, given) = _best_name(query, record, sex, other)
     compared = Compared(names.surname, names.given, names.swapped, date, sex, nationality,
                         document, visa)  # fmt: skip

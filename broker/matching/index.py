@@ -525,7 +525,7 @@ class IdentityIndex:
         sex = sex_codes(query.sex, facts[:, _SEX])
         weights_of = self._nationality_tables(query.nationality)[0]
         most = (
-            date_sex_evidence(date, sex)
+            date_sex_evidence(date, sex, query.named)
             + weights_of[nationalities]
             + self._facts.name_bound[entries]
         )
@@ -589,6 +589,7 @@ class IdentityIndex:
         visas = t.visa[records].tolist() if query.visa else None
         _, codes_of, weights_of = self._nationality_tables(query.nationality)
         weight = self._display_weight
+        named = query.named
         rows = []
         for i, (entry, fact) in enumerate(zip(entries.tolist(), facts.tolist(), strict=True)):
             record, year, packed, sex, nationality, surname, given = fact
@@ -599,7 +600,9 @@ class IdentityIndex:
                 code_of(query.document, documents[i], one_off=True) if documents else MISSING,
                 code_of(query.visa, visas[i], one_off=False) if visas else MISSING,
             )
-            other = other_evidence(codes[0], codes[1], weights_of[nationality], codes[3], codes[4])
+            other = other_evidence(
+                codes[0], codes[1], weights_of[nationality], codes[3], codes[4], named
+            )
             if needed is None or other + weight[surname] + weight[given] >= needed:
                 rows.append(_Row(entry, record, surname, given, *codes, other))
         return rows

@@ -50,6 +50,11 @@ class Query:
     document: bytes
     visa: bytes
 
+    @property
+    def named(self) -> bool:
+        """Whether the query gives given names (anything but punctuation)."""
+        return any(self.names.given_readings)
+
 
 def prepare(query: Identity, nationality: int) -> Query:
     """`query` ready for scoring; `nationality` is the caller's code for its nationality."""

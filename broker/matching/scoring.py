@@ -70,25 +70,36 @@ DOCUMENT_WEIGHT = np.array([0.0, 10.0, 5.0, -0.5])
 VISA_WEIGHT = np.array([0.0, 10.0, 0.0, 0.0])
 CODE_SIMILARITY = (0.0, 1.0, 0.8, 0.0, 0.0)
 MISSING, EXACT, ONE_OFF, DIFFERENT, OTHER_FORM = 0, 1, 2, 3, 4
+# Without given names a near date cannot tell the person from a relative: a
+# sibling born a year later, or on the day and month swapped, has the same
+# surname and nationality. Such a date weighs this much less.
+NAMELESS_NEAR_DATE_DISCOUNT = 3.0
+NEAR_DATES = (DATE_HOW.index("day_month_swapped"), DATE_HOW.index("year_off_by_one"))
+NAMELESS_DATE_WEIGHT = DATE_WEIGHT.copy()
+NAMELESS_DATE_WEIGHT[list(NEAR_DATES)] -= NAMELESS_NEAR_DATE_DISCOUNT
 # Date and sex, and document and visa, weigh together: one lookup each.
 _DATE_SEX = DATE_WEIGHT[:, None] + SEX_WEIGHT[None, :]
+_NAMELESS_DATE_SEX = NAMELESS_DATE_WEIGHT[:, None] + SEX_WEIGHT[None, :]
 _DOCUMENTS = DOCUMENT_WEIGHT[:, None] + VISA_WEIGHT[None, :]
 _OTHER_FORM_WEIGHT = float(SEX_WEIGHT[OTHER_FORM])
 # The same as lists: one record reads them faster than numpy's scalars.
 _DATE_SEX_ROWS: list[list[float]] = _DATE_SEX.tolist()
+_NAMELESS_DATE_SEX_ROWS: list[list[float]] = _NAMELESS_DATE_SEX.tolist()
 _DOCUMENT_ROWS: list[list[float]] = _DOCUMENTS.tolist()
 
 
 def other_evidence(
-    date: int, sex: int, nationality_weight: float, document: int, visa: int
+    date: int, sex: int, nationality_weight: float, document: int, visa: int, named: bool = True
 ) -> float:
-    """Evidence of every field but the names, from their codes."""
-    return _DATE_SEX_ROWS[date][sex] + nationality_weight + _DOCUMENT_ROWS[document][visa]
+    """Evidence of every field but the names, from their codes; `named`: the query gives
+    given names (see NAMELESS_NEAR_DATE_DISCOUNT)."""
+    date_sex = _DATE_SEX_ROWS if named else _NAMELESS_DATE_SEX_ROWS
+    return date_sex[date][sex] + nationality_weight + _DOCUMENT_ROWS[document][visa]
 
 
-def date_sex_evidence(date: I8, sex: I8) -> F64:
+def date_sex_evidence(date: I8, sex: I8, named: bool = True) -> F64:
     """The evidence of date and sex codes, over arrays (see `other_evidence`)."""
-    evidence: F64 = _DATE_SEX[date, sex]
+    evidence: F64 = (_DATE_SEX if named else _NAMELESS_DATE_SEX)[date, sex]
     return evidence
 
 

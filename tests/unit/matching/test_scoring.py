@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from itertools import pairwise
 
 import numpy as np
@@ -17,6 +18,7 @@ from broker.matching.scoring import (
     EXACT,
     MISSING,
     ONE_OFF,
+    SIMILAR_THRESHOLD,
     code_of,
     date_code,
     date_codes,
@@ -286,3 +288,12 @@ def test_one_digit_off_only_where_exactly_one_digit_differs(
     query: tuple[int, int, int], record: tuple[int, int, int], how: str
 ) -> None:
     assert _date(query, record) == how
+
+
+@pytest.mark.parametrize("date", ["1975-08-12", "1974-12-08"])
+def test_a_near_date_without_given_names_may_be_a_relative(date: str) -> None:
+    named = replace(ANNA, date_of_birth=date, document_number="")
+    nameless = replace(named, given_names=())
+    assert compare(named, ANNA).score >= SIMILAR_THRESHOLD
+    assert compare(replace(nameless, date_of_birth=ANNA.date_of_birth), ANNA).score >= 0.9
+    assert compare(nameless, ANNA).score < SIMILAR_THRESHOLD
