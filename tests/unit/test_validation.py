@@ -40,6 +40,20 @@ def test_names_and_codes_are_normalised() -> None:
 
 
 @pytest.mark.parametrize(
+    ("written", "passed"),
+    [
+        (" Сірко ", "СІРКО"),
+        ("السيد", "السيد"),
+        ("عبد  الرحمن", "عبد الرحمن"),
+        ("Παπαδόπουλος", "ΠΑΠΑΔΌΠΟΥΛΟΣ"),
+        ("O'Brien-Nguyễn", "O'BRIEN-NGUYEN"),
+    ],
+)
+def test_a_name_in_another_script_is_passed_on_as_written(written: str, passed: str) -> None:
+    assert _validate(pb.Traveller(surname=written)).surname == passed
+
+
+@pytest.mark.parametrize(
     ("written", "held"),
     [("XKX", "XKX"), ("RKS", "XKX"), ("D", "DEU"), ("XXB", "XXB"), ("GBN", "GBN"), ("EUE", "EUE")],
 )
