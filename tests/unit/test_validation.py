@@ -39,6 +39,17 @@ def test_names_and_codes_are_normalised() -> None:
     assert t.document.number == "C01X00T47"
 
 
+def test_a_persian_non_joiner_is_accepted_between_arabic_letters_only() -> None:
+    joined = "\u062d\u0633\u06cc\u0646\u200c\u0632\u0627\u062f\u0647"
+    assert _validate(pb.Traveller(surname=joined)).surname == joined
+    assert _validate(pb.Traveller(surname="X", given_names=[joined])).given_names == [joined]
+    for bad in ("ANNA\u200cMARIA", "\u200c\u062d\u0633\u06cc\u0646", "\u062d\u200c1"):
+        assert _fields(pb.Traveller(surname=bad)) == ["traveller.surname"]
+    assert _fields(pb.Traveller(surname="X", document=pb.Document(number=joined))) == [
+        "traveller.document.number"
+    ]
+
+
 @pytest.mark.parametrize(
     ("written", "passed"),
     [
