@@ -27,7 +27,9 @@ near-namesake of someone, who is not in the population):
   carries no document of its own person, nothing can tell such people apart; a
   twin of the truth counts as a right answer and the number of queries where that
   can happen is printed ("ambig."), not hidden in the rates.
-* **wrong**: answers (at 0.5) that are neither the truth nor a twin of it.
+* **wrong**: answers (at 0.5) that are neither the truth nor a twin of it;
+  **wrong/q** is their share of the kind's queries, what precision means for a
+  kind of negative queries (where every answer but a twin is wrong).
 * **cand.rec**: recall of candidate generation alone; **base**: an exact lookup
   on normalised surname + given names + date of birth, or on the document.
 """
@@ -96,6 +98,10 @@ class Tally:
         return {
             "recall_at_1": self.ratio(self.found[threshold], self.positives),
             "precision_at_1": self.ratio(self.right[threshold], self.answered[threshold]),
+            # Queries answered with someone else: a negative kind's counterpart of precision.
+            "wrong_share": self.ratio(
+                self.answered[threshold] - self.right[threshold], self.queries
+            ),
             "recall_at_10": self.ratio(self.found_in_list, self.positives),
             "list_precision": self.ratio(self.listed_true, self.listed),
             "candidate_recall": self.ratio(self.candidate_hits, self.candidates_checked),
@@ -252,6 +258,7 @@ def _fmt(value: float | None) -> str:
 _COLUMNS = (
     ("recall_at_1", "rec@1"),
     ("precision_at_1", "prec@1"),
+    ("wrong_share", "wrong/q"),
     ("recall_at_10", "rec@10"),
     ("list_precision", "list.prec"),
     ("candidate_recall", "cand.rec"),
