@@ -1,6 +1,10 @@
 """Matching quality: precision and recall per query variant, against a baseline.
 
     python -m loadtest.matching_quality --records 1000000 --per-variant 2000
+    python -m loadtest.matching_quality --records 3000 --per-variant 150 \
+        --through-gateway 127.0.0.1:50051 --mock 127.0.0.1:50061
+
+The second runs the same queries through a running stack (see `matching_gateway`).
 
 What is measured, per labelled query (a damaged copy of a known person, or a
 near-namesake of someone, who is not in the population):
@@ -23,7 +27,9 @@ near-namesake of someone, who is not in the population):
   carries no document of its own person, nothing can tell such people apart; a
   twin of the truth counts as a right answer and the number of queries where that
   can happen is printed ("ambig."), not hidden in the rates.
-* **wrong**: answers (at 0.5) that are neither the truth nor a twin of it.
+* **wrong**: answers (at 0.5) that are neither the truth nor a twin of it;
+  **wrong/q** is their share of the kind's queries, what precision means for a
+  kind of negative queries (where every answer but a twin is wrong).
 * **cand.rec**: recall of candidate generation alone; **base**: an exact lookup
   on normalised surname + given names + date of birth, or on the document.
 """
@@ -31,18 +37,20 @@ near-namesake of someone, who is not in the population):
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from broker.matching import Identity, IdentityIndex, Match, normalise_name
+from broker.matching import Identity, IdentityIndex, normalise_name
 from broker.matching.normalise import normalise_document, parse_date
 from broker.matching.scoring import SIMILAR_THRESHOLD
+from loadtest.matching_gateway import Answer, ask
 from mocks.population import VARIANTS, LabelledQuery, Population, generate
 from mocks.population import labelled_queries as make_queries
 from mocks.population.queries import NEGATIVES
@@ -66,6 +74,8 @@ class Tally:
     listed: int = 0
     listed_true: int = 0
     found_in_list: int = 0
+    # Positive queries whose candidates were looked at, and those that held the truth.
+    candidates_checked: int = 0
     candidate_hits: int = 0
     baseline_true: int = 0
     baseline_false: int = 0
@@ -88,9 +98,13 @@ class Tally:
         return {
             "recall_at_1": self.ratio(self.found[threshold], self.positives),
             "precision_at_1": self.ratio(self.right[threshold], self.answered[threshold]),
+            # Queries answered with someone else: a negative kind's counterpart of precision.
+            "wrong_share": self.ratio(
+                self.answered[threshold] - self.right[threshold], self.queries
+            ),
             "recall_at_10": self.ratio(self.found_in_list, self.positives),
             "list_precision": self.ratio(self.listed_true, self.listed),
-            "candidate_recall": self.ratio(self.candidate_hits, self.positives),
+            "candidate_recall": self.ratio(self.candidate_hits, self.candidates_checked),
             "baseline_recall": self.ratio(self.baseline_true, self.positives),
             "baseline_precision": self.ratio(self.baseline_true, baseline_hits),
         }
@@ -182,43 +196,59 @@ class ExactLookup:
         return found
 
 
-def _tally_answer(tally: Tally, matches: list[Match], right: set[int], positive: bool) -> None:
+def _tally_answer(tally: Tally, answers: Sequence[Answer], right: set[int], positive: bool) -> None:
     for threshold in THRESHOLDS:
-        if matches and matches[0].score >= threshold:
+        if answers and answers[0].score >= threshold:
             tally.answered[threshold] += 1
-            is_right = matches[0].position in right
+            is_right = answers[0].position in right
             tally.right[threshold] += is_right
             tally.found[threshold] += is_right and positive
 
 
 def evaluate(
-    index: IdentityIndex,
     population: Population,
     baseline: ExactLookup,
     twins: Twins,
     queries: Sequence[LabelledQuery],
+    answers: Sequence[Sequence[Answer]],
+    candidates: Callable[[Identity], set[int]] | None = None,
 ) -> dict[str, Tally]:
+    """Tally each query's answers (best first); `candidates` gives candidate generation's."""
     tallies: dict[str, Tally] = defaultdict(Tally)
-    for labelled in queries:
+    for labelled, found in zip(queries, answers, strict=True):
         tally = tallies[labelled.variant]
         tally.queries += 1
         query, truth = labelled.query, labelled.truth
-        matches = index.search(query, LIST_LIMIT, min_score=min(THRESHOLDS))
+        found = found[:LIST_LIMIT]
         person = population.identity(truth) if truth >= 0 else None
         right = ({truth} if truth >= 0 else set()) | twins.of(query, person)
         tally.ambiguous += len(right - {truth}) > 0
-        _tally_answer(tally, matches, right, truth >= 0)
-        listed = {m.position for m in matches if m.score >= SIMILAR_THRESHOLD}
+        _tally_answer(tally, found, right, truth >= 0)
+        listed = {a.position for a in found if a.score >= SIMILAR_THRESHOLD}
         tally.listed += len(listed)
         tally.listed_true += len(listed & right)
         expected = baseline.search(query)
         if truth >= 0:
             tally.positives += 1
             tally.found_in_list += bool(listed & right)
-            tally.candidate_hits += truth in set(index.candidates(query).tolist())
+            if candidates is not None:
+                tally.candidates_checked += 1
+                tally.candidate_hits += truth in candidates(query)
             tally.baseline_true += bool(expected & right)
         tally.baseline_false += len(expected - right)
     return tallies
+
+
+def search_directly(
+    population: Population, queries: Sequence[LabelledQuery]
+) -> tuple[list[list[Answer]], Callable[[Identity], set[int]]]:
+    """Each query's answers from an index of the population, and its candidates."""
+    index = IdentityIndex.build(population.columns())
+    answers = [
+        [Answer(m.position, m.score) for m in index.search(q.query, LIST_LIMIT, min(THRESHOLDS))]
+        for q in queries
+    ]
+    return answers, lambda query: set(index.candidates(query).tolist())
 
 
 def _fmt(value: float | None) -> str:
@@ -228,6 +258,7 @@ def _fmt(value: float | None) -> str:
 _COLUMNS = (
     ("recall_at_1", "rec@1"),
     ("precision_at_1", "prec@1"),
+    ("wrong_share", "wrong/q"),
     ("recall_at_10", "rec@10"),
     ("list_precision", "list.prec"),
     ("candidate_recall", "cand.rec"),
@@ -286,11 +317,26 @@ def main(argv: Sequence[str] | None = None) -> None:
         default=Path("var/matching-quality.json"),
         help="where the figures are written (default %(default)s)",
     )
+    parser.add_argument(
+        "--through-gateway",
+        metavar="TARGET",
+        help="ask a running stack's gateway (HOST:PORT) instead, the records seeded into --mock",
+    )
+    parser.add_argument(
+        "--mock",
+        default="127.0.0.1:50061",
+        help="the SIS mock's MockControl, with --through-gateway (default %(default)s)",
+    )
+    parser.add_argument(
+        "--in-flight",
+        type=int,
+        default=8,
+        help="checks at a time, with --through-gateway (default %(default)s)",
+    )
     args = parser.parse_args(argv)
 
     start = time.perf_counter()
     population = generate(args.records, args.seed)
-    index = IdentityIndex.build(population.columns())
     baseline = ExactLookup(population)
     twins = Twins(population)
     queries = make_queries(population, args.per_variant, seed=args.seed + 1)
@@ -300,9 +346,23 @@ def main(argv: Sequence[str] | None = None) -> None:
         f"{twins.people_with_twin:,} people share surname, given names, date of birth, sex "
         "and nationality with someone else (twins, see module doc)"
     )
-    tallies = evaluate(index, population, baseline, twins, queries)
+    candidates: Callable[[Identity], set[int]] | None = None
+    refused = 0
+    if args.through_gateway:
+        start = time.perf_counter()
+        asked = asyncio.run(ask(args.through_gateway, args.mock, population, queries,
+                                args.in_flight))  # fmt: skip
+        answers, refused = asked.answers, asked.refused
+        print(f"through the gateway {args.through_gateway} (SIS at {args.mock}): "
+              f"{len(queries) / (time.perf_counter() - start):.0f} checks/s, "
+              f"{refused} refused by validation")  # fmt: skip
+    else:
+        answers, candidates = search_directly(population, queries)
+    tallies = evaluate(population, baseline, twins, queries, answers, candidates)
     total = print_report(tallies)
     report = {
+        "through_gateway": args.through_gateway,
+        "refused": refused,
         "records": args.records,
         "queries": len(queries),
         "people_with_twin": twins.people_with_twin,

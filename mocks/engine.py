@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 import numpy as np
@@ -24,7 +24,7 @@ import numpy.typing as npt
 from broker.domain.countries import canonical_country
 from broker.domain.systems import Criterion
 from broker.domain.traveller import explanation, identity_of
-from broker.matching import Identity, Match, MatchClass
+from broker.matching import Identity, Match, MatchClass, NameWeights
 from broker.matching.vectors import as_unit_float32
 from interop.mock.v1 import mock_pb2
 from interop.v1 import border_check_pb2 as pb
@@ -65,8 +65,9 @@ class Probe:
             else None
         )
         prints = {f.position: unit(f.template) for f in traveller.biometrics.fingerprints}
+        identity = identity_of(traveller)
         return cls(
-            identity_of(traveller),
+            replace(identity, nationality=canonical_country(identity.nationality)),
             traveller.document.number,
             canonical_country(traveller.document.issuing_state),
             traveller.document.type,
@@ -117,7 +118,13 @@ class Found:
 class RecordSource(Protocol):
     name: str
 
-    def by_identity(self, probe: Probe, min_score: float) -> list[tuple[int, Match]]: ...
+    def name_weights(self) -> NameWeights | None:
+        """The name frequencies of the people this source holds; None if it is no population."""
+        ...
+
+    def by_identity(
+        self, probe: Probe, min_score: float, limit: int
+    ) -> list[tuple[int, Match]]: ...
     def by_document(self, number: str) -> list[int]: ...
     def by_sticker(self, number: str) -> list[int]: ...
     def by_face(
@@ -164,6 +171,11 @@ class SearchContext:
     session: Session
 
 
+def population_weights(sources: Sequence[RecordSource]) -> NameWeights | None:
+    """The name frequencies seeded records are scored with: the first population's."""
+    return next((w for w in (s.name_weights() for s in sources) if w is not None), None)
+
+
 def search(
     rules: Rules, sources: Sequence[RecordSource], context: SearchContext, limit: int = 20
 ) -> list[mock_pb2.RecordMatch]:
@@ -181,7 +193,7 @@ def search(
     by = rules.searched_by
     for source in sources:
         if Criterion.IDENTITY in by and (probe.identity.surname or probe.identity.given_names):
-            for i, match in source.by_identity(probe, MIN_IDENTITY_SCORE):
+            for i, match in source.by_identity(probe, MIN_IDENTITY_SCORE, limit):
                 if match.match_class != MatchClass.DIFFERENT:
                     get(source, i).identity = match
         if Criterion.DOCUMENT in by and probe.document_number:

@@ -14,7 +14,7 @@ import numpy as np
 import numpy.typing as npt
 
 from broker.domain.systems import Criterion
-from broker.matching import IdentityColumns, IdentityIndex, Match, VectorIndex
+from broker.matching import IdentityColumns, IdentityIndex, Match, NameWeights, VectorIndex
 from interop.mock.v1 import mock_pb2
 from mocks.engine import Probe, Rules
 from mocks.world import World, WorldShare
@@ -104,8 +104,11 @@ class PopulationSource:
         vectors = np.concatenate(rows)
         return VectorIndex.build(vectors), int(vectors.shape[1])
 
-    def by_identity(self, probe: Probe, min_score: float) -> list[tuple[int, Match]]:
-        return [(m.position, m) for m in self._index.search(probe.identity, 20, min_score)]
+    def name_weights(self) -> NameWeights:
+        return self._index.name_weights()
+
+    def by_identity(self, probe: Probe, min_score: float, limit: int) -> list[tuple[int, Match]]:
+        return [(m.position, m) for m in self._index.search(probe.identity, limit, min_score)]
 
     def by_document(self, number: str) -> list[int]:
         return self._documents.find(number)

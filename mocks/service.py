@@ -21,7 +21,15 @@ import grpc
 from broker.transport.grpc_server import Service
 from broker.transport.metadata import test_session, trace_id
 from interop.mock.v1 import mock_pb2, mock_pb2_grpc
-from mocks.engine import Probe, RecordSource, Rules, SearchContext, describe, search
+from mocks.engine import (
+    Probe,
+    RecordSource,
+    Rules,
+    SearchContext,
+    describe,
+    population_weights,
+    search,
+)
 from mocks.faults import FaultError, FaultPlan, MockFault
 from mocks.metrics import MockMetrics, metered
 from mocks.seeded import SeededSource
@@ -53,7 +61,7 @@ class MockSystem:
         self.rules = rules
         self.base = list(base)
         self.records_crossings = records_crossings
-        self.sessions = Sessions()
+        self.sessions = Sessions(population_weights(self.base))
         self.metrics = metrics or MockMetrics.alone(name)
 
     def _sources(self, session: Session) -> list[RecordSource]:

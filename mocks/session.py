@@ -11,12 +11,17 @@ from __future__ import annotations
 import datetime as dt
 import random
 import time
-from collections import deque
-from collections.abc import Iterable, Sequence
+from collections import defaultdict, deque
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
+import numpy.typing as npt
+
+from broker.domain.countries import canonical_country
 from broker.domain.traveller import identity_of
-from broker.matching import IdentityIndex
+from broker.matching import IdentityIndex, NameWeights
+from broker.matching.vectors import as_unit_float32
 from interop.mock.v1 import mock_pb2
 from interop.v1 import bus_pb2
 from mocks.faults import FaultPlan
@@ -25,10 +30,91 @@ DEFAULT_SESSION = ""
 MAX_CALLS_KEPT = 10_000
 
 
+@dataclass(frozen=True)
+class Vectors:
+    """Biometric templates of one kind and length: unit rows, and the record of each row."""
+
+    rows: npt.NDArray[np.float32]
+    records: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Seeded:
+    """A session's seeded records and what finds them, built once per seed.
+
+    The identity index scores with the population's name frequencies when the
+    mock has a population (see `IdentityIndex.build_with_weights`): a seeded
+    traveller scores as the same traveller would in the population.
+    """
+
+    records: tuple[mock_pb2.MockRecord, ...] = ()
+    index: IdentityIndex | None = None
+    documents: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
+    stickers: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
+    faces: Mapping[int, Vectors] = field(default_factory=dict)
+    # By finger position, then template length.
+    fingerprints: Mapping[tuple[int, int], Vectors] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, records: Sequence[mock_pb2.MockRecord], weights: NameWeights | None) -> Seeded:
+        if not records:
+            return cls()
+        identities = [identity_of(r.identity, r.aliases) for r in records]
+        index = (
+            IdentityIndex.build_with_weights(identities, weights)
+            if weights is not None
+            else IdentityIndex.build(identities, population_weights=False)
+        )
+        faces: dict[int, list[tuple[int, Sequence[float]]]] = defaultdict(list)
+        prints: dict[tuple[int, int], list[tuple[int, Sequence[float]]]] = defaultdict(list)
+        for i, record in enumerate(records):
+            biometrics = record.identity.biometrics
+            if biometrics.face_embedding:
+                faces[len(biometrics.face_embedding)].append((i, biometrics.face_embedding))
+            for finger in biometrics.fingerprints:
+                prints[finger.position, len(finger.template)].append((i, finger.template))
+        return cls(
+            records=tuple(records),
+            index=index,
+            documents=_positions(r.identity.document.number for r in records),
+            stickers=_positions(r.identity.visa_sticker_number for r in records),
+            faces={k: _vectors(v) for k, v in faces.items()},
+            fingerprints={k: _vectors(v) for k, v in prints.items()},
+        )
+
+
+def _positions(keys: Iterable[str]) -> dict[str, tuple[int, ...]]:
+    """The positions of each non-empty key."""
+    found: dict[str, list[int]] = defaultdict(list)
+    for i, key in enumerate(keys):
+        if key:
+            found[key].append(i)
+    return {k: tuple(v) for k, v in found.items()}
+
+
+def _vectors(templates: list[tuple[int, Sequence[float]]]) -> Vectors:
+    return Vectors(as_unit_float32([t for _, t in templates]), tuple(i for i, _ in templates))
+
+
+def _held(record: mock_pb2.MockRecord) -> mock_pb2.MockRecord:
+    """A copy of `record` with its country codes canonical."""
+    held = mock_pb2.MockRecord()
+    held.CopyFrom(record)
+    for identity in (held.identity, *held.aliases):
+        # Assigned only when it changes: setting a field would make an absent document present.
+        if identity.nationality != canonical_country(identity.nationality):
+            identity.nationality = canonical_country(identity.nationality)
+        state = identity.document.issuing_state
+        if state != canonical_country(state):
+            identity.document.issuing_state = canonical_country(state)
+    return held
+
+
 @dataclass
 class Session:
-    records: list[mock_pb2.MockRecord] = field(default_factory=list)
-    index: IdentityIndex | None = None
+    # The population's name frequencies the seeded records are scored with, if any.
+    weights: NameWeights | None = None
+    seeded: Seeded = field(default_factory=Seeded)
     faults: FaultPlan = field(default_factory=FaultPlan)
     calls: deque[mock_pb2.RecordedCall] = field(
         default_factory=lambda: deque(maxlen=MAX_CALLS_KEPT)
@@ -40,17 +126,19 @@ class Session:
     recorded: dict[str, str] = field(default_factory=dict)
     rng: random.Random = field(default_factory=random.Random)
 
+    @property
+    def records(self) -> Sequence[mock_pb2.MockRecord]:
+        return self.seeded.records
+
     def seed(self, records: Iterable[mock_pb2.MockRecord]) -> int:
-        """Add (or replace, by record id) records; rebuilds the session's small index."""
-        added = {r.record_id: r for r in records}
-        self.records = [r for r in self.records if r.record_id not in added] + list(added.values())
-        self.index = (
-            IdentityIndex.build(
-                [identity_of(r.identity, r.aliases) for r in self.records], population_weights=False
-            )
-            if self.records
-            else None
-        )
+        """Add (or replace, by record id) records; indexes the session's records again.
+
+        Country codes are held as the systems write them (see `canonical_country`):
+        a record seeded with ``D`` or ``RKS`` is found by ``DEU`` or ``XKX``.
+        """
+        added = {r.record_id: _held(r) for r in records}
+        kept = [r for r in self.seeded.records if r.record_id not in added]
+        self.seeded = Seeded.of([*kept, *added.values()], self.weights)
         return len(added)
 
     def recorded_file(self, crossing: bus_pb2.Crossing) -> str | None:
@@ -84,15 +172,16 @@ class Session:
 
 
 class Sessions:
-    """Every session a mock knows, made on first use."""
+    """Every session a mock knows, made on first use; `weights` as in `Session`."""
 
-    def __init__(self) -> None:
+    def __init__(self, weights: NameWeights | None = None) -> None:
         self._sessions: dict[str, Session] = {}
+        self._weights = weights
 
     def get(self, name: str) -> Session:
         session = self._sessions.get(name)
         if session is None:
-            session = self._sessions[name] = Session()
+            session = self._sessions[name] = Session(self._weights)
         return session
 
     def reset(self, name: str) -> None:

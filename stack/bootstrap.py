@@ -96,7 +96,13 @@ def _mock_listens(settings: Settings, names: Sequence[str]) -> dict[str, str]:
 
 
 def _bus(settings: Settings, client_id: str) -> Bus:
-    return make_bus(settings.bus, settings.bootstrap, client_id, linger_ms=settings.kafka_linger_ms)
+    return make_bus(
+        settings.bus,
+        settings.bootstrap,
+        client_id,
+        linger_ms=settings.kafka_linger_ms,
+        kafka_client=settings.kafka_client,
+    )
 
 
 def dev_channels(registry: Registry, gateway_ids: Sequence[str]) -> tuple[str, ...]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from broker.domain.countries import country_name
 from broker.domain.labels import label, short_name
 from interop.v1 import border_check_pb2 as pb
 from interop.v1 import systems_pb2
@@ -11,6 +12,12 @@ def _system(value: int) -> str:
     return short_name(systems_pb2.System, value)
 
 
+def _country(code: str) -> str:
+    """A code with its name: three letters can mean stateless (XXA) or a refugee (XXB)."""
+    name = country_name(code)
+    return f"{code} {name}" if name else code
+
+
 def _traveller(t: pb.Traveller) -> str:
     parts = [f"{t.surname}, {' '.join(t.given_names)}".strip(", ")]
     if t.date_of_birth:
@@ -18,11 +25,11 @@ def _traveller(t: pb.Traveller) -> str:
     if t.sex:
         parts.append(label(pb.Sex, t.sex))
     if t.nationality:
-        parts.append(t.nationality)
+        parts.append(_country(t.nationality))
     if t.document.number:
         parts.append(
             f"document {t.document.number}"
-            + (f" ({t.document.issuing_state})" if t.document.issuing_state else "")
+            + (f" ({_country(t.document.issuing_state)})" if t.document.issuing_state else "")
         )
     if t.visa_sticker_number:
         parts.append(f"visa {t.visa_sticker_number}")

@@ -7,33 +7,277 @@ as a single ``D`` (``D<<`` in the zone). Everything past parsing compares nation
 across systems that use ``DEU``, so ``normalise_country`` turns ``D`` into ``DEU`` and
 ``mrz_country_code`` turns it back when a zone is written.
 
-The ISO list is the 249 officially assigned codes (checked against pycountry 26.2.16);
-pycountry is not a runtime dependency because the list changes once in years.
+Kosovo has no ISO code: its passports write ``RKS``, the EU's systems ``XKX``;
+``normalise_country`` reads both as ``XKX``.
+
+The ISO list is the 249 officially assigned codes (checked against pycountry 26.2.16
+and ICU); neither is asked at run time because the list changes once in years.
 """
 
 from collections.abc import Mapping
 from types import MappingProxyType
 
-ISO_3166_ALPHA3: frozenset[str] = frozenset(
-    """
-    ABW AFG AGO AIA ALA ALB AND ARE ARG ARM ASM ATA ATF ATG AUS AUT AZE BDI BEL BEN BES BFA
-    BGD BGR BHR BHS BIH BLM BLR BLZ BMU BOL BRA BRB BRN BTN BVT BWA CAF CAN CCK CHE CHL CHN
-    CIV CMR COD COG COK COL COM CPV CRI CUB CUW CXR CYM CYP CZE DEU DJI DMA DNK DOM DZA ECU
-    EGY ERI ESH ESP EST ETH FIN FJI FLK FRA FRO FSM GAB GBR GEO GGY GHA GIB GIN GLP GMB GNB
-    GNQ GRC GRD GRL GTM GUF GUM GUY HKG HMD HND HRV HTI HUN IDN IMN IND IOT IRL IRN IRQ ISL
-    ISR ITA JAM JEY JOR JPN KAZ KEN KGZ KHM KIR KNA KOR KWT LAO LBN LBR LBY LCA LIE LKA LSO
-    LTU LUX LVA MAC MAF MAR MCO MDA MDG MDV MEX MHL MKD MLI MLT MMR MNE MNG MNP MOZ MRT MSR
-    MTQ MUS MWI MYS MYT NAM NCL NER NFK NGA NIC NIU NLD NOR NPL NRU NZL OMN PAK PAN PCN PER
-    PHL PLW PNG POL PRI PRK PRT PRY PSE PYF QAT REU ROU RUS RWA SAU SDN SEN SGP SGS SHN SJM
-    SLB SLE SLV SMR SOM SPM SRB SSD STP SUR SVK SVN SWE SWZ SXM SYC SYR TCA TCD TGO THA TJK
-    TKL TKM TLS TON TTO TUN TUR TUV TWN TZA UGA UKR UMI URY USA UZB VAT VCT VEN VGB VIR VNM
-    VUT WLF WSM YEM ZAF ZMB ZWE
-    """.split()
+# The 249 officially assigned codes with their English short names as CLDR writes
+# them (ICU's display names), for a border guard reading a code.
+ISO_3166_NAMES: Mapping[str, str] = MappingProxyType(
+    {
+        "ABW": "Aruba",
+        "AFG": "Afghanistan",
+        "AGO": "Angola",
+        "AIA": "Anguilla",
+        "ALA": "Åland Islands",
+        "ALB": "Albania",
+        "AND": "Andorra",
+        "ARE": "United Arab Emirates",
+        "ARG": "Argentina",
+        "ARM": "Armenia",
+        "ASM": "American Samoa",
+        "ATA": "Antarctica",
+        "ATF": "French Southern Territories",
+        "ATG": "Antigua & Barbuda",
+        "AUS": "Australia",
+        "AUT": "Austria",
+        "AZE": "Azerbaijan",
+        "BDI": "Burundi",
+        "BEL": "Belgium",
+        "BEN": "Benin",
+        "BES": "Caribbean Netherlands",
+        "BFA": "Burkina Faso",
+        "BGD": "Bangladesh",
+        "BGR": "Bulgaria",
+        "BHR": "Bahrain",
+        "BHS": "Bahamas",
+        "BIH": "Bosnia & Herzegovina",
+        "BLM": "St. Barthélemy",
+        "BLR": "Belarus",
+        "BLZ": "Belize",
+        "BMU": "Bermuda",
+        "BOL": "Bolivia",
+        "BRA": "Brazil",
+        "BRB": "Barbados",
+        "BRN": "Brunei",
+        "BTN": "Bhutan",
+        "BVT": "Bouvet Island",
+        "BWA": "Botswana",
+        "CAF": "Central African Republic",
+        "CAN": "Canada",
+        "CCK": "Cocos (Keeling) Islands",
+        "CHE": "Switzerland",
+        "CHL": "Chile",
+        "CHN": "China",
+        "CIV": "Côte d’Ivoire",
+        "CMR": "Cameroon",
+        "COD": "Congo - Kinshasa",
+        "COG": "Congo - Brazzaville",
+        "COK": "Cook Islands",
+        "COL": "Colombia",
+        "COM": "Comoros",
+        "CPV": "Cape Verde",
+        "CRI": "Costa Rica",
+        "CUB": "Cuba",
+        "CUW": "Curaçao",
+        "CXR": "Christmas Island",
+        "CYM": "Cayman Islands",
+        "CYP": "Cyprus",
+        "CZE": "Czechia",
+        "DEU": "Germany",
+        "DJI": "Djibouti",
+        "DMA": "Dominica",
+        "DNK": "Denmark",
+        "DOM": "Dominican Republic",
+        "DZA": "Algeria",
+        "ECU": "Ecuador",
+        "EGY": "Egypt",
+        "ERI": "Eritrea",
+        "ESH": "Western Sahara",
+        "ESP": "Spain",
+        "EST": "Estonia",
+        "ETH": "Ethiopia",
+        "FIN": "Finland",
+        "FJI": "Fiji",
+        "FLK": "Falkland Islands",
+        "FRA": "France",
+        "FRO": "Faroe Islands",
+        "FSM": "Micronesia",
+        "GAB": "Gabon",
+        "GBR": "United Kingdom",
+        "GEO": "Georgia",
+        "GGY": "Guernsey",
+        "GHA": "Ghana",
+        "GIB": "Gibraltar",
+        "GIN": "Guinea",
+        "GLP": "Guadeloupe",
+        "GMB": "Gambia",
+        "GNB": "Guinea-Bissau",
+        "GNQ": "Equatorial Guinea",
+        "GRC": "Greece",
+        "GRD": "Grenada",
+        "GRL": "Greenland",
+        "GTM": "Guatemala",
+        "GUF": "French Guiana",
+        "GUM": "Guam",
+        "GUY": "Guyana",
+        "HKG": "Hong Kong SAR China",
+        "HMD": "Heard & McDonald Islands",
+        "HND": "Honduras",
+        "HRV": "Croatia",
+        "HTI": "Haiti",
+        "HUN": "Hungary",
+        "IDN": "Indonesia",
+        "IMN": "Isle of Man",
+        "IND": "India",
+        "IOT": "British Indian Ocean Territory",
+        "IRL": "Ireland",
+        "IRN": "Iran",
+        "IRQ": "Iraq",
+        "ISL": "Iceland",
+        "ISR": "Israel",
+        "ITA": "Italy",
+        "JAM": "Jamaica",
+        "JEY": "Jersey",
+        "JOR": "Jordan",
+        "JPN": "Japan",
+        "KAZ": "Kazakhstan",
+        "KEN": "Kenya",
+        "KGZ": "Kyrgyzstan",
+        "KHM": "Cambodia",
+        "KIR": "Kiribati",
+        "KNA": "St. Kitts & Nevis",
+        "KOR": "South Korea",
+        "KWT": "Kuwait",
+        "LAO": "Laos",
+        "LBN": "Lebanon",
+        "LBR": "Liberia",
+        "LBY": "Libya",
+        "LCA": "St. Lucia",
+        "LIE": "Liechtenstein",
+        "LKA": "Sri Lanka",
+        "LSO": "Lesotho",
+        "LTU": "Lithuania",
+        "LUX": "Luxembourg",
+        "LVA": "Latvia",
+        "MAC": "Macao SAR China",
+        "MAF": "St. Martin",
+        "MAR": "Morocco",
+        "MCO": "Monaco",
+        "MDA": "Moldova",
+        "MDG": "Madagascar",
+        "MDV": "Maldives",
+        "MEX": "Mexico",
+        "MHL": "Marshall Islands",
+        "MKD": "North Macedonia",
+        "MLI": "Mali",
+        "MLT": "Malta",
+        "MMR": "Myanmar (Burma)",
+        "MNE": "Montenegro",
+        "MNG": "Mongolia",
+        "MNP": "Northern Mariana Islands",
+        "MOZ": "Mozambique",
+        "MRT": "Mauritania",
+        "MSR": "Montserrat",
+        "MTQ": "Martinique",
+        "MUS": "Mauritius",
+        "MWI": "Malawi",
+        "MYS": "Malaysia",
+        "MYT": "Mayotte",
+        "NAM": "Namibia",
+        "NCL": "New Caledonia",
+        "NER": "Niger",
+        "NFK": "Norfolk Island",
+        "NGA": "Nigeria",
+        "NIC": "Nicaragua",
+        "NIU": "Niue",
+        "NLD": "Netherlands",
+        "NOR": "Norway",
+        "NPL": "Nepal",
+        "NRU": "Nauru",
+        "NZL": "New Zealand",
+        "OMN": "Oman",
+        "PAK": "Pakistan",
+        "PAN": "Panama",
+        "PCN": "Pitcairn Islands",
+        "PER": "Peru",
+        "PHL": "Philippines",
+        "PLW": "Palau",
+        "PNG": "Papua New Guinea",
+        "POL": "Poland",
+        "PRI": "Puerto Rico",
+        "PRK": "North Korea",
+        "PRT": "Portugal",
+        "PRY": "Paraguay",
+        "PSE": "Palestinian Territories",
+        "PYF": "French Polynesia",
+        "QAT": "Qatar",
+        "REU": "Réunion",
+        "ROU": "Romania",
+        "RUS": "Russia",
+        "RWA": "Rwanda",
+        "SAU": "Saudi Arabia",
+        "SDN": "Sudan",
+        "SEN": "Senegal",
+        "SGP": "Singapore",
+        "SGS": "South Georgia & South Sandwich Islands",
+        "SHN": "St. Helena",
+        "SJM": "Svalbard & Jan Mayen",
+        "SLB": "Solomon Islands",
+        "SLE": "Sierra Leone",
+        "SLV": "El Salvador",
+        "SMR": "San Marino",
+        "SOM": "Somalia",
+        "SPM": "St. Pierre & Miquelon",
+        "SRB": "Serbia",
+        "SSD": "South Sudan",
+        "STP": "São Tomé & Príncipe",
+        "SUR": "Suriname",
+        "SVK": "Slovakia",
+        "SVN": "Slovenia",
+        "SWE": "Sweden",
+        "SWZ": "Eswatini",
+        "SXM": "Sint Maarten",
+        "SYC": "Seychelles",
+        "SYR": "Syria",
+        "TCA": "Turks & Caicos Islands",
+        "TCD": "Chad",
+        "TGO": "Togo",
+        "THA": "Thailand",
+        "TJK": "Tajikistan",
+        "TKL": "Tokelau",
+        "TKM": "Turkmenistan",
+        "TLS": "Timor-Leste",
+        "TON": "Tonga",
+        "TTO": "Trinidad & Tobago",
+        "TUN": "Tunisia",
+        "TUR": "Türkiye",
+        "TUV": "Tuvalu",
+        "TWN": "Taiwan",
+        "TZA": "Tanzania",
+        "UGA": "Uganda",
+        "UKR": "Ukraine",
+        "UMI": "U.S. Outlying Islands",
+        "URY": "Uruguay",
+        "USA": "United States",
+        "UZB": "Uzbekistan",
+        "VAT": "Vatican City",
+        "VCT": "St. Vincent & Grenadines",
+        "VEN": "Venezuela",
+        "VGB": "British Virgin Islands",
+        "VIR": "U.S. Virgin Islands",
+        "VNM": "Vietnam",
+        "VUT": "Vanuatu",
+        "WLF": "Wallis & Futuna",
+        "WSM": "Samoa",
+        "YEM": "Yemen",
+        "ZAF": "South Africa",
+        "ZMB": "Zambia",
+        "ZWE": "Zimbabwe",
+    }
 )
+ISO_3166_ALPHA3: frozenset[str] = frozenset(ISO_3166_NAMES)
 
-# Doc 9303 Part 3 section 5, in the order it prints them. Names are kept because three
-# letters here can mean "this person has no nationality", which nobody reads off "XXB".
-# IAO (ICAO signing a master list) is left out: no travel document carries it.
+# Doc 9303 Part 3 section 5, in the order it prints them, and Kosovo's user-assigned
+# XKX, which the EU's systems write. Names are kept because three letters here can
+# mean "this person has no nationality", which nobody reads off "XXB". IAO (ICAO
+# signing a master list) is left out: no travel document carries it.
 ICAO_SPECIAL_CODES: Mapping[str, str] = MappingProxyType(
     {
         "GBD": "British Overseas Territories Citizen",
@@ -42,7 +286,8 @@ ICAO_SPECIAL_CODES: Mapping[str, str] = MappingProxyType(
         "GBP": "British Protected Person",
         "GBS": "British Subject",
         "D": "Germany (written D<< in an MRZ; normalised to DEU)",
-        "RKS": "Kosovo",
+        "RKS": "Kosovo (on its own documents; read as XKX)",
+        "XKX": "Kosovo",
         "EUE": "European Union",
         "UNO": "United Nations Organization or one of its officials",
         "UNA": "United Nations specialized agency or one of its officials",
@@ -88,6 +333,8 @@ SCHENGEN_STATES: frozenset[str] = (EU_MEMBER_STATES - {"IRL", "CYP"}) | SCHENGEN
 FREE_MOVEMENT_STATES: frozenset[str] = EU_MEMBER_STATES | SCHENGEN_ASSOCIATED_STATES
 
 _GERMANY_IN_MRZ = "D"
+# Codes read as another: Germany's single letter, Kosovo's own code as the EU writes it.
+_READ_AS: Mapping[str, str] = MappingProxyType({_GERMANY_IN_MRZ: "DEU", "RKS": "XKX"})
 
 
 class UnknownCountryError(ValueError):
@@ -103,14 +350,21 @@ def _clean(code: str) -> str:
 
 
 def normalise_country(code: str) -> str:
-    """Return the canonical code: upper case, MRZ fillers dropped, Germany's ``D`` as ``DEU``.
+    """Return the canonical code: upper case, MRZ fillers dropped, Germany's ``D`` as ``DEU``,
+    Kosovo's ``RKS`` as ``XKX``.
 
     Raises ``UnknownCountryError`` for anything not in ``MRZ_COUNTRY_CODES``.
     """
     cleaned = _clean(code)
     if cleaned not in MRZ_COUNTRY_CODES:
         raise UnknownCountryError(code)
-    return "DEU" if cleaned == _GERMANY_IN_MRZ else cleaned
+    return _READ_AS.get(cleaned, cleaned)
+
+
+def country_name(code: str) -> str:
+    """The English name of a country code (ISO or ICAO 9303); "" for an unknown one."""
+    cleaned = _clean(code)
+    return ISO_3166_NAMES.get(cleaned) or ICAO_SPECIAL_CODES.get(cleaned, "")
 
 
 def canonical_country(code: str) -> str:

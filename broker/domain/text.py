@@ -5,11 +5,13 @@ zero-width space, a name spelt with combining accents where the records hold pre
 ones) would otherwise pass a pattern, miss a record or fail far away in a system. So each
 string field of a request is normalised to NFC and refused when it holds a character that
 is not printable (control, format, separator other than the space, private use,
-unassigned) before any other rule reads it.
+unassigned) before any other rule reads it; names may hold Persian's zero-width
+non-joiner between two Arabic-script letters.
 """
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 from google.protobuf.descriptor import FieldDescriptor
@@ -19,6 +21,10 @@ from broker.domain.errors import FieldViolation
 
 # Fields that hold several lines by design (the MRZ is its lines joined by "\n").
 MULTILINE = frozenset({"traveller.mrz"})
+# Persian writes a zero-width non-joiner inside names (حسین‌زاده, Hosseinzadeh): in a
+# name it is accepted between two letters of the Arabic script, and nowhere else.
+_NAMES = re.compile(r"traveller\.(surname|given_names\[\d+\])$")
+_NON_JOINER = "\u200c"
 
 
 def normalise_strings(message: Message, problems: list[FieldViolation], path: str = "") -> None:
@@ -40,6 +46,8 @@ def normalise_strings(message: Message, problems: list[FieldViolation], path: st
 
 def _checked(field: str, text: str, problems: list[FieldViolation]) -> str:
     lines = text.split("\n") if field in MULTILINE else [text]
+    if _NON_JOINER in text and _NAMES.match(field):
+        lines = [_without_joiners(text)]
     if not all(line.isprintable() for line in lines):
         problems.append(
             FieldViolation(
@@ -50,3 +58,18 @@ def _checked(field: str, text: str, problems: list[FieldViolation]) -> str:
         )
         return text
     return text if unicodedata.is_normalized("NFC", text) else unicodedata.normalize("NFC", text)
+
+
+def _without_joiners(text: str) -> str:
+    """`text` without the non-joiners that stand between two Arabic-script letters."""
+    kept = [
+        c
+        for i, c in enumerate(text)
+        if c != _NON_JOINER
+        or not (0 < i < len(text) - 1 and _arabic(text[i - 1]) and _arabic(text[i + 1]))
+    ]
+    return "".join(kept)
+
+
+def _arabic(c: str) -> bool:
+    return c.isalpha() and unicodedata.name(c, "").startswith("ARABIC")

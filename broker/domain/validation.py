@@ -393,7 +393,9 @@ def _country(field: str, code: str, problems: list[FieldViolation]) -> str:
     if not code:
         return ""
     if not is_valid_country(code.strip().upper()):
-        problems.append(FieldViolation(field, f"{excerpt(code)} is not an ISO 3166-1 alpha-3 code"))
+        problems.append(
+            FieldViolation(field, f"{excerpt(code)} is not an ISO 3166-1 alpha-3 or ICAO 9303 code")
+        )
         return code
     return normalise_country(code.strip().upper())
 

@@ -7,15 +7,8 @@ from dataclasses import dataclass
 from broker.matching.identity import FieldMatch, Match
 from broker.matching.normalise import PARTICLES, fold, skeleton
 from broker.matching.query import SEX_LETTERS, Query
-from broker.matching.scoring import (
-    CODE_HOW,
-    CODE_SIMILARITY,
-    DATE_HOW,
-    DATE_SIMILARITY,
-    TOKEN_FLOOR,
-    classify,
-)
-from broker.matching.vocabulary import icao_key, is_vowelless
+from broker.matching.scoring import CODE_HOW, CODE_SIMILARITY, DATE_HOW, DATE_SIMILARITY, classify
+from broker.matching.similarity import TOKEN_FLOOR, icao_key, is_vowelless
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,9 +44,9 @@ def match(position: int, query: Query, held: Held, compared: Compared, score: fl
     if compared.swapped:
         surname, given = given, surname
     explanation = (
-        _name_field("surname", query.surname_raw, query.surname_readings, surname,
+        _name_field("surname", query.surname_raw, query.names.surname_readings, surname,
                     compared.surname, compared.swapped),
-        _name_field("given_names", query.given_raw, query.given_readings, given,
+        _name_field("given_names", query.given_raw, query.names.given_readings, given,
                     compared.given, compared.swapped),
         _date_field(query.date_text, held.date, compared.date),
         _code_field("sex", SEX_LETTERS[query.sex], held.sex, compared.sex),
@@ -97,11 +90,11 @@ def _date_field(query: str, held: tuple[int, int, int], code: int) -> FieldMatch
     y, m, d = held
     value = f"{y:04d}-{m:02d}-{d:02d}" if y else ""
     how = DATE_HOW[code] if query and value else "missing"
-    return FieldMatch("date_of_birth", query, value, float(DATE_SIMILARITY[code]), how)
+    return FieldMatch("date_of_birth", query, value, DATE_SIMILARITY[code], how)
 
 
 def _code_field(field: str, query: str, record: str, code: int) -> FieldMatch:
-    return FieldMatch(field, query, record, float(CODE_SIMILARITY[code]), CODE_HOW[code])
+    return FieldMatch(field, query, record, CODE_SIMILARITY[code], CODE_HOW[code])
 
 
 _SAME_NAME = frozenset({"exact", "transliteration"})

@@ -1,19 +1,19 @@
-"""`IdentityIndex`: candidate generation and vectorised scoring over column-wise records.
+"""`IdentityIndex`: candidate generation and scoring over column-wise records.
 
-A search is three steps, each a handful of numpy calls whatever the index size:
+A search is three steps:
 1. the query's name tokens are looked up *in the vocabulary* (exact, trigram,
    phonetic; for the index's own words found once at build time), giving the
    similar tokens;
 2. blocking keys (token id, birth year, birth month) for the similar tokens, the
    birth year, and years +-1 in the same month (plus the exact document and visa
-   sticker number) give candidate entries;
-3. every candidate is scored field by field at once (see `scoring`), the best
-   entry per record wins (an entry is a record's name or one of its aliases).
-   Entries whose date, sex, nationality and documents leave no chance are dropped
-   first; for the rest the name similarities are computed exactly, pair by pair,
-   so a search scores as `compare` does whatever the vocabulary lookup proposed.
+   sticker number) give candidate entries (an entry is a record's name or one of
+   its aliases);
+3. the fields other than the names are compared for every candidate (over
+   arrays when there are many), and entries that these leave no chance are
+   dropped; the few left are scored one by one, names exactly as `compare`
+   does whatever the vocabulary lookup proposed, and the best entry per record wins.
 
-Only the top results are turned into Python objects, with their explanation.
+Only the returned matches get their explanation.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 from functools import cache
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -29,53 +30,64 @@ import numpy.typing as npt
 from broker.matching.columns import IdentityColumns, Objects
 from broker.matching.explain import Compared, Held, match
 from broker.matching.identity import Identity, Match
-from broker.matching.normalise import (
-    name_tokens,
-    normalise_document,
-    normalise_name,
-    other_form,
-    surname_form,
-)
-from broker.matching.postings import EMPTY, I64, distinct, gather, group, ranges
-from broker.matching.query import CONTENT_SLOTS, SEX_CODES, SEX_LETTERS, Query, prepare
-from broker.matching.scoring import (
-    DATE_WEIGHT,
+from broker.matching.names import (
+    CONTENT_SLOTS,
     DEFAULT_TOKEN_WEIGHT,
-    DOCUMENT_WEIGHT,
+    GIVEN,
+    NAME_DISAGREE,
+    SURNAME,
+    SWAP_PENALTY,
+    NameField,
+    NameScorer,
+    NameScores,
+    name_field,
+)
+from broker.matching.normalise import normalise_document, normalise_name
+from broker.matching.postings import EMPTY, I64, distinct, gather, group, ranges
+from broker.matching.query import SEX_CODES, SEX_LETTERS, Query, prepare
+from broker.matching.scoring import (
     EXACT,
     F32,
-    GIVEN_WEIGHT_MAX,
+    F64,
     I8,
     I32,
     MISSING,
     NATIONALITY_WEIGHT,
     NATIONALITY_WEIGHT_MAX,
     NATIONALITY_WEIGHT_MIN,
-    SEX_WEIGHT,
     SIMILAR_THRESHOLD,
-    SURNAME_WEIGHT_MAX,
     VISA_WEIGHT,
-    NameScores,
     calibrate,
-    code_compare,
+    code_of,
+    date_code,
     date_codes_packed,
-    field_weight,
+    date_sex_evidence,
+    document_evidence_bound,
+    field_weights,
     month_day,
-    name_scores,
-    nationality_codes,
+    nationality_code,
+    other_evidence,
     required_evidence,
     score_offset,
+    sex_code,
     sex_codes,
-    token_similarity,
     token_weight,
-    uniform_weight,
-    with_surname_forms,
+    with_names,
 )
+from broker.matching.similarity import keep_table, similarity_table, spell
 from broker.matching.vocabulary import Vocabulary
 
 _YEAR_BASE = 1880
 _DEFAULT_NATIONALITY_WEIGHT = 1.0
-_WEIGHT_MAX = np.array([SURNAME_WEIGHT_MAX, GIVEN_WEIGHT_MAX], dtype=np.float32)
+# Up to this many candidates, each is compared in plain Python: below it a
+# numpy call per field costs more than the comparisons themselves.
+FEW_CANDIDATES = 16
+# An index of up to this many entries is scored whole, without candidate generation.
+SMALL_INDEX = 16
+# Query tokens weighed by a lent population, kept per index.
+_LENT_KEPT = 1 << 14
+# From this many entries left after the first pass, their names are bounded in bulk.
+_MANY_ROWS = 24
 
 
 # Blocking keys: token, then year code (0 unknown), then month (0 unknown).
@@ -89,10 +101,9 @@ def _year_code(year: npt.NDArray[np.integer] | int) -> npt.NDArray[np.int64]:
 
 
 @cache
-def _block_keys(year: int, month: int) -> tuple[I64, I64]:
-    """The blocks a query date reaches, as keys relative to a token's first key.
+def _block_keys(year: int, month: int) -> I64:
+    """The blocks a query date reaches: [start, end) key ranges relative to a token's first key.
 
-    Returns [start, end) pairs of key ranges, and single keys (one block each).
     An unknown year reaches every block. Otherwise: the unknown year (whose
     blocks ignore the month), the same year (any month), and years +-1 only in
     the same or an unknown month, since a year off by one *and* another month
@@ -100,11 +111,11 @@ def _block_keys(year: int, month: int) -> tuple[I64, I64]:
     still find such a record).
     """
     if year <= 0:
-        return _frozen([0, 1 << _TOKEN_SHIFT]), _frozen([])
+        return _frozen([0, 1 << _TOKEN_SHIFT])
     code = int(_year_code(year))
     before, after = max(code - 1, 1), min(code + 1, 255)
     if month <= 0:
-        return _frozen([before << _MONTH_BITS, (after + 1) << _MONTH_BITS]), _frozen([0])
+        return _frozen([0, 1, before << _MONTH_BITS, (after + 1) << _MONTH_BITS])
     singles = [0, (code - 1) << _MONTH_BITS, ((code - 1) << _MONTH_BITS) + month]
     singles = singles[:1] if before == code else singles
     # The same year's blocks run straight into the next year's unknown month.
@@ -112,7 +123,9 @@ def _block_keys(year: int, month: int) -> tuple[I64, I64]:
     if after > code:
         singles.append(end + month)
         end += 1
-    return _frozen([code << _MONTH_BITS, end]), _frozen(singles)
+    return _frozen(
+        [code << _MONTH_BITS, end, *(k for single in singles for k in (single, single + 1))]
+    )
 
 
 def _frozen(values: list[int]) -> I64:
@@ -138,7 +151,7 @@ class NameWeights:
     """What term-frequency weights are made of: how many entries carry each name token.
 
     Taken from a population index (`IdentityIndex.name_weights`) and lent to
-    small indexes of records of the same population (`build_with_weights`).
+    smaller indexes of records of the same population (`build_with_weights`).
     """
 
     entries: int
@@ -152,7 +165,14 @@ class _Tables:
 
     tokens: npt.NDArray[np.str_]
     words: npt.NDArray[np.bool_]
+    # Distinct name fields as displayed (normalised): surnames first, then given names.
     displays: npt.NDArray[np.str_]
+    surname_displays: npt.NDArray[np.int64]
+    # Per display: its joined token and content tokens (-1 pads, -1 joined: no name),
+    # and the evidence of full agreement on it.
+    display_joined: I32
+    display_content: I32
+    display_weight: F32
     nationalities: npt.NDArray[np.str_]
     token_frequency: npt.NDArray[np.int64]
     nationality_weight: F32
@@ -160,10 +180,6 @@ class _Tables:
     population: npt.NDArray[np.int64]
     entry_record: I32
     record_entries: I64
-    # Per entry, [surname, given names]: joined token, content tokens (-1 pads), weight.
-    name_joined: I32
-    name_content: I32
-    name_weight: F32
     sur_display: I32
     giv_display: I32
     year: npt.NDArray[np.int16]
@@ -183,65 +199,96 @@ class _Tables:
     neighbour_ids: I32
 
 
-@dataclass(frozen=True, slots=True)
-class _Scored:
-    entries: I32
-    records: I32
-    score: F32
-    surname: F32
-    given: F32
-    swapped: npt.NDArray[np.bool_]
-    date: I8
-    sex: I8
-    nationality: I8
-    document: I8
-    visa: I8
+# The columns of `_Facts.matrix`.
+_RECORD, _YEAR, _MONTH_DAY, _SEX, _NATIONALITY, _SURNAME, _GIVEN = range(7)
 
 
 @dataclass(frozen=True, slots=True)
-class _EntryFacts:
-    """What the first scoring stage reads, per entry (not per record): one gather less."""
+class _Facts:
+    """What comparing a candidate reads, per entry: one gather for all of it."""
 
-    record: I32
+    # record, year, month and day packed, sex, nationality, surname and given display
+    matrix: I32
+    # Most evidence the names of an entry can give (full agreement on both).
     name_bound: F32
-    # Content words per name field (at least 1): the denominator of `name_similarity`.
-    name_words: npt.NDArray[np.int8]
-    year: npt.NDArray[np.int16]
-    month_day: npt.NDArray[np.int16]
-    nationality: npt.NDArray[np.int16]
-    sex: I8
 
     @classmethod
-    def of(cls, t: _Tables) -> _EntryFacts:
+    def of(cls, t: _Tables) -> _Facts:
         records = t.entry_record
-        return cls(
-            record=records,
-            # Most evidence the names of an entry can give (full agreement on both).
-            name_bound=t.name_weight.sum(axis=1, dtype=np.float32),
-            name_words=np.maximum((t.name_content >= 0).sum(axis=2), 1).astype(np.int8),
-            year=t.year[records],
-            month_day=month_day(t.month[records], t.day[records]),
-            nationality=t.nationality[records],
-            sex=t.sex[records],
+        columns = (
+            records,
+            t.year[records],
+            month_day(t.month[records].astype(np.int32), t.day[records].astype(np.int32)),
+            t.sex[records],
+            t.nationality[records],
+            t.sur_display,
+            t.giv_display,
         )
+        weight = t.display_weight
+        return cls(
+            matrix=np.stack([c.astype(np.int32) for c in columns], axis=1),
+            name_bound=weight[t.sur_display] + weight[t.giv_display],
+        )
+
+
+class _Row(NamedTuple):
+    """A candidate entry that may still reach the minimum score: its codes and their evidence.
+
+    A tuple, not a dataclass: one is made per candidate, on the hot path.
+    """
+
+    entry: int
+    record: int
+    surname: int
+    given: int
+    date: int
+    sex: int
+    nationality: int
+    document: int
+    visa: int
+    other: float
+
+
+class _Scored(NamedTuple):
+    row: _Row
+    names: NameScores
+    # The sex code, OTHER_FORM where the surname's form says another sex.
+    sex: int
+    score: float
 
 
 class IdentityIndex:
     """Identity records held column-wise with fuzzy candidate search; see module doc."""
 
-    def __init__(self, tables: _Tables) -> None:
+    def __init__(self, tables: _Tables, lent: NameWeights | None = None) -> None:
+        """`lent`: the population whose frequencies weigh query tokens (`build_with_weights`)."""
         self._t = tables
+        self._lent = lent
+        self._lent_weights: dict[str, float] = {}
         self._vocab = Vocabulary(
             tables.tokens.tolist(),
             tables.words,
             (tables.neighbour_offsets, tables.neighbour_ids),
         )
         self._displays: list[str] = tables.displays.tolist()
+        self._display_weight: list[float] = tables.display_weight.tolist()
         self._nationality_names: list[str] = tables.nationalities.tolist()
         self._nationality_ids = {n: i for i, n in enumerate(self._nationality_names) if n}
-        self._nationality_cache: dict[int, tuple[I8, F32]] = {}
-        self._facts = _EntryFacts.of(tables)
-        self._offset = score_offset(int(tables.population))
+        self._nationality_cache: dict[int, tuple[F64, list[int], list[float]]] = {}
+        self._facts = _Facts.of(tables)
+        self._display_tokens = np.concatenate(
+            [tables.display_joined[:, None], tables.display_content], axis=1
+        )
+        population = int(tables.population)
+        self._offset = score_offset(population)
+        self._token_weight: list[float] = (
+            token_weight(tables.token_frequency, population).tolist() if population else []
+        )
+        self._unknown_weight = (
+            float(token_weight(np.zeros(1, np.int64), population)[0])
+            if population
+            else DEFAULT_TOKEN_WEIGHT
+        )
         self._documents = tables.document[tables.document_order]
         self._visas = tables.visa[tables.visa_order]
 
@@ -254,59 +301,65 @@ class IdentityIndex:
         """Index identities; without `population_weights` every name token weighs the same.
 
         Term-frequency weights need a population: for a handful of records they
-        would be noise (see `build_with_weights` for a few records of a known
+        would be noise (see `build_with_weights` for records of a known
         population). Such an index also skips finding the similar words of each
         word up front, which pays off over many searches, not over one.
         """
         tables = _build_tables(_columns(identities))
         if not population_weights:
-            tables = replace(
-                tables,
-                name_weight=uniform_weight(tables.name_content),
-                population=np.array(0, dtype=np.int64),
-                nationality_weight=np.full_like(
-                    tables.nationality_weight, _DEFAULT_NATIONALITY_WEIGHT
-                ),
+            uniform = np.full(len(tables.tokens), DEFAULT_TOKEN_WEIGHT, dtype=np.float32)
+            return cls(
+                replace(
+                    tables,
+                    display_weight=_display_weights(tables, uniform),
+                    population=np.array(0, dtype=np.int64),
+                    nationality_weight=np.full_like(
+                        tables.nationality_weight, _DEFAULT_NATIONALITY_WEIGHT
+                    ),
+                )
             )
-            return cls(tables)
-        index = cls(tables)
-        offsets, ids = index._vocab.find_neighbours()
-        index._t = replace(tables, neighbour_offsets=offsets, neighbour_ids=ids)
-        return index
+        return cls(tables)._with_neighbours()
 
     @classmethod
     def build_with_weights(
         cls, identities: Iterable[Identity] | IdentityColumns, weights: NameWeights
     ) -> IdentityIndex:
-        """Index a few records that belong to the population `weights` describe.
+        """Index records that belong to the population `weights` describe.
 
-        A seeded test session holds a handful of records, but its travellers come
-        from the synthetic population: SMITH must weigh as little there as in the
-        population index, and a rare name as much. Like an index without
-        population weights, it skips the similar-word search.
+        A seeded test session holds records whose travellers come from the
+        synthetic population: SMITH must weigh as little there as in the
+        population index, and a rare name as much, so that a record scores the
+        same in both. Only an index of many records finds the similar words of
+        each word up front (see `build`).
         """
         tables = _build_tables(_columns(identities))
-        tokens = tables.tokens.tolist()
-        frequency = np.array([weights.frequency.get(t, 0) for t in tokens], dtype=np.int64)
+        frequency = np.array(
+            [weights.frequency.get(t, 0) for t in tables.tokens.tolist()], dtype=np.int64
+        )
         nationality = [weights.nationality.get(n, _DEFAULT_NATIONALITY_WEIGHT) for n in
                        tables.nationalities.tolist()]  # fmt: skip
-        return cls(
+        index = cls(
             replace(
                 tables,
                 token_frequency=frequency,
                 population=np.array(weights.entries, dtype=np.int64),
-                name_weight=field_weight(
-                    tables.name_content, token_weight(frequency, weights.entries)
-                ),
+                display_weight=_display_weights(tables, token_weight(frequency, weights.entries)),
                 nationality_weight=np.array(nationality, dtype=np.float32),
-            )
+            ),
+            lent=weights,
         )
+        return index._with_neighbours() if len(index) > SMALL_INDEX else index
+
+    def _with_neighbours(self) -> IdentityIndex:
+        offsets, ids = self._vocab.find_neighbours()
+        self._t = replace(self._t, neighbour_offsets=offsets, neighbour_ids=ids)
+        return self
 
     def name_weights(self) -> NameWeights:
         """This index's token frequencies and nationality weights, for `build_with_weights`."""
         t = self._t
         return NameWeights(
-            entries=len(t.entry_record),
+            entries=int(t.population),
             frequency=dict(zip(t.tokens.tolist(), t.token_frequency.tolist(), strict=True)),
             nationality=dict(
                 zip(t.nationalities.tolist(), t.nationality_weight.tolist(), strict=True)
@@ -363,10 +416,17 @@ class IdentityIndex:
     def search(
         self, query: Identity, limit: int = 10, min_score: float = SIMILAR_THRESHOLD
     ) -> list[Match]:
-        """Records like `query`, best first, at most `limit`, score >= `min_score`."""
+        """Records like `query`, best first, at most `limit`, score >= `min_score`.
+
+        An index of a few entries is scored whole: cheaper than finding candidates.
+        """
         prepared = self._prepare(query)
-        entries = self._candidates(prepared)
-        return self._rank(prepared, self._score(prepared, entries, min_score), limit, min_score)
+        entries = (
+            self._candidates(prepared)
+            if len(self._t.entry_record) > FEW_CANDIDATES
+            else (np.arange(len(self._t.entry_record), dtype=np.int32))
+        )
+        return self._rank(prepared, self._score(prepared, entries, min_score), limit)
 
     def search_batch(
         self, queries: Sequence[Identity], limit: int = 10, min_score: float = SIMILAR_THRESHOLD
@@ -380,10 +440,10 @@ class IdentityIndex:
         return np.unique(self._t.entry_record[entries])
 
     def score_all(self, query: Identity) -> list[Match]:
-        """Score every record without candidate generation (small indexes, `compare`)."""
+        """Score every record without candidate generation (small indexes, tests)."""
         prepared = self._prepare(query)
         entries = np.arange(len(self._t.entry_record), dtype=np.int32)
-        return self._rank(prepared, self._score(prepared, entries, 0.0), len(self), 0.0)
+        return self._rank(prepared, self._score(prepared, entries, 0.0), len(self))
 
     def _prepare(self, query: Identity) -> Query:
         nationality = query.nationality.upper()
@@ -391,183 +451,223 @@ class IdentityIndex:
         return prepare(query, known if nationality else 0)
 
     def _candidates(self, query: Query) -> I32:
-        t = self._t
+        t, names, vocab = self._t, query.names, self._vocab
         found = [self._by_code(query.document, self._documents, t.document_order)]
         found.append(self._by_code(query.visa, self._visas, t.visa_order))
-        similar = [self._vocab.similar(token) for token in query.words]
-        similar += [self._vocab.known_similar(token) for token in query.reading_words]
-        searched = query.words | query.reading_words
-        similar += [self._vocab.exact(token) for token in query.tokens if token not in searched]
-        if similar:
-            token_ids = distinct(np.concatenate(similar))
-            found.append(self._by_name(token_ids, query.date))
+        similar = [vocab.similar(token) for token in names.words]
+        similar += [vocab.known_similar(token) for token in names.reading_words]
+        searched = names.words | names.reading_words
+        exact = [vocab.ids.get(token, -1) for token in names.tokens if token not in searched]
+        similar.append(np.array([i for i in exact if i >= 0], dtype=np.int32))
+        found.append(self._by_name(distinct(np.concatenate(similar)), query.date))
         return distinct(np.concatenate(found))
 
     def _by_name(self, token_ids: I32, date: tuple[int, int, int]) -> I32:
+        """The entries in the blocks of these tokens that the date reaches (see `_block_keys`)."""
         t = self._t
-        if not len(t.block_keys):
+        if not len(t.block_keys) or not len(token_ids):
             return EMPTY
-        spans, singles = _block_keys(date[0], date[1])
-        base = (token_ids.astype(np.int64) << _TOKEN_SHIFT)[:, None]
-        span_keys, single_keys = (base + spans).ravel(), (base + singles).ravel()
-        at = np.searchsorted(t.block_keys, np.concatenate([span_keys, single_keys]))
-        span_at, single_at = at[: len(span_keys)], at[len(span_keys) :]
-        # A single key is one block or none: there if it sits where it would go.
-        found = t.block_keys[np.minimum(single_at, len(t.block_keys) - 1)] == single_keys
-        single_at = single_at[found]
-        first = np.concatenate([span_at[0::2], single_at])
-        last = np.concatenate([span_at[1::2], single_at + 1])
-        return gather(t.block_offsets[first], t.block_offsets[last], t.block_entries)
+        keys = (token_ids.astype(np.int64) << _TOKEN_SHIFT)[:, None] + _block_keys(*date[:2])
+        at = t.block_offsets[np.searchsorted(t.block_keys, keys.ravel())].reshape(-1, 2)
+        return gather(at[:, 0], at[:, 1], t.block_entries)
 
     def _by_code(self, code: bytes, sorted_values: npt.NDArray[np.bytes_], order: I32) -> I32:
         if not code or not len(order):
             return EMPTY
-        lo = int(np.searchsorted(sorted_values, code, side="left"))
-        hi = int(np.searchsorted(sorted_values, code, side="right"))
+        lo = int(np.searchsorted(sorted_values, code))
+        hi = lo
+        while hi < len(sorted_values) and sorted_values[hi] == code:
+            hi += 1
+        if lo == hi:
+            return EMPTY
         records = order[lo:hi]
         t = self._t
         return ranges(t.record_entries[records], t.record_entries[records + 1])
 
-    def _score(self, query: Query, entries: I32, min_score: float) -> _Scored:
-        """Score entries; those that cannot reach `min_score` even with perfect names are dropped.
+    def _score(self, query: Query, entries: I32, min_score: float) -> list[_Scored]:
+        """Score entries; those that cannot reach `min_score` are dropped as soon as that shows.
 
-        The fields other than the names are a few integer comparisons per row, the
-        names are the expensive part: scoring them only for rows whose date, sex,
-        nationality and documents leave a chance keeps a search cheap when a common
-        name proposes thousands of entries.
+        The fields other than the names are a few integer comparisons per entry,
+        the names are the expensive part: scoring them only for entries whose
+        date, sex, nationality and documents leave a chance keeps a search cheap
+        when a common name proposes thousands of entries.
         """
-        t = self._t
-        facts = self._facts
-        records = facts.record[entries]
-        date = date_codes_packed(query.date, facts.year[entries], facts.month_day[entries])
-        sex = sex_codes(query.sex, facts.sex[entries])
-        record_nationality = facts.nationality[entries]
-        code_of, weight_of = self._nationality_tables(query.nationality)
-        nationality = code_of[record_nationality]
-        document = code_compare(query.document, t.document[records], one_off=True)
-        visa = code_compare(query.visa, t.visa[records], one_off=False)
-        other = (
-            DATE_WEIGHT[date]
-            + SEX_WEIGHT[sex]
-            + weight_of[record_nationality]
-            + DOCUMENT_WEIGHT[document]
-            + VISA_WEIGHT[visa]
-        )
         needed = required_evidence(min_score, self._offset)
-        if needed is not None:
-            keep = np.flatnonzero(other + facts.name_bound[entries] >= needed)
-            if len(keep) < len(entries):
-                entries, records, other = entries[keep], records[keep], other[keep]
-                date, sex, nationality = date[keep], sex[keep], nationality[keep]
-                document, visa = document[keep], visa[keep]
-        names = self._names(query, entries)
-        sex, other = self._surname_forms(query, entries, names, sex, other)
-        total = names.evidence + other
-        return _Scored(
-            entries=entries,
-            records=records,
-            score=calibrate(total, self._offset),
-            surname=names.surname,
-            given=names.given,
-            swapped=names.swapped,
-            date=date,
-            sex=sex,
-            nationality=nationality,
-            document=document,
-            visa=visa,
-        )
+        if needed is not None and len(entries) > FEW_CANDIDATES:
+            entries = self._may_reach(query, entries, needed)
+        rows = self._rows(query, entries, needed)
+        scorer = NameScorer(query.names.readings, self._query_weight, self._record_field)
+        surname = query.names.surname_token
+        scored = []
+        for row in rows:
+            found = with_names(scorer, surname, row.surname, row.given, row.sex, row.other, needed)
+            if found is None:
+                continue
+            names, sex, total = found
+            if needed is not None and total < needed:
+                continue
+            score = calibrate(total, self._offset)
+            if score >= min_score:
+                scored.append(_Scored(row, names, sex, score))
+        return scored
 
-    def _surname_forms(
-        self, query: Query, entries: I32, names: NameScores, sex: I8, other: F32
-    ) -> tuple[I8, F32]:
-        """Sex codes and other evidence, with the other sex's surname form as a sex conflict.
+    def _may_reach(self, query: Query, entries: I32, needed: float) -> I32:
+        """The entries that may give `needed` evidence, by upper bounds over arrays.
 
-        KOWALSKA is KOWALSKI's sister, wife or daughter: the same family name,
-        but another person unless both sides give the same sex. Where one side
-        leaves the sex empty, the form of the surname says it.
-        """
-        undecided = np.flatnonzero((sex == MISSING) & ~names.swapped)
-        if not len(undecided) or not surname_form(query.surname_token)[1]:
-            return sex, other
-        tokens = self._vocab.tokens
-        surnames = self._t.name_joined[entries[undecided], 0].tolist()
-        forms = [i >= 0 and other_form(query.surname_token, tokens[i]) for i in surnames]
-        return with_surname_forms(undecided[forms], sex, other)
-
-    def _names(self, query: Query, entries: I32) -> NameScores:
-        """The names in the query's best reading for each entry (see `name_scores`)."""
-        table, joined, content = self._token_table(query, entries)
-        words = self._facts.name_words[entries]
-        weight = self._t.name_weight[entries]
-        return name_scores(
-            query.names, table, joined, content, words, weight, self._query_weights(query)
-        )
-
-    def _query_weights(self, query: Query) -> F32:
-        """The weight of each query token as the index weighs its own (one it lacks: rare)."""
-        population = int(self._t.population)
-        if not population:
-            return np.full(len(query.tokens), DEFAULT_TOKEN_WEIGHT, dtype=np.float32)
-        ids = np.array([self._vocab.ids.get(t, -1) for t in query.tokens], dtype=np.int64)
-        frequency = np.where(ids >= 0, self._t.token_frequency[np.maximum(ids, 0)], 0)
-        return token_weight(frequency, population)
-
-    def _token_table(self, query: Query, entries: I32) -> tuple[F32, I32, I32]:
-        """Similarity of every token of these entries with every query token.
-
-        Returns the table and the entries' joined and content tokens renumbered
-        into its rows; padding stays -1, and the last row and column are zeros.
+        Every field but the names as it compares (documents at most one
+        character off where one character differs), the names as full
+        agreement; where many are left, the names bounded closer.
         """
         t = self._t
-        joined, content = t.name_joined[entries], t.name_content[entries]
-        every = np.concatenate([joined.ravel(), content.ravel()])
-        ids = distinct(every)
-        local = np.searchsorted(ids, every)
-        if len(ids) and ids[0] < 0:
-            ids, local = ids[1:], local - 1
-        table = np.zeros((len(ids) + 1, len(query.tokens) + 1), dtype=np.float32)
-        if len(ids) and query.tokens:
-            table[:-1, :-1] = token_similarity(query.spellings, self._vocab.spellings(ids)).T
-        rows = local.astype(np.int32)
-        split = joined.size
-        return table, rows[:split].reshape(joined.shape), rows[split:].reshape(content.shape)
+        facts = self._facts.matrix[entries]
+        records, nationalities = facts[:, _RECORD], facts[:, _NATIONALITY]
+        date = date_codes_packed(query.date, facts[:, _YEAR], facts[:, _MONTH_DAY])
+        sex = sex_codes(query.sex, facts[:, _SEX])
+        weights_of = self._nationality_tables(query.nationality)[0]
+        most = (
+            date_sex_evidence(date, sex, query.named)
+            + weights_of[nationalities]
+            + self._facts.name_bound[entries]
+        )
+        if query.document:
+            most += document_evidence_bound(query.document, t.document[records])
+        if query.visa:
+            most += np.where(t.visa[records] == query.visa, VISA_WEIGHT[EXACT], 0.0)
+        keep = np.flatnonzero(most >= needed)
+        if len(keep) > _MANY_ROWS:
+            names = most[keep] - self._facts.name_bound[entries[keep]]
+            keep = keep[self._names_may_reach(query, facts[keep], needed - names)]
+        return entries[keep]
 
-    def _nationality_tables(self, code: int) -> tuple[I8, F32]:
-        """Code and weight of each record nationality against the query's (`code`).
+    def _names_may_reach(self, query: Query, facts: I32, needed: F64) -> npt.NDArray[np.intp]:
+        """The entries whose names may give `needed` evidence, bounded by token similarity.
+
+        A field none of whose tokens is like any query token disagrees fully;
+        any other may agree fully. Where many entries are left (a year of birth
+        alone, a common name), this drops those that share one name but not the
+        other before each is scored, and keeps the token pairs of the rest
+        for scoring (see `similarity.token_similarity`).
+        """
+        surname, given = facts[:, _SURNAME], facts[:, _GIVEN]
+        displays, inverse = np.unique(np.concatenate([surname, given]), return_inverse=True)
+        slots = self._display_tokens[displays]
+        ids = distinct(slots[slots >= 0])
+        table = similarity_table(spell(query.names.tokens, query=True), self._vocab.spellings(ids))
+        best = np.append(table.max(axis=0, initial=0.0), 0.0)
+        at = np.where(slots >= 0, np.searchsorted(ids, slots), len(ids))
+        alike = best[at].max(axis=1) > 0
+        bound = np.where(alike, self._t.display_weight[displays], NAME_DISAGREE)
+        bound[slots[:, 0] < 0] = 0.0
+        n = len(surname)
+        sur, giv = bound[inverse[:n]], bound[inverse[n:]]
+        # A field of the query that some reading lacks adds nothing there (0).
+        readings = query.names.readings
+        if not all(r.surname for r in readings):
+            sur_s, giv_s = np.maximum(sur, 0.0), np.maximum(giv, 0.0)
+        else:
+            sur_s, giv_s = sur, giv
+        if not all(r.given for r in readings):
+            sur_g, giv_g = np.maximum(sur, 0.0), np.maximum(giv, 0.0)
+        else:
+            sur_g, giv_g = sur, giv
+        most = np.maximum(sur_s + giv_g, giv_s + sur_g - SWAP_PENALTY)
+        keep = np.flatnonzero(most >= needed)
+        kept = slots[distinct(np.concatenate([inverse[keep], inverse[keep + n]]))]
+        columns = np.searchsorted(ids, distinct(kept[kept >= 0]))
+        tokens = self._vocab.tokens
+        keep_table(
+            query.names.tokens, [tokens[i] for i in ids[columns].tolist()], table[:, columns]
+        )
+        return keep
+
+    def _rows(self, query: Query, entries: I32, needed: float | None) -> list[_Row]:
+        """Every field but the names of each entry, compared; those that may reach `needed`."""
+        t = self._t
+        facts = self._facts.matrix[entries]
+        records = facts[:, _RECORD]
+        documents = t.document[records].tolist() if query.document else None
+        visas = t.visa[records].tolist() if query.visa else None
+        _, codes_of, weights_of = self._nationality_tables(query.nationality)
+        weight = self._display_weight
+        named = query.named
+        rows = []
+        for i, (entry, fact) in enumerate(zip(entries.tolist(), facts.tolist(), strict=True)):
+            record, year, packed, sex, nationality, surname, given = fact
+            codes = (
+                date_code(query.date, year, packed),
+                sex_code(query.sex, sex),
+                codes_of[nationality],
+                code_of(query.document, documents[i], one_off=True) if documents else MISSING,
+                code_of(query.visa, visas[i], one_off=False) if visas else MISSING,
+            )
+            other = other_evidence(
+                codes[0], codes[1], weights_of[nationality], codes[3], codes[4], named
+            )
+            if needed is None or other + weight[surname] + weight[given] >= needed:
+                rows.append(_Row(entry, record, surname, given, *codes, other))
+        return rows
+
+    def _query_weight(self, token: str) -> float:
+        """The weight of a query token as the index weighs its own (one it lacks: rare).
+
+        An index of a few records of a population weighs it as the population does.
+        """
+        if not self._token_weight:
+            return DEFAULT_TOKEN_WEIGHT
+        if self._lent is not None:
+            return self._lent_weight(self._lent, token)
+        known = self._vocab.ids.get(token)
+        return self._unknown_weight if known is None else self._token_weight[known]
+
+    def _lent_weight(self, lent: NameWeights, token: str) -> float:
+        weight = self._lent_weights.get(token)
+        if weight is None:
+            if len(self._lent_weights) >= _LENT_KEPT:
+                self._lent_weights.clear()
+            frequency = np.array([lent.frequency.get(token, 0)], dtype=np.int64)
+            weight = self._lent_weights[token] = float(token_weight(frequency, lent.entries)[0])
+        return weight
+
+    def _record_field(self, display: int) -> tuple[NameField | None, float]:
+        return name_field(self._displays[display]), self._display_weight[display]
+
+    def _nationality_tables(self, code: int) -> tuple[F64, list[int], list[float]]:
+        """Weight and code of each record nationality against the query's (`code`).
 
         The weight of agreeing on a nationality depends on how common it is. A
         query has one nationality, so both are one lookup per record, kept per
-        nationality.
+        nationality (the weights also as an array).
         """
         tables = self._nationality_cache.get(code)
         if tables is None:
-            codes = nationality_codes(code, np.arange(len(self._nationality_names), dtype=np.int16))
-            weights = NATIONALITY_WEIGHT[codes]
-            weights[codes == EXACT] = self._nationality_weight(code)
-            tables = self._nationality_cache[code] = (codes, weights)
+            codes = [nationality_code(code, n) for n in range(len(self._nationality_names))]
+            weights = [
+                self._nationality_weight(code) if c == EXACT else float(NATIONALITY_WEIGHT[c])
+                for c in codes
+            ]
+            tables = (np.array(weights), codes, weights)
+            self._nationality_cache[code] = tables
         return tables
 
     def _nationality_weight(self, code: int) -> float:
         weights = self._t.nationality_weight
         return float(weights[code]) if 0 < code < len(weights) else _DEFAULT_NATIONALITY_WEIGHT
 
-    def _rank(self, query: Query, scored: _Scored, limit: int, min_score: float) -> list[Match]:
-        keep = np.flatnonzero(scored.score >= min_score)
-        order = keep[np.argsort(-scored.score[keep], kind="stable")]
-        # The best entry of each record; a handful of rows, so plain Python.
-        best: dict[int, int] = {}
-        for i, record in zip(order.tolist(), scored.records[order].tolist(), strict=True):
+    def _rank(self, query: Query, scored: list[_Scored], limit: int) -> list[Match]:
+        """The best entry of each record, best records first, with their explanation."""
+        best: dict[int, _Scored] = {}
+        for entry in sorted(scored, key=lambda s: -s.score):
             if len(best) == limit:
                 break
-            best.setdefault(record, i)
-        return [self._match(query, scored, i) for i in best.values()]
+            best.setdefault(entry.row.record, entry)
+        return [self._match(query, s) for s in best.values()]
 
-    def _match(self, query: Query, scored: _Scored, i: int) -> Match:
+    def _match(self, query: Query, scored: _Scored) -> Match:
         t = self._t
-        entry, record = int(scored.entries[i]), int(scored.records[i])
+        row, record = scored.row, scored.row.record
         held = Held(
-            surname=self._displays[t.sur_display[entry]],
-            given=self._displays[t.giv_display[entry]],
+            surname=self._displays[row.surname],
+            given=self._displays[row.given],
             date=(int(t.year[record]), int(t.month[record]), int(t.day[record])),
             sex=SEX_LETTERS[int(t.sex[record])],
             nationality=self._nationality_names[t.nationality[record]],
@@ -575,40 +675,30 @@ class IdentityIndex:
             visa=t.visa[record].decode(),
         )
         compared = Compared(
-            surname=float(scored.surname[i]),
-            given=float(scored.given[i]),
-            swapped=bool(scored.swapped[i]),
-            date=int(scored.date[i]),
-            sex=int(scored.sex[i]),
-            nationality=int(scored.nationality[i]),
-            document=int(scored.document[i]),
-            visa=int(scored.visa[i]),
+            surname=scored.names.surname,
+            given=scored.names.given,
+            swapped=scored.names.swapped,
+            date=row.date,
+            sex=scored.sex,
+            nationality=row.nationality,
+            document=row.document,
+            visa=row.visa,
         )
-        return match(record, query, held, compared, float(scored.score[i]))
+        return match(record, query, held, compared, scored.score)
 
 
-def _name_table(raw: Objects, vocabulary: dict[str, int]) -> tuple[I32, I32, I32, list[str]]:
-    """Per row: joined token id, content token ids, display id; and the display strings."""
-    codes, distinct = _factorise(raw)
-    joined = np.full(len(distinct), -1, dtype=np.int32)
-    content = np.full((len(distinct), CONTENT_SLOTS), -1, dtype=np.int32)
-    displays = [normalise_name(value) for value in distinct]
-    for i, display in enumerate(displays):
-        parts = name_tokens(display)
-        if not parts:
-            continue
-        joined[i] = vocabulary[parts[0]]
-        words = parts[1 : 1 + CONTENT_SLOTS] or parts[:1]
-        content[i, : len(words)] = [vocabulary[w] for w in words]
-    return joined[codes], content[codes], codes, displays
+def _name_table(raw: Objects) -> tuple[I32, list[str], list[NameField | None]]:
+    """Per row its display id; the displays (normalised names) and their fields."""
+    codes, values = _factorise(raw)
+    displays = [normalise_name(value) for value in values]
+    return codes, displays, [name_field(display) for display in displays]
 
 
-def _all_tokens(values: Iterable[str]) -> set[str]:
-    found: set[str] = set()
-    for value in values:
-        parts = name_tokens(normalise_name(value))
-        found.update(parts[: 1 + CONTENT_SLOTS])
-    return found
+def _display_weights(tables: _Tables, weight: F32) -> F32:
+    """The evidence of full agreement on each display, its words weighing `weight`."""
+    roles = np.full(len(tables.displays), GIVEN, dtype=np.int8)
+    roles[: int(tables.surname_displays)] = SURNAME
+    return field_weights(tables.display_content, roles, weight)
 
 
 def _build_tables(columns: IdentityColumns) -> _Tables:
@@ -616,25 +706,31 @@ def _build_tables(columns: IdentityColumns) -> _Tables:
     entry_record = np.concatenate([np.arange(n, dtype=np.int32), columns.alias_record])
     order = np.argsort(entry_record, kind="stable")
     entry_record = entry_record[order].astype(np.int32)
-    surnames = np.concatenate([columns.surname, columns.alias_surname])[order]
-    givens = np.concatenate([columns.given_names, columns.alias_given_names])[order]
+    sur_codes, sur_displays, sur_fields = _name_table(
+        np.concatenate([columns.surname, columns.alias_surname])[order]
+    )
+    giv_codes, giv_displays, giv_fields = _name_table(
+        np.concatenate([columns.given_names, columns.alias_given_names])[order]
+    )
+    name_fields = sur_fields + giv_fields
     tokens = Vocabulary.ordered(
-        _all_tokens(set(surnames.tolist())) | _all_tokens(set(givens.tolist()))
+        t for f in name_fields if f is not None for t in (f.joined, *f.words)
     )
     ids = {token: i for i, token in enumerate(tokens)}
-    sur_joined, sur_content, sur_codes, sur_displays = _name_table(surnames, ids)
-    giv_joined, giv_content, giv_codes, giv_displays = _name_table(givens, ids)
-    name_content = np.stack([sur_content, giv_content], axis=1)
-    displays = sur_displays + giv_displays
+    # Per display: the joined token, then the content words that are not it (-1 pads).
+    slots = np.full((len(name_fields), 1 + CONTENT_SLOTS), -1, dtype=np.int32)
+    content = np.full((len(name_fields), CONTENT_SLOTS), -1, dtype=np.int32)
+    for i, f in enumerate(name_fields):
+        if f is not None:
+            slots[i, 0] = ids[f.joined]
+            extra = [ids[w] for w in f.words if w != f.joined]
+            slots[i, 1 : 1 + len(extra)] = extra
+            content[i, : len(f.words)] = [ids[w] for w in f.words]
     giv_codes = giv_codes + len(sur_displays)
-
-    slots = [sur_joined, *_extra_words(sur_joined, sur_content)]
-    slots += [giv_joined, *_extra_words(giv_joined, giv_content)]
-    stacked = np.stack(slots, axis=1)
+    stacked = np.concatenate([slots[sur_codes], slots[giv_codes]], axis=1)
     frequency = np.bincount(stacked[stacked >= 0], minlength=len(tokens)).astype(np.int64)
     words = np.zeros(len(tokens), dtype=np.bool_)
-    for content in (sur_content, giv_content):
-        words[content[content >= 0]] = True
+    words[content[content >= 0]] = True
 
     year = columns.birth_year.astype(np.int16)
     month = columns.birth_month.astype(np.int8)
@@ -661,19 +757,20 @@ def _build_tables(columns: IdentityColumns) -> _Tables:
 
     document, visa = _codes(columns.document_number), _codes(columns.visa_sticker_number)
     sexes = np.array([SEX_CODES.get((s or "").upper(), 0) for s in columns.sex], dtype=np.int8)
-    return _Tables(
+    tables = _Tables(
         tokens=np.array(tokens, dtype=np.str_),
         words=words,
-        displays=np.array(displays, dtype=np.str_),
+        displays=np.array(sur_displays + giv_displays, dtype=np.str_),
+        surname_displays=np.array(len(sur_displays), dtype=np.int64),
+        display_joined=slots[:, 0].copy(),
+        display_content=content,
+        display_weight=np.zeros(len(name_fields), dtype=np.float32),
         nationalities=np.array(nationalities, dtype=np.str_),
         token_frequency=frequency,
         nationality_weight=nationality_weight.astype(np.float32),
         population=np.array(len(entry_record), dtype=np.int64),
         entry_record=entry_record,
         record_entries=np.searchsorted(entry_record, np.arange(n + 1)).astype(np.int64),
-        name_joined=np.stack([sur_joined, giv_joined], axis=1),
-        name_content=name_content,
-        name_weight=field_weight(name_content, token_weight(frequency, len(entry_record))),
         sur_display=sur_codes,
         giv_display=giv_codes,
         year=year,
@@ -691,17 +788,15 @@ def _build_tables(columns: IdentityColumns) -> _Tables:
         neighbour_offsets=np.zeros(0, dtype=np.int64),
         neighbour_ids=np.zeros(0, dtype=np.int32),
     )
+    return replace(
+        tables, display_weight=_display_weights(tables, token_weight(frequency, len(entry_record)))
+    )
 
 
 def _columns(identities: Iterable[Identity] | IdentityColumns) -> IdentityColumns:
     if isinstance(identities, IdentityColumns):
         return identities
     return IdentityColumns.from_identities(identities)
-
-
-def _extra_words(joined: I32, content: I32) -> list[I32]:
-    """Content words that are not the joined token itself (-1 otherwise)."""
-    return [np.where(content[:, k] != joined, content[:, k], -1) for k in range(CONTENT_SLOTS)]
 
 
 def _sorted_nonempty(values: npt.NDArray[np.bytes_]) -> I32:

@@ -30,8 +30,8 @@ import numpy as np
 import numpy.typing as npt
 
 from broker.matching.normalise import fold, phonetic_key, skeleton
-from broker.matching.postings import EMPTY, I64, distinct, ranges
-from broker.matching.scoring import I32, Spellings, spelling_similarity
+from broker.matching.postings import EMPTY, I32, I64, distinct, ranges
+from broker.matching.similarity import Spellings, icao_key, is_vowelless, similarity_table, spell
 
 _LENGTH_SLACK = 2
 # Tokens proposed for blocking must be closer than the scoring floor: a common
@@ -39,11 +39,6 @@ _LENGTH_SLACK = 2
 # of a true match are reached through its other name or its date anyway.
 BLOCK_FLOOR = 0.85
 _CACHE_LIMIT = 1 << 16
-
-
-def icao_key(token: str) -> str:
-    """Equate the two ICAO forms of national characters (MUELLER == MULLER)."""
-    return token.replace("AE", "A").replace("OE", "O").replace("UE", "U").replace("AA", "A")
 
 
 def _trigrams(token: str) -> list[str]:
@@ -162,7 +157,8 @@ class Vocabulary:
             )
         )
         if len(proposed):
-            sims = spelling_similarity(spell_query([token]), self.spellings(proposed))[0]
+            query = spell([token], query=True)
+            sims = similarity_table(query, self.spellings(proposed), edits=False)[0]
             found: I32 = proposed[sims >= BLOCK_FLOOR].astype(np.int32)
             return found
         return EMPTY
@@ -202,22 +198,3 @@ class Vocabulary:
             self._folded[ids].tolist(),
             self._skeleton[ids].tolist(),
         )
-
-
-def is_vowelless(token: str) -> bool:
-    """A token as Arabic or Persian script gives it (MHMD), compared by its skeleton."""
-    return bool(token) and not any(v in token for v in "AEIOU")
-
-
-def spell_record(tokens: list[str]) -> Spellings:
-    """The compared forms of a record's tokens, as `Vocabulary.spellings` gives them."""
-    return _spell(tokens, [skeleton(t) for t in tokens])
-
-
-def spell_query(tokens: list[str]) -> Spellings:
-    """The compared forms of a query's tokens: skeletons only of tokens without vowels."""
-    return _spell(tokens, [skeleton(t) if is_vowelless(t) else "" for t in tokens])
-
-
-def _spell(tokens: list[str], skeletons: list[str]) -> Spellings:
-    return Spellings(tokens, [icao_key(t) for t in tokens], [fold(t) for t in tokens], skeletons)

@@ -255,6 +255,8 @@ def generate(n: int, seed: int = 0) -> Population:
     same_given = rng.random(len(copies)) < 0.3
     given1[copies[same_given]] = given1[originals[same_given]]
     year[copies[same_given]] += rng.choice([-3, -2, 2, 3], int(same_given.sum())).astype(np.int16)
+    # A namesake of an infant is born in the reference year at the latest, not in the future.
+    np.minimum(year, _REFERENCE_YEAR, out=year)
 
     twin_of = _plant_twins(rng, pool, country, sex, surname, surname2, given1, given2, namesake_of)
     year[twin_of >= 0] = year[twin_of[twin_of >= 0]]

@@ -28,6 +28,7 @@ from broker.transport.bus.base import (
 )
 from broker.transport.bus.kafka import KafkaBus
 from broker.transport.bus.memory import MemoryBroker, MemoryBus
+from broker.transport.bus.rdkafka import RdKafkaBus
 
 RECEIVE_TIMEOUT_S = 10.0
 QUIET_S = 0.5  # how long "nothing more arrives" is watched
@@ -47,13 +48,26 @@ class Buses:
         return bus
 
 
-@pytest.fixture(params=["memory", pytest.param("kafka", marks=pytest.mark.kafka)])
+KAFKA_BUSES: dict[str, type[KafkaBus] | type[RdKafkaBus]] = {
+    "kafka": KafkaBus,
+    "rdkafka": RdKafkaBus,
+}
+
+
+@pytest.fixture(
+    params=[
+        "memory",
+        pytest.param("kafka", marks=pytest.mark.kafka),
+        pytest.param("rdkafka", marks=pytest.mark.kafka),
+    ]
+)
 async def buses(request: pytest.FixtureRequest) -> AsyncIterator[Buses]:
-    if request.param == "kafka":
+    if request.param in KAFKA_BUSES:
         bootstrap: str = request.getfixturevalue("kafka_bootstrap")
+        kind = KAFKA_BUSES[request.param]
 
         async def make(client_id: str) -> Bus:
-            bus = KafkaBus(bootstrap, client_id=client_id)
+            bus = kind(bootstrap, client_id=client_id)
             await bus.start()
             return bus
 
@@ -412,8 +426,11 @@ async def test_multiple_topics_in_one_subscription(buses: Buses) -> None:
 
 
 @pytest.mark.kafka
-async def test_kafka_unreachable_bootstrap_is_reported_quickly() -> None:
-    bus = KafkaBus("127.0.0.1:1", client_id="conformance", connect_timeout_s=3)
+@pytest.mark.parametrize("kind", KAFKA_BUSES.values(), ids=KAFKA_BUSES.keys())
+async def test_kafka_unreachable_bootstrap_is_reported_quickly(
+    kind: type[KafkaBus] | type[RdKafkaBus],
+) -> None:
+    bus = kind("127.0.0.1:1", client_id="conformance", connect_timeout_s=3)
     # Given up after the connect timeout: a client left to itself retries for ever.
     async with asyncio.timeout(20):
         with pytest.raises(BusUnavailable, match=r"127\.0\.0\.1:1") as raised:
@@ -425,14 +442,17 @@ async def test_kafka_unreachable_bootstrap_is_reported_quickly() -> None:
 
 
 @pytest.mark.kafka
-async def test_kafka_silent_bootstrap_is_reported_quickly() -> None:
+@pytest.mark.parametrize("kind", KAFKA_BUSES.values(), ids=KAFKA_BUSES.keys())
+async def test_kafka_silent_bootstrap_is_reported_quickly(
+    kind: type[KafkaBus] | type[RdKafkaBus],
+) -> None:
     """A port that accepts connections but never answers (a wrong service, a hung broker)."""
     silent = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     silent.bind(("127.0.0.1", 0))
     silent.listen(8)
     address = f"127.0.0.1:{silent.getsockname()[1]}"
     try:
-        bus = KafkaBus(address, client_id="conformance", connect_timeout_s=1)
+        bus = kind(address, client_id="conformance", connect_timeout_s=1)
         async with asyncio.timeout(20):
             with pytest.raises(BusUnavailable, match="no answer within 1s"):
                 await bus.start()

@@ -1,3 +1,4 @@
+import icu
 import pytest
 
 from broker.domain.countries import (
@@ -5,10 +6,12 @@ from broker.domain.countries import (
     FREE_MOVEMENT_STATES,
     ICAO_SPECIAL_CODES,
     ISO_3166_ALPHA3,
+    ISO_3166_NAMES,
     MRZ_COUNTRY_CODES,
     SCHENGEN_ASSOCIATED_STATES,
     SCHENGEN_STATES,
     UnknownCountryError,
+    country_name,
     is_valid_country,
     mrz_country_code,
     normalise_country,
@@ -27,13 +30,36 @@ def test_iso_list_is_the_249_assigned_codes() -> None:
     "code",
     """
     UTO XXA XXB XXC XXX GBD GBN GBO GBP GBS EUE UNO UNA UNK XOM XPO XCC XES XIM XDC XBA XCE XCO
-    XEC XMP RKS
+    XEC XMP XKX
     """.split(),
 )
 def test_icao_special_codes_are_valid(code: str) -> None:
     assert code in ICAO_SPECIAL_CODES
     assert is_valid_country(code)
     assert normalise_country(code) == code
+    assert country_name(code)
+
+
+@pytest.mark.parametrize("code", ["RKS", "rks", "XKX", "xkx<"])
+def test_kosovo_reads_as_the_eu_writes_it(code: str) -> None:
+    assert normalise_country(code) == "XKX"
+    assert country_name(code).startswith("Kosovo")
+
+
+def test_every_code_has_its_name() -> None:
+    assert country_name("DEU") == "Germany"
+    assert country_name("D") == ICAO_SPECIAL_CODES["D"]
+    assert country_name("XXB") == "Refugee (1951 Convention)"
+    assert country_name("ZZZ") == ""
+    assert all(country_name(code) for code in MRZ_COUNTRY_CODES)
+
+
+def test_iso_names_are_icu_display_names() -> None:
+    english = icu.Locale("en")
+    for alpha2 in icu.Locale.getISOCountries():
+        region = icu.Locale("", alpha2)
+        if region.getISO3Country() in ISO_3166_NAMES:
+            assert ISO_3166_NAMES[region.getISO3Country()] == region.getDisplayCountry(english)
 
 
 def test_special_codes_do_not_shadow_iso_codes() -> None:
@@ -53,7 +79,7 @@ def test_germany_is_written_d_in_an_mrz() -> None:
     assert mrz_country_code("FRA") == "FRA"
 
 
-@pytest.mark.parametrize("code", ["ZZZ", "XKX", "DE", "GB", "", "<<<", "U.S", "IAO"])
+@pytest.mark.parametrize("code", ["ZZZ", "XKK", "DE", "GB", "", "<<<", "U.S", "IAO"])
 def test_unknown_country_is_rejected(code: str) -> None:
     assert not is_valid_country(code)
     with pytest.raises(UnknownCountryError) as error:

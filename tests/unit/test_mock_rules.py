@@ -242,3 +242,19 @@ def test_vis_tells_whether_an_issued_visa_is_valid_today() -> None:
         ("VIS_VISA_EXPIRED", s.ACTION_VERIFY),
         ("VIS_VISA_NOT_YET_VALID", s.ACTION_VERIFY),
     }
+
+
+def test_a_record_seeded_with_a_code_as_its_document_writes_it_is_found_by_the_eu_code() -> None:
+    record = mock_pb2.MockRecord(
+        record_id="EES-KOS-1",
+        identity=pb.Traveller(surname="KRASNIQI", given_names=["ARBEN"], date_of_birth="1988-03-04",
+                              sex=pb.SEX_MALE, nationality="RKS",
+                              document=pb.Document(number="P0123456", issuing_state="RKS")),
+    )  # fmt: skip
+    query = pb.Traveller(surname="KRASNIQI", given_names=["ARBEN"], date_of_birth="1988-03-04",
+                         sex=pb.SEX_MALE, nationality="XKX",
+                         document=pb.Document(number="P0123456", issuing_state="XKX"))  # fmt: skip
+    [found] = _find("ees", [record], query)
+    assert found.identity.nationality == "XKX"
+    assert {f.field: f.method for f in found.explanation}["nationality"] == "exact"
+    assert {f.field: f.method for f in found.explanation}["document_issuing_state"] == "exact"

@@ -384,6 +384,12 @@ def test_germany_is_d_in_the_zone_and_deu_in_the_result() -> None:
     assert build_td3(mrz) == text
 
 
+@pytest.mark.parametrize("code", ["RKS", "XKX"])
+def test_kosovo_is_xkx_in_the_result_whichever_code_the_zone_writes(code: str) -> None:
+    mrz = parse(TD3_UTO.replace("P<UTO", f"P<{code}").replace("6UTO7", f"6{code}7"))
+    assert (mrz.issuing_state, mrz.nationality) == ("XKX", "XKX")
+
+
 def test_invalid_sex() -> None:
     with pytest.raises(MrzError) as error:
         parse(replace_at(TD3_UTO, 2, 20, "Q"))
@@ -522,7 +528,7 @@ def test_builder_writes_long_document_numbers_as_icao_does() -> None:
 
 
 def _random_fields(rng: random.Random, fmt: MrzFormat) -> MrzFields:
-    codes = sorted(MRZ_COUNTRY_CODES - {"D"})  # D comes back as DEU
+    codes = sorted(MRZ_COUNTRY_CODES - {"D", "RKS"})  # they come back as DEU and XKX
     visa = fmt in (MrzFormat.MRV_A, MrzFormat.MRV_B)
     surname = "".join(rng.choices(string.ascii_uppercase, k=rng.randint(1, 8)))
     given = tuple(

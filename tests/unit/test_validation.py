@@ -39,6 +39,41 @@ def test_names_and_codes_are_normalised() -> None:
     assert t.document.number == "C01X00T47"
 
 
+def test_a_persian_non_joiner_is_accepted_between_arabic_letters_only() -> None:
+    joined = "\u062d\u0633\u06cc\u0646\u200c\u0632\u0627\u062f\u0647"
+    assert _validate(pb.Traveller(surname=joined)).surname == joined
+    assert _validate(pb.Traveller(surname="X", given_names=[joined])).given_names == [joined]
+    for bad in ("ANNA\u200cMARIA", "\u200c\u062d\u0633\u06cc\u0646", "\u062d\u200c1"):
+        assert _fields(pb.Traveller(surname=bad)) == ["traveller.surname"]
+    assert _fields(pb.Traveller(surname="X", document=pb.Document(number=joined))) == [
+        "traveller.document.number"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("written", "passed"),
+    [
+        (" Сірко ", "СІРКО"),
+        ("السيد", "السيد"),
+        ("عبد  الرحمن", "عبد الرحمن"),
+        ("Παπαδόπουλος", "ΠΑΠΑΔΌΠΟΥΛΟΣ"),
+        ("O'Brien-Nguyễn", "O'BRIEN-NGUYEN"),
+    ],
+)
+def test_a_name_in_another_script_is_passed_on_as_written(written: str, passed: str) -> None:
+    assert _validate(pb.Traveller(surname=written)).surname == passed
+
+
+@pytest.mark.parametrize(
+    ("written", "held"),
+    [("XKX", "XKX"), ("RKS", "XKX"), ("D", "DEU"), ("XXB", "XXB"), ("GBN", "GBN"), ("EUE", "EUE")],
+)
+def test_codes_as_documents_write_them_are_accepted(written: str, held: str) -> None:
+    document = pb.Document(number="A1", issuing_state=written)
+    t = _validate(pb.Traveller(surname="X", nationality=written, document=document))
+    assert (t.nationality, t.document.issuing_state) == (held, held)
+
+
 def test_mrz_fills_the_traveller() -> None:
     t = _validate(pb.Traveller(mrz=MRZ))
     assert (t.surname, t.date_of_birth, t.sex, t.document.number, t.document.type) == (

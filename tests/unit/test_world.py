@@ -11,8 +11,9 @@ from broker.domain.traveller import identity_of, traveller_of
 from interop.v1 import border_check_pb2 as pb
 from interop.v1 import systems_pb2 as s
 from mocks.engine import Probe, SearchContext, search
-from mocks.population import FINGERPRINT
+from mocks.population import FINGERPRINT, labelled_queries
 from mocks.population_source import FINGERPRINT_POSITION, PopulationSource
+from mocks.seeded import SeededSource
 from mocks.session import Session
 from mocks.world import EES_OVERSTAY, World
 from systems import REGISTRY, ees, sis, vis
@@ -130,3 +131,24 @@ def test_ees_files_of_overstayers_show_the_overstay(world: World) -> None:
     )
     assert found.ees.overstay_days > 0
     assert identity_of(found.identity).surname == person.surname
+
+
+def test_a_seeded_session_scores_a_traveller_as_the_population_does(world: World) -> None:
+    source = _source(world, "ees")
+    share = REGISTRY["ees"].mock.world
+    assert share is not None
+    members = _members(world, "ees")
+    chosen = list(range(0, len(members), 11))
+    session = Session(source.name_weights())
+    session.seed(share.record(world, int(members[i]), TODAY) for i in chosen)
+    seeded = SeededSource(session)
+    compared = 0
+    for labelled in labelled_queries(world.population, 40, seed=4):
+        probe = Probe.of(traveller_of(labelled.query))
+        there = dict(source.by_identity(probe, 0.0, 1000))
+        for slot, match in seeded.by_identity(probe, 0.0, 1000):
+            if chosen[slot] in there:
+                assert match.score == there[chosen[slot]].score
+                assert match.explanation == there[chosen[slot]].explanation
+                compared += 1
+    assert compared > 40

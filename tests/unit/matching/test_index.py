@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from broker.matching import Identity, IdentityIndex, MatchClass, compare
+from broker.matching import index as index_module
 from broker.matching.vocabulary import Vocabulary
 from mocks.population import VARIANTS, Population, labelled_queries
 
@@ -162,3 +163,16 @@ def test_a_small_index_borrows_the_population_weights(
         here = next(m for m in seeded.score_all(query) if m.position == slot)
         assert here.score == pytest.approx(there.score, abs=1e-6)
         assert here.explanation == there.explanation
+
+
+def test_the_passes_over_arrays_drop_only_entries_that_cannot_reach(
+    population: Population, index: IdentityIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    queries = [q.query for q in labelled_queries(population, 6, seed=21)]
+    monkeypatch.setattr(index_module, "FEW_CANDIDATES", 1 << 30)
+    expected = [index.search(q, min_score=0.2) for q in queries]
+    assert sum(map(len, expected)) > len(queries) // 2
+    monkeypatch.setattr(index_module, "FEW_CANDIDATES", 0)
+    assert [index.search(q, min_score=0.2) for q in queries] == expected
+    monkeypatch.setattr(index_module, "_MANY_ROWS", 0)
+    assert [index.search(q, min_score=0.2) for q in queries] == expected

@@ -73,3 +73,8 @@ def test_arabic_names_carry_attested_spellings(population: Population) -> None:
     assert spellings & {"AL-HASHIMI", "ALHASHIMI", "AL HASHEMI", "EL HACHEMI", "HASHIMI"}
     script = {str(population.pool.original[population.surname[p]]) for p in egyptians}
     assert any("\u0600" <= c <= "\u06ff" for name in script for c in name)
+
+
+def test_nobody_is_born_after_the_reference_year() -> None:
+    years = generate(200_000, seed=3).birth_year
+    assert int(years.max()) == 2025
