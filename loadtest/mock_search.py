@@ -19,11 +19,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -35,9 +36,9 @@ from interop.mock.v1 import mock_pb2, mock_pb2_grpc
 from interop.v1 import border_check_pb2 as pb
 from interop.v1 import systems_pb2 as s
 from loadtest.check_latency import percentile
-from loadtest.launch import INTEROP, base_env, free_port, wait_serving
+from loadtest.load.travellers import exact, typo
+from loadtest.processes import CLI, free_port, wait_serving
 from loadtest.procstat import Group, snapshot, usage
-from loadtest.travellers import exact, typo
 from mocks.population import Population, generate
 
 TARGET_CPU_MS = 0.3
@@ -133,11 +134,24 @@ async def seed(address: str, records: Sequence[mock_pb2.MockRecord]) -> int:
     return held
 
 
+def base_env(state: Path, population: int, mocks: Mapping[str, str]) -> dict[str, str]:
+    """This environment, with the run's keys, audit trails, population and mocks."""
+    return {
+        **os.environ,
+        "INTEROP_KEYS_DIR": str(state / "keys"),
+        "INTEROP_AUDIT_LOG": str(state / "audit.jsonl"),
+        "INTEROP_AUDIT_DIR": str(state / "audit"),
+        "INTEROP_POPULATION": str(population),
+        "INTEROP_LOG_LEVEL": "WARNING",
+        **{f"INTEROP_MOCK_{system.upper()}": address for system, address in mocks.items()},
+    }
+
+
 def _spawn(address: str, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     """The SIS mock at `address`, its output in `log`."""
     with open(log, "wb") as output:
         return subprocess.Popen(
-            [*INTEROP, "serve", "mock", "sis", "--insecure", "--listen", address],
+            [*CLI, "serve", "mock", "sis", "--insecure", "--listen", address],
             env=env,
             stdout=output,
             stderr=subprocess.STDOUT,
@@ -154,7 +168,7 @@ async def run(args: argparse.Namespace, state: Path) -> list[Figures]:
     mock = _spawn(address, env, state / "mock.log")
     try:
         print(f"starting the SIS mock with {args.population:,} people", file=sys.stderr)
-        await asyncio.to_thread(wait_serving, address, args.start_timeout_s)
+        await wait_serving(address, args.start_timeout_s)
         await ask(address, mock.pid, "warm-up", travellers(population, 200, rng), 4, "")
         print(f"{args.calls} searches in the population", file=sys.stderr)
         base = await ask(

@@ -280,6 +280,8 @@ class ProcessStack:
     env_extra: Mapping[str, str] = field(default_factory=dict)
     log_level: str = "INFO"
     ready_timeout_s: float = 180.0
+    # Every part serves Prometheus metrics on a loopback port of its own (`metrics_ports`).
+    metrics: bool = False
     prefix: str = field(default_factory=lambda: f"ps{uuid.uuid4().hex[:8]}")
     state: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="interop-ps-")))
 
@@ -293,6 +295,7 @@ class ProcessStack:
         self.parts: dict[str, _Part] = {}
         self.mock_addresses: dict[str, str] = {}
         self.targets: list[str] = []
+        self.metrics_ports: dict[str, int] = {}
 
     @property
     def target(self) -> str:
@@ -376,6 +379,9 @@ class ProcessStack:
 
     def _spawn(self, part: _Part) -> Member:
         env = {**self.env(), **part.env}
+        if self.metrics:
+            port = self.metrics_ports.setdefault(part.name, free_port())
+            env["INTEROP_METRICS_LISTEN"] = f"127.0.0.1:{port}"
         return self.fleet.start(part.name, part.role, [*CLI, *part.args], env)
 
     # -- the parts --------------------------------------------------------------------------

@@ -35,7 +35,7 @@ import time
 import urllib.request
 from collections import Counter, defaultdict
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import grpc
@@ -44,24 +44,11 @@ from prometheus_client.parser import text_string_to_metric_families
 from interop.v1 import border_check_pb2 as pb
 from interop.v1 import border_check_pb2_grpc
 from loadtest.check_latency import percentile
-from loadtest.launch import free_port
-from loadtest.processes import EVERY_SYSTEM, ProcessStack
+from loadtest.processes import EVERY_SYSTEM, ProcessStack, gateway_name
 from loadtest.procstat import Group, listening_pids, snapshot, usage
 from systems import REGISTRY
 
 CHECK_TIMEOUT_S = 10.0
-
-
-@dataclass
-class MeteredStack(ProcessStack):
-    """A process stack whose every part serves Prometheus metrics on its own port."""
-
-    metrics_ports: dict[str, int] = field(default_factory=dict)
-
-    def spawn(self, name: str, *args: str, env: dict[str, str] | None = None) -> None:
-        port = self.metrics_ports.setdefault(name, free_port())
-        metered = {**(env or {}), "INTEROP_METRICS_LISTEN": f"127.0.0.1:{port}"}
-        super().spawn(name, *args, env=metered)
 
 
 @dataclass
@@ -171,18 +158,19 @@ async def drive(
 
 
 async def measure(layout: Layout, args: argparse.Namespace) -> Result:
-    stack = MeteredStack(
+    stack = ProcessStack(
         args.bootstrap,
         population=args.population,
         gateways=layout.gateways,
         adapter_replicas=layout.replicas,
+        metrics=True,
     )
     print(f"{layout.name}: starting", file=sys.stderr, flush=True)
     try:
         await stack.start()
         await drive(stack.targets, args.in_flight, args.warmup)
         kafka = Group("kafka", tuple(listening_pids(int(args.bootstrap.rsplit(":", 1)[1]))))
-        ours = Group("stack", tuple(stack.pids().values()))
+        ours = Group("stack", tuple(m.pid for m in stack.fleet.members.values()))
         before_metrics = {name: scrape(port) for name, port in stack.metrics_ports.items()}
         before = snapshot([ours, kafka])
         started = time.perf_counter()
@@ -204,7 +192,7 @@ async def measure(layout: Layout, args: argparse.Namespace) -> Result:
 
     answered: dict[str, dict[str, int]] = defaultdict(dict)
     searched, heard = {}, {}
-    gateways = [ProcessStack.gateway_name(n) for n in range(layout.gateways)]
+    gateways = [gateway_name(n) for n in range(layout.gateways)]
     for system in REGISTRY.names:
         for part in after_metrics:
             if part == f"adapter-{system}" or part.startswith(f"adapter-{system}-"):

@@ -31,6 +31,13 @@ class TopicSpec:
     # Replicas that must hold a record before an acks=all write of it succeeds.
     min_insync: int = 1
 
+    def configs(self) -> dict[str, str]:
+        """The topic's settings as Kafka names them, for its creation."""
+        configs = {"min.insync.replicas": str(self.min_insync)}
+        if self.retention_ms is not None:
+            configs["retention.ms"] = str(self.retention_ms)
+        return configs
+
 
 @dataclass(frozen=True)
 class Message:

@@ -302,7 +302,7 @@ class KafkaBus:
                 spec.name,
                 spec.partitions,
                 spec.replication,
-                topic_configs=_configs(spec),
+                topic_configs=spec.configs(),
             )
             for spec in topics
             if spec.name not in existing
@@ -421,13 +421,6 @@ class KafkaBus:
         self._subscriptions = [s for s in self._subscriptions if not s._closed]
         self._subscriptions.append(sub)
         return sub
-
-
-def _configs(spec: TopicSpec) -> dict[str, str]:
-    configs = {"min.insync.replicas": str(spec.min_insync)}
-    if spec.retention_ms is not None:
-        configs["retention.ms"] = str(spec.retention_ms)
-    return configs
 
 
 def _message(record: ConsumerRecord[bytes, bytes]) -> Message:

@@ -449,11 +449,7 @@ class RdKafkaBus:
                 spec.name,
                 spec.partitions,
                 spec.replication,
-                config=(
-                    {"retention.ms": str(spec.retention_ms)}
-                    if spec.retention_ms is not None
-                    else {}
-                ),
+                config=spec.configs(),
             )
             for spec in topics
             if spec.name not in existing
