@@ -18,7 +18,7 @@ from broker.domain.labels import short_name
 from broker.domain.profiles import PROFILES
 from broker.transport.bus import BusUnavailable
 from broker.transport.bus.factory import BUS_KINDS
-from broker.transport.envelope import KeyringError
+from broker.transport.envelope import ChannelKeys, KeyringError, audit_channel
 from broker.transport.links import InsecureLink, dial
 from broker.transport.telemetry import Telemetry, loopback_listen
 from interop.v1 import border_check_pb2 as pb
@@ -54,6 +54,7 @@ PURPOSES = {
 }
 SEXES = {"M": pb.SEX_MALE, "F": pb.SEX_FEMALE, "X": pb.SEX_OTHER}
 LOADTEST = "loadtest"
+DEFAULT_TARGET = "127.0.0.1:50051"  # where clients look for the gateway
 
 
 _SYSTEMS = f"comma separated, from: {', '.join(REGISTRY.names)}"
@@ -193,7 +194,7 @@ def build_parser() -> argparse.ArgumentParser:
     sc.add_argument("action", choices=["run"])
     sc.add_argument("files", nargs="+", metavar="FILE")
     sc.add_argument(
-        "--target", default="127.0.0.1:50051", help="gateway address (default %(default)s)"
+        "--target", default=DEFAULT_TARGET, help="gateway address (default %(default)s)"
     )
     sc.add_argument(
         "--mock",
@@ -242,7 +243,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     ck.add_argument(
-        "--target", default="127.0.0.1:50051", help="gateway address (default %(default)s)"
+        "--target", default=DEFAULT_TARGET, help="gateway address (default %(default)s)"
     )
     ck.add_argument(
         "--surname", help="e.g. ERIKSSON; Cyrillic, Greek and Arabic letters are transliterated"
@@ -313,7 +314,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="check an audit trail: its keyed chain, and its anchors on the audit topic",
         description="Exit 0: intact and anchored; 1: altered, removed, reordered or cut "
         "(the line is named); 2: the chain is intact but no anchor could be read, so a cut "
-        "tail cannot be ruled out.",
+        "tail cannot be ruled out; 3: the trail cannot be read (no such file, no key for "
+        "the trail, or Kafka out of reach).",
     )
     audit.add_argument("action", choices=["verify"])
     audit.add_argument(
@@ -493,25 +495,38 @@ async def _serve(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def up_banner(settings: Settings, target: str) -> str:
+    """What `interop up` prints once it serves: where, and checks to send to it (with
+    `--target` when the gateway is not on the clients' default address)."""
+    from stack import bootstrap as stack
+
+    aimed = "" if target == DEFAULT_TARGET else f" --target {target}"
+    examples = [
+        "  # the ICAO 9303 specimen traveller\n"
+        "  interop check --surname ERIKSSON --given-names "
+        '"ANNA MARIA" --dob 1974-08-12 --sex F --nationality UTO --document L898902C3 '
+        "--issuing-state UTO",
+        *stack.example_commands(settings),
+    ]
+    checks = "\n".join(
+        line.replace("interop check ", f"interop check{aimed} ", 1) for line in examples
+    )
+    return (
+        f"interop: stack up on {settings.bus} bus; gateway on {target}, "
+        f"{settings.population} synthetic people per system\n"
+        "send a check, for example:\n"
+        f"{checks}\n"
+        f"  interop scenario run mocks/packs/*.yaml{aimed}      # the shipped scenarios\n"
+        "stop with Ctrl-C"
+    )
+
+
 async def _up(settings: Settings, telemetry: Telemetry) -> None:
     from broker.transport.grpc_server import wait_for_shutdown_signal
     from stack import bootstrap as stack
 
     async with stack.whole_stack(settings, telemetry=telemetry) as running:
-        more = "\n".join(stack.example_commands(settings))
-        print(
-            f"interop: stack up on {settings.bus} bus; gateway on {running.target}, "
-            f"{settings.population} synthetic people per system\n"
-            "send a check, for example:\n"
-            "  # the ICAO 9303 specimen traveller\n"
-            "  interop check --surname ERIKSSON --given-names "
-            '"ANNA MARIA" --dob 1974-08-12 --sex F --nationality UTO --document L898902C3 '
-            "--issuing-state UTO\n"
-            f"{more}\n"
-            "  interop scenario run mocks/packs/*.yaml      # the shipped scenarios\n"
-            "stop with Ctrl-C",
-            flush=True,
-        )
+        print(up_banner(settings, running.target), flush=True)
         await wait_for_shutdown_signal()
 
 
@@ -595,13 +610,28 @@ def _pki(args: argparse.Namespace) -> int:
     return 0
 
 
+def _trail_keys(path: Path, trail: str, keys_dir: Path) -> ChannelKeys | None:
+    """The keys of `trail` when its file and keys are there; None, said why, otherwise."""
+    if not path.is_file():
+        print(f"interop: {path}: no such audit file (trail {trail!r}); name the trail with "
+              "--trail, or its FILE", file=sys.stderr)  # fmt: skip
+        return None
+    try:
+        return ChannelKeys.load(keys_dir, audit_channel(trail))
+    except KeyringError as error:
+        print(f"interop: no key for trail {trail!r} in {keys_dir} ({error}); the trail is "
+              "named by --trail: a gateway id or mock-SYSTEM", file=sys.stderr)  # fmt: skip
+        return None
+
+
 async def _audit(args: argparse.Namespace, settings: Settings) -> int:
     from broker.audit.trail import verify
-    from broker.transport.envelope import ChannelKeys, audit_channel
 
     trail = args.trail or settings.gateway_id
     path = Path(args.file or settings.trail_path(trail))
-    keys = ChannelKeys.load(Path(args.keys_dir or settings.keys_dir), audit_channel(trail))
+    keys = _trail_keys(path, trail, Path(args.keys_dir or settings.keys_dir))
+    if keys is None:
+        return 3
     anchors = await _anchors(settings, trail)
     result = verify(path, keys, trail, anchors)
     if not result.ok:

@@ -50,3 +50,26 @@ def test_a_scenario_whose_mock_is_not_there_names_the_mock(
     err = capsys.readouterr().err
     assert f"interop: no mock answers at {nobody}" in err
     assert "--mock SYSTEM=HOST:PORT" in err
+
+
+def test_audit_verify_of_a_trail_that_is_not_there_says_which_and_exits_3(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    keys = ["--keys-dir", str(tmp_path / "keys")]
+    missing = tmp_path / "gw9.jsonl"
+    assert main(["audit", "verify", str(missing), "--trail", "gw9", *keys]) == 3
+    [line] = capsys.readouterr().err.splitlines()
+    assert line.startswith(f"interop: {missing}: no such audit file (trail 'gw9')")
+    assert "--trail" in line
+
+
+def test_audit_verify_without_the_trail_s_key_says_so_and_exits_3(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    trail = tmp_path / "gw9.jsonl"
+    trail.write_text("")
+    keys = ["--keys-dir", str(tmp_path / "keys")]
+    # Exit 2 would say "intact, no anchor": a trail that cannot be read is not that.
+    assert main(["audit", "verify", str(trail), "--trail", "gw9", *keys]) == 3
+    [line] = capsys.readouterr().err.splitlines()
+    assert line.startswith(f"interop: no key for trail 'gw9' in {tmp_path / 'keys'}")
