@@ -251,7 +251,9 @@ def build_parser() -> argparse.ArgumentParser:
     ck.add_argument("--given-names", help='space separated, e.g. "ANNA MARIA"')
     ck.add_argument("--dob", help="date of birth YYYY-MM-DD (00 for unknown month/day)")
     ck.add_argument("--sex", choices=list(SEXES), help="M, F or X (unspecified)")
-    ck.add_argument("--nationality", help="ISO 3166-1 alpha-3, e.g. UTO, DEU")
+    ck.add_argument(
+        "--nationality", help="ISO 3166-1 alpha-3 or ICAO 9303 code, e.g. DEU (or D), RKS, XXA"
+    )
     ck.add_argument("--document", help="travel document number")
     ck.add_argument(
         "--document-type",

@@ -13,7 +13,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
-from broker.domain.countries import SCHENGEN_STATES, is_valid_country, normalise_country
+from broker.domain.countries import (
+    SCHENGEN_STATES,
+    is_valid_country,
+    normalise_country,
+    unknown_country,
+)
 from broker.domain.errors import FieldViolation, InvalidRequest, excerpt
 from broker.domain.mrz import Mrz, MrzError, parse_mrz
 from broker.domain.names import canonical_name
@@ -393,7 +398,7 @@ def _country(field: str, code: str, problems: list[FieldViolation]) -> str:
     if not code:
         return ""
     if not is_valid_country(code.strip().upper()):
-        problems.append(FieldViolation(field, f"{excerpt(code)} is not an ISO 3166-1 alpha-3 code"))
+        problems.append(FieldViolation(field, unknown_country(excerpt(code), code)))
         return code
     return normalise_country(code.strip().upper())
 

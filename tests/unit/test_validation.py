@@ -220,3 +220,27 @@ def test_patterns_match_the_whole_value_even_without_the_text_check(
     problems: list[FieldViolation] = []
     normalise_traveller(traveller, problems, TODAY)
     assert [p.field for p in problems] == [field]
+
+
+@pytest.mark.parametrize(
+    ("field", "traveller", "says"),
+    [
+        ("traveller.nationality", pb.Traveller(surname="K", nationality="XKX"), "Kosovo is RKS"),
+        (
+            "traveller.document.issuing_state",
+            pb.Traveller(document=pb.Document(number="P01234567", issuing_state="GER")),
+            "Germany is DEU",
+        ),
+        ("traveller.nationality", pb.Traveller(surname="K", nationality="fr"), "three-letter"),
+        ("traveller.nationality", pb.Traveller(surname="K", nationality="ZZZ"), "ICAO 9303"),
+    ],
+)
+def test_an_unknown_country_code_is_refused_with_the_code_meant(
+    field: str, traveller: pb.Traveller, says: str
+) -> None:
+    with pytest.raises(InvalidRequest) as caught:
+        _validate(traveller)
+    [violation] = caught.value.violations
+    assert violation.field == field
+    assert "is not an ISO 3166-1 alpha-3 or ICAO 9303 country code" in violation.description
+    assert says in violation.description
