@@ -70,6 +70,31 @@ def _system_list(text: str) -> tuple[str, ...]:
     return names
 
 
+_UINT32_MAX = 2**32 - 1
+
+
+def _count(text: str) -> int:
+    """A whole number a MockControl field holds (uint32)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 0 <= value <= _UINT32_MAX:
+        raise argparse.ArgumentTypeError(f"{value} is not between 0 and {_UINT32_MAX}")
+    return value
+
+
+def _spread(text: str) -> float:
+    """A lognormal sigma: a finite number, 0 or more."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"{text} is not a finite number, 0 or more")
+    return value
+
+
 def _insecure_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--insecure",
@@ -222,18 +247,18 @@ def build_parser() -> argparse.ArgumentParser:
     mc.add_argument("--target", help="the mock's address (default: its configured one)")
     mc.add_argument("--session", default="", help="test session (x-test-session header)")
     faults = mc.add_argument_group("faults (all off by default)")
-    faults.add_argument("--latency-ms", type=int, default=0, help="fixed added latency")
-    faults.add_argument("--lognormal-median-ms", type=int, default=0, help="lognormal latency")
+    faults.add_argument("--latency-ms", type=_count, default=0, help="fixed added latency")
+    faults.add_argument("--lognormal-median-ms", type=_count, default=0, help="lognormal latency")
     faults.add_argument(
-        "--lognormal-sigma", type=float, default=0.0, help="spread of the lognormal latency"
+        "--lognormal-sigma", type=_spread, default=0.0, help="spread of the lognormal latency"
     )
     faults.add_argument("--error-rate", type=float, default=0.0, help="probability 0..1")
-    faults.add_argument("--every-nth", type=int, default=0, help="fail every Nth call")
+    faults.add_argument("--every-nth", type=_count, default=0, help="fail every Nth call")
     faults.add_argument("--error-code", default="", help="gRPC status name (UNAVAILABLE)")
     faults.add_argument("--error-message", default="", help='text of the errors ("injected fault")')
-    faults.add_argument("--outage-s", type=int, default=0, help="UNAVAILABLE for N seconds")
+    faults.add_argument("--outage-s", type=_count, default=0, help="UNAVAILABLE for N seconds")
     mc.add_argument(
-        "--limit", type=int, default=20, help="calls: the newest N (default %(default)s)"
+        "--limit", type=_count, default=20, help="calls: the newest N (default %(default)s)"
     )
     _tls_options(mc, "with a profile that may control mocks, e.g. test-team")
 

@@ -73,3 +73,35 @@ def test_audit_verify_without_the_trail_s_key_says_so_and_exits_3(
     assert main(["audit", "verify", str(trail), "--trail", "gw9", *keys]) == 3
     [line] = capsys.readouterr().err.splitlines()
     assert line.startswith(f"interop: no key for trail 'gw9' in {tmp_path / 'keys'}")
+
+
+@pytest.mark.parametrize(
+    ("arguments", "says"),
+    [
+        (["faults", "vis", "--latency-ms", "-5"], "argument --latency-ms: -5 is not between 0"),
+        (["faults", "vis", "--every-nth", "x"], "argument --every-nth: 'x' is not a whole number"),
+        (["faults", "vis", "--outage-s", "5000000000"], "argument --outage-s: 5000000000 is not"),
+        (["faults", "vis", "--lognormal-sigma", "nan"], "nan is not a finite number, 0 or more"),
+        (["calls", "sis", "--limit", "-1"], "argument --limit: -1 is not between 0"),
+    ],
+)
+def test_mock_options_out_of_range_are_refused_naming_the_option(
+    nobody: str, capsys: pytest.CaptureFixture[str], arguments: list[str], says: str
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["mock", *arguments, "--target", nobody])
+    assert exited.value.code == 2
+    assert says in capsys.readouterr().err.splitlines()[-1]
+
+
+def test_mock_seed_without_a_readable_pack_says_so_before_dialling(
+    nobody: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    assert main(["mock", "seed", "sis", "--target", nobody]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        "interop: mock seed: name the scenario pack FILE to take the records from"
+    ]
+    missing = tmp_path / "missing.yaml"
+    assert main(["mock", "seed", "sis", str(missing), "--target", nobody]) == 2
+    [line] = capsys.readouterr().err.splitlines()
+    assert line.startswith(f"interop: {missing}: ")
