@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import re
 import sys
 from collections.abc import Coroutine, Sequence
 from pathlib import Path
@@ -22,6 +23,8 @@ from broker.transport.envelope import ChannelKeys, KeyringError, audit_channel
 from broker.transport.links import InsecureLink, dial
 from broker.transport.telemetry import Telemetry, loopback_listen
 from interop.v1 import border_check_pb2 as pb
+from mocks.scenarios import ScenarioError
+from mocks.scenarios import load as load_pack
 from stack.client import GATEWAY_HINT, answering, check, check_stream, field_violations
 from stack.render import render_report
 from stack.settings import Settings, load_settings
@@ -401,6 +404,50 @@ def _settings(args: argparse.Namespace) -> Settings:
     return settings
 
 
+_GATEWAY_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+
+
+def _served_problems(args: argparse.Namespace, settings: Settings) -> list[str]:
+    """What in the settings of `interop up` or `interop serve` cannot be served: an address
+    that is not HOST:PORT with a port up to 65535, a scenario pack that cannot be read, a
+    gateway id that cannot name a topic."""
+    part = _part(args)
+    named: list[tuple[str, str]] = []
+    if args.command == "up" or part == "gateway":
+        named.append(("--listen or INTEROP_GATEWAY_LISTEN", settings.gateway_listen))
+    systems = REGISTRY.names if args.command == "up" else getattr(args, "systems", ())
+    if part in ("mock", "adapter") or args.command == "up":
+        for system in systems:
+            where = {"mock": "--listen or ", "adapter": "--system-address or "}.get(part or "", "")
+            named.append((f"{where}INTEROP_MOCK_{system.upper()}", settings.mock_addresses[system]))
+    problems = [
+        f"{name}: {address!r} is not HOST:PORT with a port from 0 to 65535"
+        for name, address in named
+        if not _host_port(address)
+    ]
+    if args.command == "up" or part == "mock":
+        for pack in settings.scenarios:
+            try:
+                load_pack(Path(pack), REGISTRY.names)
+            except ScenarioError as error:
+                problems.append(str(error))
+    if (args.command == "up" or part == "gateway") and not _GATEWAY_ID.fullmatch(
+        settings.gateway_id
+    ):
+        problems.append(
+            f"--gateway-id or INTEROP_GATEWAY_ID: {settings.gateway_id!r} names the reply topic: "
+            "letters, digits, '.', '_' and '-', at most 64, starting with a letter or digit"
+        )
+    return problems
+
+
+def _host_port(address: str) -> bool:
+    host, sep, port = address.rpartition(":")
+    return bool(sep and host.strip("[]") and port.isascii() and port.isdigit()) and (
+        int(port) <= 65535
+    )
+
+
 def _part(args: argparse.Namespace) -> str | None:
     """`serve`'s part with aliases folded: "adapters" is "adapter", "mocks" is "mock"."""
     part: str | None = getattr(args, "part", None)
@@ -735,7 +782,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_audit(args, settings))
         if args.command == LOADTEST:
             return _loadtest(args.argv)
+        problems = _served_problems(args, settings)
+        for problem in problems:
+            print(f"interop: {problem}", file=sys.stderr)
+        if problems:
+            return 2
         return _run_served(_serve(args, settings), settings)
+    except ScenarioError as error:
+        print(f"interop: {error}", file=sys.stderr)
+        return 2
     except BusUnavailable as error:
         print(f"interop: {error}", file=sys.stderr)
         return 3

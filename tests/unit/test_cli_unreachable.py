@@ -105,3 +105,41 @@ def test_mock_seed_without_a_readable_pack_says_so_before_dialling(
     assert main(["mock", "seed", "sis", str(missing), "--target", nobody]) == 2
     [line] = capsys.readouterr().err.splitlines()
     assert line.startswith(f"interop: {missing}: ")
+
+
+@pytest.mark.parametrize(
+    ("arguments", "says"),
+    [
+        (
+            ["up", "--insecure", "--listen", "127.0.0.1:99999"],
+            "interop: --listen or INTEROP_GATEWAY_LISTEN: '127.0.0.1:99999' is not HOST:PORT",
+        ),
+        (
+            ["serve", "gateway", "--insecure", "--listen", "nowhere"],
+            "interop: --listen or INTEROP_GATEWAY_LISTEN: 'nowhere' is not HOST:PORT",
+        ),
+        (
+            ["serve", "mock", "sis", "--insecure", "--listen", "127.0.0.1:x"],
+            "interop: --listen or INTEROP_MOCK_SIS: '127.0.0.1:x' is not HOST:PORT",
+        ),
+        (
+            ["serve", "adapter", "vis", "--insecure", "--system-address", "127.0.0.1:-1"],
+            "interop: --system-address or INTEROP_MOCK_VIS: '127.0.0.1:-1' is not HOST:PORT",
+        ),
+        (
+            ["serve", "gateway", "--insecure", "--gateway-id", "gw 1!"],
+            "interop: --gateway-id or INTEROP_GATEWAY_ID: 'gw 1!' names the reply topic: ",
+        ),
+        (
+            ["up", "--insecure", "--listen", "127.0.0.1:0", "--scenario", "/nonexistent.yaml"],
+            "interop: /nonexistent.yaml: ",
+        ),
+    ],
+    ids=["port", "host-port", "mock", "adapter", "gateway-id", "scenario"],
+)
+def test_what_cannot_be_served_is_refused_in_one_line_naming_the_setting(
+    capsys: pytest.CaptureFixture[str], arguments: list[str], says: str
+) -> None:
+    assert main(arguments) == 2
+    [line] = capsys.readouterr().err.splitlines()
+    assert line.startswith(says), line
