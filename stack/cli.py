@@ -550,9 +550,18 @@ async def _health(args: argparse.Namespace) -> int:
     from grpc_health.v1 import health_pb2, health_pb2_grpc
 
     request = health_pb2.HealthCheckRequest(service=args.service)
-    with answering("server", "is it running? name it with --target HOST:PORT"):
-        async with dial(args.target, _credentials(args)) as health_channel:
-            response = await health_pb2_grpc.HealthStub(health_channel).Check(request, timeout=5)
+    try:
+        with answering("server", "is it running? name it with --target HOST:PORT"):
+            async with dial(args.target, _credentials(args)) as health_channel:
+                stub = health_pb2_grpc.HealthStub(health_channel)
+                response = await stub.Check(request, timeout=5)
+    except grpc.aio.AioRpcError as error:
+        if error.code() != grpc.StatusCode.NOT_FOUND:
+            raise
+        print(f"interop: NOT_FOUND: {args.target} reports no health of service {args.service!r}; "
+              "--service takes a full gRPC service name, e.g. interop.v1.BorderCheck "
+              "(without it: the whole server)", file=sys.stderr)  # fmt: skip
+        return 1
     name = health_pb2.HealthCheckResponse.ServingStatus.Name(response.status)
     print(name)
     return 0 if response.status == health_pb2.HealthCheckResponse.SERVING else 1

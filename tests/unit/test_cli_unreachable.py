@@ -143,3 +143,30 @@ def test_what_cannot_be_served_is_refused_in_one_line_naming_the_setting(
     assert main(arguments) == 2
     [line] = capsys.readouterr().err.splitlines()
     assert line.startswith(says), line
+
+
+def test_health_of_a_service_the_server_does_not_know_names_it_and_what_to_give(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from concurrent import futures
+
+    import grpc
+    from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
+    servicer = health.HealthServicer()
+    servicer.set("interop.v1.BorderCheck", health_pb2.HealthCheckResponse.SERVING)
+    health_pb2_grpc.add_HealthServicer_to_server(servicer, server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    try:
+        target = f"127.0.0.1:{port}"
+        assert main(["health", "--target", target, "--service", "interop.v1.BorderCheck"]) == 0
+        assert capsys.readouterr().out == "SERVING\n"
+        assert main(["health", "--target", target, "--service", "nosuch"]) == 1
+        [line] = capsys.readouterr().err.splitlines()
+        assert line.startswith(f"interop: NOT_FOUND: {target} reports no health of service ")
+        assert "service 'nosuch'; " in line
+        assert "--service takes a full gRPC service name" in line
+    finally:
+        server.stop(None)
