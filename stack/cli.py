@@ -761,12 +761,26 @@ def _run_served(served: Coroutine[object, object, int], settings: Settings) -> i
     return asyncio.run(served)
 
 
+def _chosen(parser: argparse.ArgumentParser, args: argparse.Namespace) -> argparse.ArgumentParser:
+    """The parser of the (sub)command `args` were parsed for, e.g. `interop serve gateway`'s."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            chosen = action.choices.get(getattr(args, action.dest, None) or "")
+            if chosen is not None:
+                return _chosen(chosen, args)
+    return parser
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
     if arguments[:1] == [LOADTEST]:
         # All that follows is the load tool's, `--help` too.
         return _loadtest(arguments[1:])
-    args = build_parser().parse_args(arguments)
+    parser = build_parser()
+    args, unknown = parser.parse_known_args(arguments)
+    if unknown:
+        # Said by the command's own parser, so that its usage is the one shown.
+        _chosen(parser, args).error(f"unrecognized arguments: {' '.join(unknown)}")
     settings = _settings(args)
     logging.basicConfig(
         level=(args.log_level or settings.log_level).upper(),

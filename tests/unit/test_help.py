@@ -86,3 +86,24 @@ def test_every_benchmark_option_is_described_with_its_default(
 ) -> None:
     parser = _parser_of(importlib.import_module(module).main, monkeypatch)
     assert _undescribed(parser, f"python -m {module}") == []
+
+
+@pytest.mark.parametrize(
+    ("arguments", "command", "unknown"),
+    [
+        (["check", "--surname", "X", "--frob"], "interop check", "--frob"),
+        (["keys", "init", "--keys-dir", "x"], "interop keys", "--keys-dir x"),
+        (["serve", "gateway", "--frob"], "interop serve gateway", "--frob"),
+    ],
+)
+def test_an_unknown_option_is_refused_with_the_usage_of_its_command(
+    capsys: pytest.CaptureFixture[str], arguments: list[str], command: str, unknown: str
+) -> None:
+    from stack.cli import main
+
+    with pytest.raises(SystemExit) as exited:
+        main(arguments)
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"usage: {command} ")
+    assert err.splitlines()[-1] == f"{command}: error: unrecognized arguments: {unknown}"
