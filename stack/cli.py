@@ -219,8 +219,10 @@ def build_parser() -> argparse.ArgumentParser:
     _metrics_option(mk)
 
     sc = commands.add_parser("scenario", help="run scenario packs against a gateway")
-    sc.add_argument("action", choices=["run"])
-    sc.add_argument("files", nargs="+", metavar="FILE")
+    sc.add_argument(
+        "action", choices=["run"], help="run: seed each pack, send its checks, PASS/FAIL"
+    )
+    sc.add_argument("files", nargs="+", metavar="FILE", help="scenario packs (mocks/packs/*.yaml)")
     sc.add_argument(
         "--target", default=DEFAULT_TARGET, help="gateway address (default %(default)s)"
     )
@@ -244,8 +246,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     mc = commands.add_parser("mock", help="drive a mock: seed, reset, faults, calls")
-    mc.add_argument("action", choices=["seed", "reset", "faults", "calls"])
-    mc.add_argument("system", choices=REGISTRY.names)
+    mc.add_argument(
+        "action",
+        choices=["seed", "reset", "faults", "calls"],
+        help="seed: add a pack's records; reset: drop records, faults and calls; faults: set "
+        "them (options below); calls: what the mock was asked",
+    )
+    mc.add_argument("system", choices=REGISTRY.names, help="the mock to drive")
     mc.add_argument("file", nargs="?", help="scenario pack to take the records from (seed)")
     mc.add_argument("--target", help="the mock's address (default: its configured one)")
     mc.add_argument("--session", default="", help="test session (x-test-session header)")
@@ -324,7 +331,11 @@ def build_parser() -> argparse.ArgumentParser:
     _tls_options(ck, "mapped to a profile by INTEROP_CLIENTS")
 
     keys = commands.add_parser("keys", help="keys that seal messages on the bus")
-    keys.add_argument("action", choices=["init", "rotate"])
+    keys.add_argument(
+        "action",
+        choices=["init", "rotate"],
+        help="init: create development keys for every channel; rotate: add a new current key",
+    )
     keys.add_argument("--dir", help="key directory (default: $INTEROP_KEYS_DIR or var/keys)")
 
     pki = commands.add_parser("pki", help="create a CA, a server and client certificates for mTLS")
@@ -347,7 +358,7 @@ def build_parser() -> argparse.ArgumentParser:
         "tail cannot be ruled out; 3: the trail cannot be read (no such file, no key for "
         "the trail, or Kafka out of reach).",
     )
-    audit.add_argument("action", choices=["verify"])
+    audit.add_argument("action", choices=["verify"], help="verify: check the chain and anchors")
     audit.add_argument(
         "file", nargs="?", help="audit file (default: the trail's in $INTEROP_AUDIT_DIR)"
     )
@@ -374,7 +385,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--help` describe its options (loadtest/README.md).",
         add_help=False,
     )
-    lt.add_argument("argv", nargs=argparse.REMAINDER, metavar="run|compare ...")
+    lt.add_argument(
+        "argv", nargs=argparse.REMAINDER, metavar="run|compare ...", help="the load tool's command"
+    )
     return parser
 
 

@@ -107,3 +107,20 @@ def test_an_unknown_option_is_refused_with_the_usage_of_its_command(
     err = capsys.readouterr().err
     assert err.startswith(f"usage: {command} ")
     assert err.splitlines()[-1] == f"{command}: error: unrecognized arguments: {unknown}"
+
+
+def _positionals(
+    parser: argparse.ArgumentParser, path: str
+) -> Iterator[tuple[str, argparse.Action]]:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                yield from _positionals(sub, f"{path} {name}")
+        elif not action.option_strings:
+            yield f"{path} {action.metavar or action.dest}", action
+
+
+def test_every_interop_argument_is_described() -> None:
+    assert [
+        name for name, action in _positionals(build_parser(), "interop") if not action.help
+    ] == []
