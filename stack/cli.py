@@ -654,8 +654,13 @@ async def _scenario(args: argparse.Namespace, settings: Settings) -> int:
     mocks = dict(settings.mock_addresses)
     for entry in args.mock:
         system, sep, address = entry.partition("=")
-        if not sep or system not in REGISTRY.names:
-            raise SystemExit(f"--mock {entry!r}: expected SYSTEM=HOST:PORT")
+        if not sep or not address:
+            raise SystemExit(f"interop: --mock {entry!r}: expected SYSTEM=HOST:PORT")
+        if system not in REGISTRY.names:
+            raise SystemExit(
+                f"interop: --mock {entry!r}: unknown system {system!r}; "
+                f"choose from {', '.join(REGISTRY.names)}"
+            )
         mocks[system] = address
     paths = [Path(f) for f in args.files]
     return await run_scenarios(

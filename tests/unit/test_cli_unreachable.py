@@ -170,3 +170,20 @@ def test_health_of_a_service_the_server_does_not_know_names_it_and_what_to_give(
         assert "--service takes a full gRPC service name" in line
     finally:
         server.stop(None)
+
+
+@pytest.mark.parametrize(
+    ("mock", "says"),
+    [
+        (
+            "foo=127.0.0.1:1",
+            "interop: --mock 'foo=127.0.0.1:1': unknown system 'foo'; choose from ",
+        ),
+        ("sis", "interop: --mock 'sis': expected SYSTEM=HOST:PORT"),
+        ("sis=", "interop: --mock 'sis=': expected SYSTEM=HOST:PORT"),
+    ],
+)
+def test_a_scenario_mock_address_that_cannot_be_used_says_why(mock: str, says: str) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["scenario", "run", PACK, "--mock", mock])
+    assert str(exited.value.code).startswith(says)
