@@ -702,7 +702,11 @@ def _pki(args: argparse.Namespace) -> int:
     directory = Path(args.dir)
     adapters = [(adapter_identity(name), "interop adapters") for name in REGISTRY.names]
     clients = [(name, "interop") for name in args.client]
-    generate_dev_pki(directory, [*adapters, *clients], force=args.force)
+    try:
+        generate_dev_pki(directory, [*adapters, *clients], force=args.force)
+    except ValueError as error:  # a name that cannot be a certificate's file name
+        print(f"interop: --client: {error}", file=sys.stderr)
+        return 2
     print(
         f"CA, server (127.0.0.1, localhost), {len(adapters)} adapter and {len(clients)} "
         f"client certificate(s) in {directory}\nserve with INTEROP_TLS_DIR={directory} "

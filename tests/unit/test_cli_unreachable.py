@@ -187,3 +187,14 @@ def test_a_scenario_mock_address_that_cannot_be_used_says_why(mock: str, says: s
     with pytest.raises(SystemExit) as exited:
         main(["scenario", "run", PACK, "--mock", mock])
     assert str(exited.value.code).startswith(says)
+
+
+@pytest.mark.parametrize("name", ["bad name!", "../evil", "ca"])
+def test_pki_refuses_a_client_name_that_cannot_be_a_file_name_and_writes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str
+) -> None:
+    directory = tmp_path / "pki"
+    assert main(["pki", "--dir", str(directory), "--client", name]) == 2
+    [line] = capsys.readouterr().err.splitlines()
+    assert line.startswith(f"interop: --client: client common name {name!r} must match ")
+    assert not directory.exists()
