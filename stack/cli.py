@@ -593,10 +593,13 @@ async def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
 def up_banner(settings: Settings, target: str) -> str:
     """What `interop up` prints once it serves: where, and checks to send to it (with
-    `--target` when the gateway is not on the clients' default address)."""
+    `--target` when the gateway is not on the clients' default address, and the client
+    certificate options with mTLS)."""
     from stack import bootstrap as stack
 
     aimed = "" if target == DEFAULT_TARGET else f" --target {target}"
+    if settings.tls_dir:
+        aimed += f" --tls-dir {settings.tls_dir} --client-name NAME"
     examples = [
         "  # the ICAO 9303 specimen traveller\n"
         "  interop check --surname ERIKSSON --given-names "

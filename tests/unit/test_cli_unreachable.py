@@ -198,3 +198,36 @@ def test_pki_refuses_a_client_name_that_cannot_be_a_file_name_and_writes_nothing
     [line] = capsys.readouterr().err.splitlines()
     assert line.startswith(f"interop: --client: client common name {name!r} must match ")
     assert not directory.exists()
+
+
+@pytest.fixture
+def hangs_up() -> Iterator[str]:
+    """An address where a server accepts and closes at once, as a TLS server does to a
+    plaintext client."""
+    import threading
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+
+    def serve() -> None:
+        while True:
+            try:
+                connection, _ = listener.accept()
+            except OSError:
+                return
+            connection.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield f"127.0.0.1:{listener.getsockname()[1]}"
+    listener.close()
+
+
+def test_a_server_that_hangs_up_on_plaintext_is_said_to_want_mtls(
+    hangs_up: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["check", "--surname", "X", "--target", hangs_up]) == 3
+    [line] = capsys.readouterr().err.splitlines()
+    assert line.startswith(f"interop: the gateway at {hangs_up} closed the connection at once")
+    assert line.endswith("give --tls-dir DIR --client-name NAME")

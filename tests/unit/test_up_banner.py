@@ -28,3 +28,11 @@ def test_on_another_address_every_command_names_it() -> None:
     assert len(scenario) == 1
     for command in commands:
         assert "--target 127.0.0.1:51351 " in f"{command} ", command
+
+
+def test_with_mtls_every_command_carries_the_client_certificate_options() -> None:
+    banner = up_banner(Settings(population=0, tls_dir="var/pki"), DEFAULT_TARGET)
+    commands = _commands(banner)
+    assert commands
+    for command in commands:
+        assert "--tls-dir var/pki --client-name NAME" in command, command
