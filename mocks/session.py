@@ -88,6 +88,8 @@ class Sessions:
 
     def __init__(self) -> None:
         self._sessions: dict[str, Session] = {}
+        # What a session is reset to: records, and faults made anew at each reset.
+        self._starts: dict[str, tuple[list[mock_pb2.MockRecord], mock_pb2.Faults | None]] = {}
 
     def get(self, name: str) -> Session:
         session = self._sessions.get(name)
@@ -95,8 +97,24 @@ class Sessions:
             session = self._sessions[name] = Session()
         return session
 
+    def keep_start(
+        self, name: str, records: Sequence[mock_pb2.MockRecord], faults: mock_pb2.Faults | None
+    ) -> None:
+        """Make `records` and `faults` what session `name` holds after a reset (the default
+        session: the packs the mock loaded at start)."""
+        self._starts[name] = (list(records), faults)
+
     def reset(self, name: str) -> None:
+        """Drop the session's records, faults, calls and crossings, back to its start."""
         self._sessions.pop(name, None)
+        start = self._starts.get(name)
+        if start is None:
+            return
+        records, faults = start
+        session = self.get(name)
+        session.seed(records)
+        if faults is not None:
+            session.faults = FaultPlan.from_message(faults, time.time())
 
     def next_call(self, name: str) -> tuple[Session, int, float]:
         session = self.get(name)

@@ -249,8 +249,8 @@ def build_parser() -> argparse.ArgumentParser:
     mc.add_argument(
         "action",
         choices=["seed", "reset", "faults", "calls"],
-        help="seed: add a pack's records; reset: drop records, faults and calls; faults: set "
-        "them (options below); calls: what the mock was asked",
+        help="seed: add a pack's records; reset: drop records, faults and calls, back to how "
+        "the mock started; faults: set them (options below); calls: what the mock was asked",
     )
     mc.add_argument("system", choices=REGISTRY.names, help="the mock to drive")
     mc.add_argument("file", nargs="?", help="scenario pack to take the records from (seed)")
