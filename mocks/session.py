@@ -177,6 +177,8 @@ class Sessions:
     def __init__(self, weights: NameWeights | None = None) -> None:
         self._sessions: dict[str, Session] = {}
         self._weights = weights
+        # What a session is reset to: records, and faults made anew at each reset.
+        self._starts: dict[str, tuple[list[mock_pb2.MockRecord], mock_pb2.Faults | None]] = {}
 
     def get(self, name: str) -> Session:
         session = self._sessions.get(name)
@@ -184,8 +186,24 @@ class Sessions:
             session = self._sessions[name] = Session(self._weights)
         return session
 
+    def keep_start(
+        self, name: str, records: Sequence[mock_pb2.MockRecord], faults: mock_pb2.Faults | None
+    ) -> None:
+        """Make `records` and `faults` what session `name` holds after a reset (the default
+        session: the packs the mock loaded at start)."""
+        self._starts[name] = (list(records), faults)
+
     def reset(self, name: str) -> None:
+        """Drop the session's records, faults, calls and crossings, back to its start."""
         self._sessions.pop(name, None)
+        start = self._starts.get(name)
+        if start is None:
+            return
+        records, faults = start
+        session = self.get(name)
+        session.seed(records)
+        if faults is not None:
+            session.faults = FaultPlan.from_message(faults, time.time())
 
     def next_call(self, name: str) -> tuple[Session, int, float]:
         session = self.get(name)

@@ -321,14 +321,18 @@ def _system_client(settings: Settings, secured: Links, system: BorderSystem) -> 
 
 
 def load_packs(system: MockSystem, packs: Sequence[Path], registry: Registry) -> None:
-    """Seed the default session with each pack's records for this system, and its faults."""
+    """Seed the default session with each pack's records for this system, and its faults;
+    a reset of the default session brings them back."""
     session = system.sessions.get(DEFAULT_SESSION)
+    faults = None
     for path in packs:
         scenario = scenarios.load(path, registry.names)
         session.seed(scenario.records.get(system.name, []))
         if system.name in scenario.faults:
-            session.faults = FaultPlan.from_message(scenario.faults[system.name], time.time())
+            faults = scenario.faults[system.name]
+            session.faults = FaultPlan.from_message(faults, time.time())
         log.info("mock %s: loaded pack %s", system.name, scenario.name)
+    system.sessions.keep_start(DEFAULT_SESSION, session.records, faults)
 
 
 def population(settings: Settings, system: BorderSystem) -> list[RecordSource]:

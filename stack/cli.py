@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import re
 import sys
 from collections.abc import Coroutine, Sequence
 from pathlib import Path
@@ -18,10 +19,12 @@ from broker.domain.labels import short_name
 from broker.domain.profiles import PROFILES
 from broker.transport.bus import BusUnavailable
 from broker.transport.bus.factory import BUS_KINDS
-from broker.transport.envelope import KeyringError
+from broker.transport.envelope import ChannelKeys, KeyringError, audit_channel
 from broker.transport.links import InsecureLink, dial
 from broker.transport.telemetry import Telemetry, loopback_listen
 from interop.v1 import border_check_pb2 as pb
+from mocks.scenarios import ScenarioError
+from mocks.scenarios import load as load_pack
 from stack.client import GATEWAY_HINT, answering, check, check_stream, field_violations
 from stack.render import render_report
 from stack.settings import Settings, load_settings
@@ -54,6 +57,7 @@ PURPOSES = {
 }
 SEXES = {"M": pb.SEX_MALE, "F": pb.SEX_FEMALE, "X": pb.SEX_OTHER}
 LOADTEST = "loadtest"
+DEFAULT_TARGET = "127.0.0.1:50051"  # where clients look for the gateway
 
 
 _SYSTEMS = f"comma separated, from: {', '.join(REGISTRY.names)}"
@@ -67,6 +71,31 @@ def _system_list(text: str) -> tuple[str, ...]:
     if not names:
         raise argparse.ArgumentTypeError("name at least one system")
     return names
+
+
+_UINT32_MAX = 2**32 - 1
+
+
+def _count(text: str) -> int:
+    """A whole number a MockControl field holds (uint32)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 0 <= value <= _UINT32_MAX:
+        raise argparse.ArgumentTypeError(f"{value} is not between 0 and {_UINT32_MAX}")
+    return value
+
+
+def _spread(text: str) -> float:
+    """A lognormal sigma: a finite number, 0 or more."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"{text} is not a finite number, 0 or more")
+    return value
 
 
 def _insecure_option(parser: argparse.ArgumentParser) -> None:
@@ -190,10 +219,12 @@ def build_parser() -> argparse.ArgumentParser:
     _metrics_option(mk)
 
     sc = commands.add_parser("scenario", help="run scenario packs against a gateway")
-    sc.add_argument("action", choices=["run"])
-    sc.add_argument("files", nargs="+", metavar="FILE")
     sc.add_argument(
-        "--target", default="127.0.0.1:50051", help="gateway address (default %(default)s)"
+        "action", choices=["run"], help="run: seed each pack, send its checks, PASS/FAIL"
+    )
+    sc.add_argument("files", nargs="+", metavar="FILE", help="scenario packs (mocks/packs/*.yaml)")
+    sc.add_argument(
+        "--target", default=DEFAULT_TARGET, help="gateway address (default %(default)s)"
     )
     sc.add_argument(
         "--mock",
@@ -215,24 +246,29 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     mc = commands.add_parser("mock", help="drive a mock: seed, reset, faults, calls")
-    mc.add_argument("action", choices=["seed", "reset", "faults", "calls"])
-    mc.add_argument("system", choices=REGISTRY.names)
+    mc.add_argument(
+        "action",
+        choices=["seed", "reset", "faults", "calls"],
+        help="seed: add a pack's records; reset: drop records, faults and calls, back to how "
+        "the mock started; faults: set them (options below); calls: what the mock was asked",
+    )
+    mc.add_argument("system", choices=REGISTRY.names, help="the mock to drive")
     mc.add_argument("file", nargs="?", help="scenario pack to take the records from (seed)")
     mc.add_argument("--target", help="the mock's address (default: its configured one)")
     mc.add_argument("--session", default="", help="test session (x-test-session header)")
     faults = mc.add_argument_group("faults (all off by default)")
-    faults.add_argument("--latency-ms", type=int, default=0, help="fixed added latency")
-    faults.add_argument("--lognormal-median-ms", type=int, default=0, help="lognormal latency")
+    faults.add_argument("--latency-ms", type=_count, default=0, help="fixed added latency")
+    faults.add_argument("--lognormal-median-ms", type=_count, default=0, help="lognormal latency")
     faults.add_argument(
-        "--lognormal-sigma", type=float, default=0.0, help="spread of the lognormal latency"
+        "--lognormal-sigma", type=_spread, default=0.0, help="spread of the lognormal latency"
     )
     faults.add_argument("--error-rate", type=float, default=0.0, help="probability 0..1")
-    faults.add_argument("--every-nth", type=int, default=0, help="fail every Nth call")
+    faults.add_argument("--every-nth", type=_count, default=0, help="fail every Nth call")
     faults.add_argument("--error-code", default="", help="gRPC status name (UNAVAILABLE)")
     faults.add_argument("--error-message", default="", help='text of the errors ("injected fault")')
-    faults.add_argument("--outage-s", type=int, default=0, help="UNAVAILABLE for N seconds")
+    faults.add_argument("--outage-s", type=_count, default=0, help="UNAVAILABLE for N seconds")
     mc.add_argument(
-        "--limit", type=int, default=20, help="calls: the newest N (default %(default)s)"
+        "--limit", type=_count, default=20, help="calls: the newest N (default %(default)s)"
     )
     _tls_options(mc, "with a profile that may control mocks, e.g. test-team")
 
@@ -242,7 +278,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     ck.add_argument(
-        "--target", default="127.0.0.1:50051", help="gateway address (default %(default)s)"
+        "--target", default=DEFAULT_TARGET, help="gateway address (default %(default)s)"
     )
     ck.add_argument(
         "--surname", help="e.g. ERIKSSON; Cyrillic, Greek and Arabic letters are transliterated"
@@ -250,7 +286,9 @@ def build_parser() -> argparse.ArgumentParser:
     ck.add_argument("--given-names", help='space separated, e.g. "ANNA MARIA"')
     ck.add_argument("--dob", help="date of birth YYYY-MM-DD (00 for unknown month/day)")
     ck.add_argument("--sex", choices=list(SEXES), help="M, F or X (unspecified)")
-    ck.add_argument("--nationality", help="ISO 3166-1 alpha-3, e.g. UTO, DEU")
+    ck.add_argument(
+        "--nationality", help="ISO 3166-1 alpha-3 or ICAO 9303 code, e.g. DEU (or D), RKS, XXA"
+    )
     ck.add_argument("--document", help="travel document number")
     ck.add_argument(
         "--document-type",
@@ -293,7 +331,11 @@ def build_parser() -> argparse.ArgumentParser:
     _tls_options(ck, "mapped to a profile by INTEROP_CLIENTS")
 
     keys = commands.add_parser("keys", help="keys that seal messages on the bus")
-    keys.add_argument("action", choices=["init", "rotate"])
+    keys.add_argument(
+        "action",
+        choices=["init", "rotate"],
+        help="init: create development keys for every channel; rotate: add a new current key",
+    )
     keys.add_argument("--dir", help="key directory (default: $INTEROP_KEYS_DIR or var/keys)")
 
     pki = commands.add_parser("pki", help="create a CA, a server and client certificates for mTLS")
@@ -313,9 +355,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="check an audit trail: its keyed chain, and its anchors on the audit topic",
         description="Exit 0: intact and anchored; 1: altered, removed, reordered or cut "
         "(the line is named); 2: the chain is intact but no anchor could be read, so a cut "
-        "tail cannot be ruled out.",
+        "tail cannot be ruled out; 3: the trail cannot be read (no such file, no key for "
+        "the trail, or Kafka out of reach).",
     )
-    audit.add_argument("action", choices=["verify"])
+    audit.add_argument("action", choices=["verify"], help="verify: check the chain and anchors")
     audit.add_argument(
         "file", nargs="?", help="audit file (default: the trail's in $INTEROP_AUDIT_DIR)"
     )
@@ -342,7 +385,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--help` describe its options (loadtest/README.md).",
         add_help=False,
     )
-    lt.add_argument("argv", nargs=argparse.REMAINDER, metavar="run|compare ...")
+    lt.add_argument(
+        "argv", nargs=argparse.REMAINDER, metavar="run|compare ...", help="the load tool's command"
+    )
     return parser
 
 
@@ -370,6 +415,50 @@ def _settings(args: argparse.Namespace) -> Settings:
             mock_addresses={**settings.mock_addresses, args.systems[0]: address}
         )
     return settings
+
+
+_GATEWAY_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+
+
+def _served_problems(args: argparse.Namespace, settings: Settings) -> list[str]:
+    """What in the settings of `interop up` or `interop serve` cannot be served: an address
+    that is not HOST:PORT with a port up to 65535, a scenario pack that cannot be read, a
+    gateway id that cannot name a topic."""
+    part = _part(args)
+    named: list[tuple[str, str]] = []
+    if args.command == "up" or part == "gateway":
+        named.append(("--listen or INTEROP_GATEWAY_LISTEN", settings.gateway_listen))
+    systems = REGISTRY.names if args.command == "up" else getattr(args, "systems", ())
+    if part in ("mock", "adapter") or args.command == "up":
+        for system in systems:
+            where = {"mock": "--listen or ", "adapter": "--system-address or "}.get(part or "", "")
+            named.append((f"{where}INTEROP_MOCK_{system.upper()}", settings.mock_addresses[system]))
+    problems = [
+        f"{name}: {address!r} is not HOST:PORT with a port from 0 to 65535"
+        for name, address in named
+        if not _host_port(address)
+    ]
+    if args.command == "up" or part == "mock":
+        for pack in settings.scenarios:
+            try:
+                load_pack(Path(pack), REGISTRY.names)
+            except ScenarioError as error:
+                problems.append(str(error))
+    if (args.command == "up" or part == "gateway") and not _GATEWAY_ID.fullmatch(
+        settings.gateway_id
+    ):
+        problems.append(
+            f"--gateway-id or INTEROP_GATEWAY_ID: {settings.gateway_id!r} names the reply topic: "
+            "letters, digits, '.', '_' and '-', at most 64, starting with a letter or digit"
+        )
+    return problems
+
+
+def _host_port(address: str) -> bool:
+    host, sep, port = address.rpartition(":")
+    return bool(sep and host.strip("[]") and port.isascii() and port.isdigit()) and (
+        int(port) <= 65535
+    )
 
 
 def _part(args: argparse.Namespace) -> str | None:
@@ -474,9 +563,18 @@ async def _health(args: argparse.Namespace) -> int:
     from grpc_health.v1 import health_pb2, health_pb2_grpc
 
     request = health_pb2.HealthCheckRequest(service=args.service)
-    with answering("server", "is it running? name it with --target HOST:PORT"):
-        async with dial(args.target, _credentials(args)) as health_channel:
-            response = await health_pb2_grpc.HealthStub(health_channel).Check(request, timeout=5)
+    try:
+        with answering("server", "is it running? name it with --target HOST:PORT"):
+            async with dial(args.target, _credentials(args)) as health_channel:
+                stub = health_pb2_grpc.HealthStub(health_channel)
+                response = await stub.Check(request, timeout=5)
+    except grpc.aio.AioRpcError as error:
+        if error.code() != grpc.StatusCode.NOT_FOUND:
+            raise
+        print(f"interop: NOT_FOUND: {args.target} reports no health of service {args.service!r}; "
+              "--service takes a full gRPC service name, e.g. interop.v1.BorderCheck "
+              "(without it: the whole server)", file=sys.stderr)  # fmt: skip
+        return 1
     name = health_pb2.HealthCheckResponse.ServingStatus.Name(response.status)
     print(name)
     return 0 if response.status == health_pb2.HealthCheckResponse.SERVING else 1
@@ -493,25 +591,41 @@ async def _serve(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def up_banner(settings: Settings, target: str) -> str:
+    """What `interop up` prints once it serves: where, and checks to send to it (with
+    `--target` when the gateway is not on the clients' default address, and the client
+    certificate options with mTLS)."""
+    from stack import bootstrap as stack
+
+    aimed = "" if target == DEFAULT_TARGET else f" --target {target}"
+    if settings.tls_dir:
+        aimed += f" --tls-dir {settings.tls_dir} --client-name NAME"
+    examples = [
+        "  # the ICAO 9303 specimen traveller\n"
+        "  interop check --surname ERIKSSON --given-names "
+        '"ANNA MARIA" --dob 1974-08-12 --sex F --nationality UTO --document L898902C3 '
+        "--issuing-state UTO",
+        *stack.example_commands(settings),
+    ]
+    checks = "\n".join(
+        line.replace("interop check ", f"interop check{aimed} ", 1) for line in examples
+    )
+    return (
+        f"interop: stack up on {settings.bus} bus; gateway on {target}, "
+        f"{settings.population} synthetic people per system\n"
+        "send a check, for example:\n"
+        f"{checks}\n"
+        f"  interop scenario run mocks/packs/*.yaml{aimed}      # the shipped scenarios\n"
+        "stop with Ctrl-C"
+    )
+
+
 async def _up(settings: Settings, telemetry: Telemetry) -> None:
     from broker.transport.grpc_server import wait_for_shutdown_signal
     from stack import bootstrap as stack
 
     async with stack.whole_stack(settings, telemetry=telemetry) as running:
-        more = "\n".join(stack.example_commands(settings))
-        print(
-            f"interop: stack up on {settings.bus} bus; gateway on {running.target}, "
-            f"{settings.population} synthetic people per system\n"
-            "send a check, for example:\n"
-            "  # the ICAO 9303 specimen traveller\n"
-            "  interop check --surname ERIKSSON --given-names "
-            '"ANNA MARIA" --dob 1974-08-12 --sex F --nationality UTO --document L898902C3 '
-            "--issuing-state UTO\n"
-            f"{more}\n"
-            "  interop scenario run mocks/packs/*.yaml      # the shipped scenarios\n"
-            "stop with Ctrl-C",
-            flush=True,
-        )
+        print(up_banner(settings, running.target), flush=True)
         await wait_for_shutdown_signal()
 
 
@@ -543,8 +657,13 @@ async def _scenario(args: argparse.Namespace, settings: Settings) -> int:
     mocks = dict(settings.mock_addresses)
     for entry in args.mock:
         system, sep, address = entry.partition("=")
-        if not sep or system not in REGISTRY.names:
-            raise SystemExit(f"--mock {entry!r}: expected SYSTEM=HOST:PORT")
+        if not sep or not address:
+            raise SystemExit(f"interop: --mock {entry!r}: expected SYSTEM=HOST:PORT")
+        if system not in REGISTRY.names:
+            raise SystemExit(
+                f"interop: --mock {entry!r}: unknown system {system!r}; "
+                f"choose from {', '.join(REGISTRY.names)}"
+            )
         mocks[system] = address
     paths = [Path(f) for f in args.files]
     return await run_scenarios(
@@ -586,7 +705,11 @@ def _pki(args: argparse.Namespace) -> int:
     directory = Path(args.dir)
     adapters = [(adapter_identity(name), "interop adapters") for name in REGISTRY.names]
     clients = [(name, "interop") for name in args.client]
-    generate_dev_pki(directory, [*adapters, *clients], force=args.force)
+    try:
+        generate_dev_pki(directory, [*adapters, *clients], force=args.force)
+    except ValueError as error:  # a name that cannot be a certificate's file name
+        print(f"interop: --client: {error}", file=sys.stderr)
+        return 2
     print(
         f"CA, server (127.0.0.1, localhost), {len(adapters)} adapter and {len(clients)} "
         f"client certificate(s) in {directory}\nserve with INTEROP_TLS_DIR={directory} "
@@ -595,13 +718,28 @@ def _pki(args: argparse.Namespace) -> int:
     return 0
 
 
+def _trail_keys(path: Path, trail: str, keys_dir: Path) -> ChannelKeys | None:
+    """The keys of `trail` when its file and keys are there; None, said why, otherwise."""
+    if not path.is_file():
+        print(f"interop: {path}: no such audit file (trail {trail!r}); name the trail with "
+              "--trail, or its FILE", file=sys.stderr)  # fmt: skip
+        return None
+    try:
+        return ChannelKeys.load(keys_dir, audit_channel(trail))
+    except KeyringError as error:
+        print(f"interop: no key for trail {trail!r} in {keys_dir} ({error}); the trail is "
+              "named by --trail: a gateway id or mock-SYSTEM", file=sys.stderr)  # fmt: skip
+        return None
+
+
 async def _audit(args: argparse.Namespace, settings: Settings) -> int:
     from broker.audit.trail import verify
-    from broker.transport.envelope import ChannelKeys, audit_channel
 
     trail = args.trail or settings.gateway_id
     path = Path(args.file or settings.trail_path(trail))
-    keys = ChannelKeys.load(Path(args.keys_dir or settings.keys_dir), audit_channel(trail))
+    keys = _trail_keys(path, trail, Path(args.keys_dir or settings.keys_dir))
+    if keys is None:
+        return 3
     anchors = await _anchors(settings, trail)
     result = verify(path, keys, trail, anchors)
     if not result.ok:
@@ -648,12 +786,26 @@ def _run_served(served: Coroutine[object, object, int], settings: Settings) -> i
     return asyncio.run(served)
 
 
+def _chosen(parser: argparse.ArgumentParser, args: argparse.Namespace) -> argparse.ArgumentParser:
+    """The parser of the (sub)command `args` were parsed for, e.g. `interop serve gateway`'s."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            chosen = action.choices.get(getattr(args, action.dest, None) or "")
+            if chosen is not None:
+                return _chosen(chosen, args)
+    return parser
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
     if arguments[:1] == [LOADTEST]:
         # All that follows is the load tool's, `--help` too.
         return _loadtest(arguments[1:])
-    args = build_parser().parse_args(arguments)
+    parser = build_parser()
+    args, unknown = parser.parse_known_args(arguments)
+    if unknown:
+        # Said by the command's own parser, so that its usage is the one shown.
+        _chosen(parser, args).error(f"unrecognized arguments: {' '.join(unknown)}")
     settings = _settings(args)
     logging.basicConfig(
         level=(args.log_level or settings.log_level).upper(),
@@ -678,7 +830,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_audit(args, settings))
         if args.command == LOADTEST:
             return _loadtest(args.argv)
+        problems = _served_problems(args, settings)
+        for problem in problems:
+            print(f"interop: {problem}", file=sys.stderr)
+        if problems:
+            return 2
         return _run_served(_serve(args, settings), settings)
+    except ScenarioError as error:
+        print(f"interop: {error}", file=sys.stderr)
+        return 2
     except BusUnavailable as error:
         print(f"interop: {error}", file=sys.stderr)
         return 3

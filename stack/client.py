@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import AsyncIterator, Iterator
 
 import grpc
@@ -23,6 +24,11 @@ MOCK_HINT = (
 )
 
 
+# gRPC's text when the server hung up before speaking: a TLS server handshaking with a
+# plaintext client ("... last error: UNAVAILABLE: ipv4:127.0.0.1:50051: Socket closed").
+_CLOSED = re.compile(r"failed to connect to all addresses.*?ipv[46]:(\S+?): Socket closed$")
+
+
 class Unreachable(ConnectionError):
     """Nothing answers at an address: one line saying where, and what to do about it."""
 
@@ -34,6 +40,13 @@ def answering(what: str, hint: str) -> Iterator[None]:
     try:
         yield
     except grpc.aio.AioRpcError as error:
+        closed = _CLOSED.search(error.details() or "")
+        if error.code() == grpc.StatusCode.UNAVAILABLE and closed:
+            raise Unreachable(
+                f"the {what} at {closed[1]} closed the connection at once (Socket closed): a "
+                "server that wants mTLS does so to a plaintext client; give --tls-dir DIR "
+                "--client-name NAME"
+            ) from None
         failed = connect_failure(error)
         if failed is None:
             raise

@@ -83,6 +83,16 @@ async def control(
     args: argparse.Namespace, address: str, credentials: grpc.ChannelCredentials | None
 ) -> int:
     """`interop mock ACTION SYSTEM ...` against one mock's MockControl."""
+    if args.action == "seed":
+        if not args.file:
+            print("interop: mock seed: name the scenario pack FILE to take the records from",
+                  file=sys.stderr)  # fmt: skip
+            return 2
+        try:
+            load(Path(args.file), REGISTRY.names)
+        except ScenarioError as error:
+            print(f"interop: {error}", file=sys.stderr)
+            return 2
     with answering("mock", MOCK_HINT):
         await _control(args, address, credentials)
     return 0

@@ -337,11 +337,32 @@ _GERMANY_IN_MRZ = "D"
 _READ_AS: Mapping[str, str] = MappingProxyType({_GERMANY_IN_MRZ: "DEU", "RKS": "XKX"})
 
 
+# Codes people type for a State that documents name otherwise.
+_INSTEAD: Mapping[str, str] = MappingProxyType(
+    {
+        "XK": "Kosovo is XKX, or RKS as its documents write it (UNK: issued by UNMIK)",
+        "KOS": "Kosovo is XKX, or RKS as its documents write it (UNK: issued by UNMIK)",
+        "DE": "Germany is DEU, or D as its MRZ writes it",
+        "GER": "Germany is DEU, or D as its MRZ writes it",
+        "UK": "the United Kingdom is GBR",
+    }
+)
+
+
+def unknown_country(shown: str, code: str) -> str:
+    """Why `code` (quoted as `shown`) is refused, with the code meant when it is a known slip."""
+    text = f"{shown} is not an ISO 3166-1 alpha-3 or ICAO 9303 country code"
+    instead = _INSTEAD.get(_clean(code))
+    if instead is None and len(_clean(code)) == 2:
+        instead = "give the three-letter code"
+    return f"{text}: {instead}" if instead else text
+
+
 class UnknownCountryError(ValueError):
     """A code that is neither ISO 3166-1 alpha-3 nor an ICAO 9303 code."""
 
     def __init__(self, code: str) -> None:
-        super().__init__(f"{code!r} is not an ISO 3166-1 alpha-3 or ICAO 9303 country code")
+        super().__init__(unknown_country(repr(code), code))
         self.code = code
 
 

@@ -9,11 +9,17 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
-from broker.domain.countries import SCHENGEN_STATES, is_valid_country, normalise_country
+from broker.domain.countries import (
+    SCHENGEN_STATES,
+    is_valid_country,
+    normalise_country,
+    unknown_country,
+)
 from broker.domain.errors import FieldViolation, InvalidRequest, excerpt
 from broker.domain.mrz import Mrz, MrzError, parse_mrz
 from broker.domain.names import canonical_name
@@ -39,6 +45,12 @@ _DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
 _ALNUM = re.compile(r"[A-Z0-9]{1,20}")
 _CROSSING_POINT = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}")
 _NAME_FORBIDDEN = re.compile(r"[\d\x00-\x1f\x7f<>{}\[\]|\\/@#$%^&*=+_~`\";:!?]")
+# What a name may hold besides letters and marks: spaces, dashes, spacing accents (an
+# acute accent typed as an apostrophe); in ASCII what `_NAME_FORBIDDEN` leaves; beyond it
+# typographic apostrophes, the Catalan middle dot, the Armenian apostrophe, Hebrew geresh
+# and gershayim.
+_NAME_CATEGORIES = frozenset({"Zs", "Pd", "Sk"})
+_NAME_PUNCTUATION = frozenset("'.,()\u2018\u2019\u00b7\u055a\u05f3\u05f4")
 _MRZ_SEX = {"M": pb.SEX_MALE, "F": pb.SEX_FEMALE, "X": pb.SEX_OTHER}
 _MRZ_DOCUMENT = {
     "P": pb.DOCUMENT_TYPE_PASSPORT,
@@ -333,24 +345,45 @@ def _merge_mrz(out: pb.Traveller, mrz: Mrz, problems: list[FieldViolation]) -> N
         document.type = _MRZ_DOCUMENT.get(mrz.document_code[:1], pb.DOCUMENT_TYPE_OTHER)
 
 
+def _not_a_name_character(name: str) -> str | None:
+    """The first character of `name` that no name is written with, shown by its code point
+    and Unicode name; None when there is none. Letters of any script and their marks,
+    spaces, dashes, spacing accents and the punctuation of names (apostrophes, '.', ',',
+    '(', ')', the Catalan middle dot) are name characters, and Persian's zero-width
+    non-joiner (the strict-input pass lets it through between two Arabic-script letters
+    only); digits and other symbols, emoji among them, are not."""
+    for char in name:
+        if char == "\u200c":
+            continue
+        category = unicodedata.category(char)
+        if category[0] in "LM" or category in _NAME_CATEGORIES or char in _NAME_PUNCTUATION:
+            continue
+        return f"U+{ord(char):04X} {unicodedata.name(char, 'character')}"
+    return None
+
+
+def _name_problem(name: str, limit: str) -> str | None:
+    allowed = f"letters, spaces, hyphens and apostrophes only{limit}"
+    if _NAME_FORBIDDEN.search(name):
+        return allowed
+    odd = _not_a_name_character(name)
+    if odd is not None:
+        return f"{odd} is not a letter: {allowed}"
+    if len(name) > MAX_NAME_CHARS:
+        return allowed
+    return None
+
+
 def _names(out: pb.Traveller, problems: list[FieldViolation]) -> None:
-    if len(out.surname) > MAX_NAME_CHARS or _NAME_FORBIDDEN.search(out.surname):
-        problems.append(
-            FieldViolation(
-                "traveller.surname",
-                f"letters, spaces, hyphens and apostrophes only, "
-                f"at most {MAX_NAME_CHARS} characters",
-            )
-        )
+    problem = _name_problem(out.surname, f", at most {MAX_NAME_CHARS} characters")
+    if problem:
+        problems.append(FieldViolation("traveller.surname", problem))
     if len(out.given_names) > MAX_GIVEN_NAMES:
         problems.append(FieldViolation("traveller.given_names", f"at most {MAX_GIVEN_NAMES} names"))
     for i, name in enumerate(out.given_names):
-        if len(name) > MAX_NAME_CHARS or _NAME_FORBIDDEN.search(name):
-            problems.append(
-                FieldViolation(
-                    f"traveller.given_names[{i}]", "letters, spaces, hyphens and apostrophes only"
-                )
-            )
+        problem = _name_problem(name, "")
+        if problem:
+            problems.append(FieldViolation(f"traveller.given_names[{i}]", problem))
     out.surname = canonical_name(out.surname)
     given = [canonical_name(part) for name in out.given_names for part in name.split()]
     del out.given_names[:]
@@ -393,9 +426,7 @@ def _country(field: str, code: str, problems: list[FieldViolation]) -> str:
     if not code:
         return ""
     if not is_valid_country(code.strip().upper()):
-        problems.append(
-            FieldViolation(field, f"{excerpt(code)} is not an ISO 3166-1 alpha-3 or ICAO 9303 code")
-        )
+        problems.append(FieldViolation(field, unknown_country(excerpt(code), code)))
         return code
     return normalise_country(code.strip().upper())
 

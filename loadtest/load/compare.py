@@ -65,10 +65,24 @@ class Comparison:
 def load(path: Path) -> dict[str, Any]:
     """A report.json, given as the file or the run's output directory."""
     file = path / "report.json" if path.is_dir() else path
-    document: dict[str, Any] = json.loads(file.read_text(encoding="utf-8"))
-    if not str(document.get("schema", "")).startswith("interop-loadtest-report/"):
+    try:
+        document = json.loads(file.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ValueError(f"{file}: not an interop loadtest report (not JSON: {error})") from None
+    if not isinstance(document, dict) or not str(document.get("schema", "")).startswith(
+        "interop-loadtest-report/"
+    ):
         raise ValueError(f"{file}: not an interop loadtest report")
+    summary = document.get("summary")
+    missing = [key for key in _SUMMARY_KEYS if not isinstance(summary, dict) or key not in summary]
+    if missing or not isinstance(document.get("settings"), dict):
+        lacks = ", ".join([f"summary.{key}" for key in missing] or ["settings"])
+        raise ValueError(f"{file}: an interop loadtest report without {lacks}")
     return document
+
+
+# What `figures` reads of every summary.
+_SUMMARY_KEYS = ("latency", "achieved_rate", "error_share", "incomplete_share")
 
 
 def figures(report: Mapping[str, Any]) -> tuple[Figure, ...]:

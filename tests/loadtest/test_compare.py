@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from loadtest.load.capacity import SearchResult
 from loadtest.load.cli import main
 from loadtest.load.compare import compare, render
@@ -87,3 +89,24 @@ def test_cli_compare_exits_1_on_a_regression_and_0_otherwise(tmp_path: Path) -> 
     assert main(["compare", str(tmp_path / "a"), str(tmp_path / "a")]) == 0
     assert main(["compare", str(tmp_path / "a"), str(tmp_path / "b" / "report.json")]) == 1
     assert main(["compare", str(tmp_path / "a"), str(tmp_path / "b"), "--tolerance", "60%"]) == 0
+
+
+def test_cli_compare_of_a_file_that_is_no_report_names_it_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write(report(summary([10.0] * 100)), tmp_path / "a")
+    cases = {
+        "text.json": ("hello", "not an interop loadtest report (not JSON"),
+        "list.json": ("[1]", "not an interop loadtest report"),
+        "bare.json": (
+            '{"schema": "interop-loadtest-report/1"}',
+            "an interop loadtest report without summary.latency",
+        ),
+    }
+    for name, (content, says) in cases.items():
+        (tmp_path / name).write_text(content)
+        with pytest.raises(SystemExit) as exited:
+            main(["compare", str(tmp_path / "a"), str(tmp_path / name)])
+        assert exited.value.code == 2
+        error = capsys.readouterr().err.splitlines()[-1]
+        assert f"{tmp_path / name}: {says}" in error, error

@@ -86,3 +86,41 @@ def test_every_benchmark_option_is_described_with_its_default(
 ) -> None:
     parser = _parser_of(importlib.import_module(module).main, monkeypatch)
     assert _undescribed(parser, f"python -m {module}") == []
+
+
+@pytest.mark.parametrize(
+    ("arguments", "command", "unknown"),
+    [
+        (["check", "--surname", "X", "--frob"], "interop check", "--frob"),
+        (["keys", "init", "--keys-dir", "x"], "interop keys", "--keys-dir x"),
+        (["serve", "gateway", "--frob"], "interop serve gateway", "--frob"),
+    ],
+)
+def test_an_unknown_option_is_refused_with_the_usage_of_its_command(
+    capsys: pytest.CaptureFixture[str], arguments: list[str], command: str, unknown: str
+) -> None:
+    from stack.cli import main
+
+    with pytest.raises(SystemExit) as exited:
+        main(arguments)
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"usage: {command} ")
+    assert err.splitlines()[-1] == f"{command}: error: unrecognized arguments: {unknown}"
+
+
+def _positionals(
+    parser: argparse.ArgumentParser, path: str
+) -> Iterator[tuple[str, argparse.Action]]:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                yield from _positionals(sub, f"{path} {name}")
+        elif not action.option_strings:
+            yield f"{path} {action.metavar or action.dest}", action
+
+
+def test_every_interop_argument_is_described() -> None:
+    assert [
+        name for name, action in _positionals(build_parser(), "interop") if not action.help
+    ] == []

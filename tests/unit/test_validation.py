@@ -255,3 +255,67 @@ def test_patterns_match_the_whole_value_even_without_the_text_check(
     problems: list[FieldViolation] = []
     normalise_traveller(traveller, problems, TODAY)
     assert [p.field for p in problems] == [field]
+
+
+@pytest.mark.parametrize(
+    ("field", "traveller", "says"),
+    [
+        ("traveller.nationality", pb.Traveller(surname="K", nationality="KOS"), "Kosovo is XKX"),
+        (
+            "traveller.document.issuing_state",
+            pb.Traveller(document=pb.Document(number="P01234567", issuing_state="GER")),
+            "Germany is DEU",
+        ),
+        ("traveller.nationality", pb.Traveller(surname="K", nationality="fr"), "three-letter"),
+        ("traveller.nationality", pb.Traveller(surname="K", nationality="ZZZ"), "ICAO 9303"),
+    ],
+)
+def test_an_unknown_country_code_is_refused_with_the_code_meant(
+    field: str, traveller: pb.Traveller, says: str
+) -> None:
+    with pytest.raises(InvalidRequest) as caught:
+        _validate(traveller)
+    [violation] = caught.value.violations
+    assert violation.field == field
+    assert "is not an ISO 3166-1 alpha-3 or ICAO 9303 country code" in violation.description
+    assert says in violation.description
+
+
+@pytest.mark.parametrize(
+    ("surname", "named"),
+    [
+        ("ERIK\U0001f600SSON", "U+1F600 GRINNING FACE"),
+        ("ERIK\u00a7SSON", "U+00A7 SECTION SIGN"),
+        ("M\u00dcLLER\u2605", "U+2605 BLACK STAR"),
+        ("\u20acURO", "U+20AC EURO SIGN"),
+        ("X\u00b2", "U+00B2 SUPERSCRIPT TWO"),
+    ],
+)
+def test_a_symbol_in_a_name_is_refused_by_its_unicode_name(surname: str, named: str) -> None:
+    with pytest.raises(InvalidRequest) as caught:
+        _validate(pb.Traveller(surname=surname, given_names=["ANNA", f"B{surname}"]))
+    described = {v.field: v.description for v in caught.value.violations}
+    assert set(described) == {"traveller.surname", "traveller.given_names[1]"}
+    assert described["traveller.surname"].startswith(f"{named} is not a letter: letters, ")
+    assert described["traveller.given_names[1]"].startswith(f"{named} is not a letter")
+
+
+@pytest.mark.parametrize(
+    "surname",
+    [
+        "O'BRIEN-SMITH",
+        "D\u2019ANGELO",
+        "GIL\u00b7LA",
+        "ST. JOHN",
+        "\u0412\u041e\u041b\u041a\u041e\u0412",
+        "\u03a0\u0391\u03a0\u0391\u0394\u039f\u03a0\u039f\u03a5\u039b\u039f\u03a3",
+        "\u0645\u062d\u0645\u062f",
+        "\u674e",
+        "NGUY\u1ec4N",
+        "KA\u02bbANA",
+        "O\u00b4NEILL",
+        "\u05d2\u05f3\u05d5\u05e8\u05d2\u05f3",
+    ],
+)
+def test_names_in_every_script_with_their_punctuation_are_accepted(surname: str) -> None:
+    assert _validate(pb.Traveller(surname=surname)).surname
