@@ -143,10 +143,27 @@ class KafkaSubscription:
         if self._closed:
             return
         self._closed = True
+        if self.group is not None:
+            self._hand_back()
         try:
             await self._consumer.stop()
         except KafkaError as exc:  # leaving the group is best effort
             log.warning("closing a consumer failed: %s", exc)
+
+    def _hand_back(self) -> None:
+        """Records fetched but not handed out yet go back to the group: the position that
+        stop() commits is moved back to the first of them on each partition, so that the
+        member taking the partition over reads them (they were lost with the member)."""
+        first: dict[TopicPartition, int] = {}
+        for record in self._buffer:
+            tp = TopicPartition(record.topic, record.partition)
+            first[tp] = min(first.get(tp, record.offset), record.offset)
+        self._buffer.clear()
+        for tp, offset in first.items():
+            try:
+                self._consumer.seek(tp, offset)
+            except (KafkaError, ValueError) as exc:  # no longer assigned: nothing to commit
+                log.warning("handing back %s from offset %d failed: %s", tp, offset, exc)
 
 
 class KafkaBus:
