@@ -341,6 +341,29 @@ async def test_group_resumes_where_its_last_member_left(buses: Buses) -> None:
     await nothing_more(again)
 
 
+async def test_a_closing_member_hands_back_what_it_did_not_hand_out(buses: Buses) -> None:
+    """Records a member fetched but never gave its caller go to the next member (an adapter
+    stopping with queries fetched must not lose them)."""
+    bus = await buses()
+    topic = unique("handback")
+    group = unique("g")
+    await bus.ensure_topics([TopicSpec(topic, partitions=1)])
+    for n in range(10):
+        await bus.publish(topic, b"k", str(n).encode())
+    sub = await bus.subscribe([topic], group=group)
+    await sub.ready()
+    # All ten were published before the member joined: its first fetch takes them all, and
+    # seven stay in its buffer, not handed out.
+    taken = await receive(sub, 3)
+    await sub.close()
+
+    again = await bus.subscribe([topic], group=group)
+    await again.ready()
+    rest = await receive(again, 7)
+    assert [m.value for m in taken + rest] == [str(n).encode() for n in range(10)]
+    await nothing_more(again)
+
+
 async def test_lag_counts_per_partition_what_a_member_has_not_taken(buses: Buses) -> None:
     bus = await buses()
     topic = unique("lag")

@@ -41,7 +41,8 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import ConsumerStoppedError, KafkaConnectionError, KafkaError
 from aiokafka.structs import ConsumerRecord
 
-from broker.transport.bus.base import BusError, BusUnavailable, Message, TopicSpec
+from broker.transport.bus.base import BusError, Message, TopicSpec
+from broker.transport.bus.kafka_base import KafkaBusBase
 
 log = logging.getLogger(__name__)
 
@@ -53,11 +54,6 @@ _PROBE_TOPIC = "__interop_probe"
 TOPIC_ALREADY_EXISTS = 36
 UNKNOWN_TOPIC_OR_PARTITION = 3
 LEADER_NOT_AVAILABLE = 5
-
-START_HINT = (
-    "start one with `deploy/kafka/kafka.sh start` (or `docker compose up -d kafka`), "
-    "or point the service at a running broker"
-)
 
 
 class _ReadyListener(ConsumerRebalanceListener):  # type: ignore[misc]
@@ -166,50 +162,18 @@ class KafkaSubscription:
                 log.warning("handing back %s from offset %d failed: %s", tp, offset, exc)
 
 
-class KafkaBus:
+class KafkaBus(KafkaBusBase):
     """The `Bus` port on aiokafka."""
 
-    def __init__(
-        self,
-        bootstrap: str,
-        client_id: str,
-        *,
-        connect_timeout_s: float = 5.0,
-        ready_timeout_s: float = 30.0,
-        acks: int | str = 1,
-        linger_ms: int = 1,
-        fetch_max_wait_ms: int = 500,
-        session_timeout_ms: int = 6000,
-        heartbeat_interval_ms: int = 1000,
-        auto_commit_interval_ms: int = 1000,
-        request_timeout_ms: int = 15000,
-        metadata_max_age_ms: int = 5000,
-    ) -> None:
-        self.bootstrap = bootstrap
-        self.client_id = client_id
-        self.connect_timeout_s = connect_timeout_s
-        self.ready_timeout_s = ready_timeout_s
-        self._acks = acks
-        self._linger_ms = linger_ms
-        self._fetch_max_wait_ms = fetch_max_wait_ms
-        self._session_timeout_ms = session_timeout_ms
-        self._heartbeat_interval_ms = heartbeat_interval_ms
-        self._auto_commit_interval_ms = auto_commit_interval_ms
-        self._request_timeout_ms = request_timeout_ms
-        self._metadata_max_age_ms = metadata_max_age_ms
+    def __init__(self, bootstrap: str, client_id: str, **settings: Any) -> None:
+        super().__init__(bootstrap, client_id, **settings)
         self._producer: AIOKafkaProducer | None = None
         self._durable: AIOKafkaProducer | None = None
         self._durable_starting = asyncio.Lock()
         self._admin: AIOKafkaAdminClient | None = None
-        self._known_topics: dict[str, int] = {}
         self._subscriptions: list[KafkaSubscription] = []
 
     # -- lifecycle ------------------------------------------------------------------------
-
-    def _unavailable(self, reason: str) -> BusUnavailable:
-        return BusUnavailable(
-            f"no Kafka broker answered at {self.bootstrap} ({reason}); {START_HINT}"
-        )
 
     async def _connect(self, what: str, start: Any) -> None:
         try:
@@ -295,19 +259,9 @@ class KafkaBus:
                 raise BusError(f"topic {topic['topic']!r}: error code {topic['error_code']}")
         return found
 
-    async def _partitions(self, names: Sequence[str]) -> dict[str, int]:
-        """The partition count of each topic; `BusError` when one does not exist."""
-        missing = [name for name in names if name not in self._known_topics]
-        if missing:
-            found = await self._describe(missing)
-            for name in missing:
-                if not found.get(name):
-                    raise BusError(
-                        f"unknown topic {name!r}: topics are not auto-created, "
-                        "call ensure_topics first"
-                    )
-                self._known_topics[name] = len(found[name])
-        return {name: self._known_topics[name] for name in names}
+    async def _leaders(self, names: Sequence[str]) -> dict[str, list[int]]:
+        found = await self._describe(names)
+        return {name: [p["leader"] for p in partitions] for name, partitions in found.items()}
 
     async def ensure_topics(self, topics: Sequence[TopicSpec]) -> None:
         _, admin = self._started()
@@ -333,24 +287,6 @@ class KafkaBus:
                 if code not in (0, TOPIC_ALREADY_EXISTS):
                     raise BusError(f"creating topic {name!r} failed: {message} (error {code})")
         await self._wait_for_leaders([spec.name for spec in topics])
-
-    async def _wait_for_leaders(self, names: Sequence[str]) -> None:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self._request_timeout_ms / 1000
-        while True:
-            found = await self._describe(names)
-            pending = [
-                name
-                for name in names
-                if not found.get(name) or any(p["leader"] < 0 for p in found[name])
-            ]
-            if not pending:
-                for name in names:
-                    self._known_topics[name] = len(found[name])
-                return
-            if loop.time() > deadline:
-                raise BusError(f"topics {pending} have no leader yet")
-            await asyncio.sleep(0.02)
 
     # -- records --------------------------------------------------------------------------
 

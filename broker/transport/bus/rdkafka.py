@@ -13,7 +13,9 @@ outside the GIL. The asyncio side is a thin bridge:
   time), takes what else has been fetched with it (up to 500) and hands the batch to the
   event loop in one hop; the subscription yields them one by one. While the loop has
   `_MAX_BUFFERED` records not handed out, the thread waits, so a slow consumer does not
-  pull a whole topic into memory.
+  pull a whole topic into memory. The group commits (every second, and on close) the
+  offsets of the records handed out, not of those fetched: what a member that goes had
+  fetched but not handed out is read by the member taking its partitions over.
 - A group subscription is ready when the group has assigned its partitions (maybe none);
   a group-less one assigns every partition at its current end offset, read before
   `subscribe` returns, so it sees exactly what is published after.
@@ -49,8 +51,8 @@ from confluent_kafka import (
 from confluent_kafka.admin import AdminClient
 from confluent_kafka.cimpl import NewTopic
 
-from broker.transport.bus.base import BusError, BusUnavailable, Message, TopicSpec
-from broker.transport.bus.kafka import START_HINT
+from broker.transport.bus.base import BusError, Message, TopicSpec
+from broker.transport.bus.kafka_base import KafkaBusBase
 
 log = logging.getLogger(__name__)
 
@@ -164,6 +166,9 @@ class RdKafkaSubscription:
         # thread (a librdkafka consumer answers one caller at a time).
         self._behind: dict[tuple[str, int], int] = {}
         self._behind_read = 0.0
+        # Per partition, the offset after the last record handed out, and what was stored.
+        self._handed: dict[tuple[str, int], int] = {}
+        self._stored: dict[tuple[str, int], int] = {}
         self._failure: BaseException | None = None
         self._closed = False
         self._stopping = threading.Event()
@@ -214,6 +219,7 @@ class RdKafkaSubscription:
                     log.warning("consumer of group %s: %s", self.group, err.str())
             if records:
                 self._call(self._deliver, records)
+            self._store_handed_out()
             if time.monotonic() - self._behind_read >= _LAG_READ_S:
                 self._read_behind()
 
@@ -250,7 +256,9 @@ class RdKafkaSubscription:
                 raise BusError(f"receiving failed: {self._failure}")
             self._arrived.clear()
             await self._arrived.wait()
-        return _message(self._buffer.popleft())
+        record = self._buffer.popleft()
+        self._handed[(record.topic() or "", record.partition() or 0)] = (record.offset() or 0) + 1
+        return _message(record)
 
     async def ready(self) -> None:
         if self._closed:
@@ -285,49 +293,46 @@ class RdKafkaSubscription:
         self._closed = True
         self._stopping.set()
         self._arrived.set()
+        await asyncio.to_thread(self._thread.join, 5.0)
         await asyncio.to_thread(self._leave)
 
     def _leave(self) -> None:
-        self._thread.join(5.0)
         try:
-            self._consumer.close()  # commits offsets (group) and leaves the group
-        except (KafkaException, RuntimeError) as exc:
-            log.warning("closing a consumer failed: %s", exc)
+            self._store_handed_out()
+        finally:
+            try:
+                self._consumer.close()  # commits the stored offsets and leaves the group
+            except (KafkaException, RuntimeError) as exc:
+                log.warning("closing a consumer failed: %s", exc)
+
+    def _store_handed_out(self) -> None:
+        """Store, for the group's next commit, the offset after the last record handed out
+        per partition (on the pump thread: a consumer answers one caller at a time).
+        Records fetched but not handed out are not stored: when this member goes, the
+        member taking the partition over reads them."""
+        if self.group is None:
+            return
+        handed = dict(self._handed)
+        if handed == self._stored:
+            return
+        try:
+            self._consumer.store_offsets(
+                offsets=[TopicPartition(t, p, offset) for (t, p), offset in handed.items()]
+            )
+        except KafkaException as exc:  # a partition just given away: its next owner stores
+            log.debug("storing offsets failed: %s", exc)
+            return
+        self._stored = handed
 
 
-class RdKafkaBus:
+class RdKafkaBus(KafkaBusBase):
     """The `Bus` port on librdkafka."""
 
-    def __init__(
-        self,
-        bootstrap: str,
-        client_id: str,
-        *,
-        connect_timeout_s: float = 5.0,
-        ready_timeout_s: float = 30.0,
-        acks: int | str = 1,
-        linger_ms: int = 1,
-        fetch_max_wait_ms: int = 500,
-        session_timeout_ms: int = 6000,
-        heartbeat_interval_ms: int = 1000,
-        auto_commit_interval_ms: int = 1000,
-        request_timeout_ms: int = 15000,
-    ) -> None:
-        self.bootstrap = bootstrap
-        self.client_id = client_id
-        self.connect_timeout_s = connect_timeout_s
-        self.ready_timeout_s = ready_timeout_s
-        self._acks = acks
-        self._linger_ms = linger_ms
-        self._fetch_max_wait_ms = fetch_max_wait_ms
-        self._session_timeout_ms = session_timeout_ms
-        self._heartbeat_interval_ms = heartbeat_interval_ms
-        self._auto_commit_interval_ms = auto_commit_interval_ms
-        self._request_timeout_ms = request_timeout_ms
+    def __init__(self, bootstrap: str, client_id: str, **settings: Any) -> None:
+        super().__init__(bootstrap, client_id, **settings)
         self._producer: _Delivery | None = None
         self._durable: _Delivery | None = None
         self._admin: AdminClient | None = None
-        self._known_topics: dict[str, int] = {}
         self._subscriptions: list[RdKafkaSubscription] = []
 
     def _base(self) -> dict[str, Any]:
@@ -351,11 +356,6 @@ class RdKafkaBus:
         if durable:
             config["enable.idempotence"] = True
         return config
-
-    def _unavailable(self, reason: str) -> BusUnavailable:
-        return BusUnavailable(
-            f"no Kafka broker answered at {self.bootstrap} ({reason}); {START_HINT}"
-        )
 
     async def start(self) -> None:
         if self._producer is not None:
@@ -409,8 +409,7 @@ class RdKafkaBus:
 
     # -- topics ---------------------------------------------------------------------------
 
-    async def _describe(self, names: Sequence[str]) -> dict[str, list[int]]:
-        """Leaders of the partitions per topic the cluster knows; unknown ones left out."""
+    async def _leaders(self, names: Sequence[str]) -> dict[str, list[int]]:
         _, admin = self._started()
         found: dict[str, list[int]] = {}
         for name in names:
@@ -426,24 +425,11 @@ class RdKafkaBus:
             found[name] = [topic.partitions[p].leader for p in sorted(topic.partitions)]
         return found
 
-    async def _partitions(self, names: Sequence[str]) -> dict[str, int]:
-        missing = [name for name in names if name not in self._known_topics]
-        if missing:
-            found = await self._describe(missing)
-            for name in missing:
-                if not found.get(name):
-                    raise BusError(
-                        f"unknown topic {name!r}: topics are not auto-created, "
-                        "call ensure_topics first"
-                    )
-                self._known_topics[name] = len(found[name])
-        return {name: self._known_topics[name] for name in names}
-
     async def ensure_topics(self, topics: Sequence[TopicSpec]) -> None:
         _, admin = self._started()
         if not topics:
             return
-        existing = await self._describe([spec.name for spec in topics])
+        existing = await self._leaders([spec.name for spec in topics])
         new = [
             NewTopic(
                 spec.name,
@@ -466,20 +452,6 @@ class RdKafkaBus:
                     if err is None or err.code() != KafkaError.TOPIC_ALREADY_EXISTS:
                         raise BusError(f"creating topic {name!r} failed: {exc}") from exc
         await self._wait_for_leaders([spec.name for spec in topics])
-
-    async def _wait_for_leaders(self, names: Sequence[str]) -> None:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self._request_timeout_ms / 1000
-        while True:
-            found = await self._describe(names)
-            pending = [n for n in names if not found.get(n) or min(found[n]) < 0]
-            if not pending:
-                for name in names:
-                    self._known_topics[name] = len(found[name])
-                return
-            if loop.time() > deadline:
-                raise BusError(f"topics {pending} have no leader yet")
-            await asyncio.sleep(0.02)
 
     # -- records --------------------------------------------------------------------------
 
@@ -522,6 +494,8 @@ class RdKafkaBus:
             "group.id": group if group is not None else f"{self.client_id}-{uuid.uuid4().hex}",
             "auto.offset.reset": "earliest" if group is not None else "latest",
             "enable.auto.commit": group is not None,
+            # Offsets are stored as records are handed out, not as they are fetched.
+            "enable.auto.offset.store": False,
             "auto.commit.interval.ms": self._auto_commit_interval_ms,
             "fetch.min.bytes": 1,
             "fetch.wait.max.ms": self._fetch_max_wait_ms,
