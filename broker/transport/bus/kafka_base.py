@@ -15,7 +15,12 @@ START_HINT = (
 
 
 class KafkaBusBase:
-    """Settings and topic bookkeeping; a bus implements `_leaders`."""
+    """Settings and topic bookkeeping; a bus implements `_leaders`.
+
+    Group members heartbeat every 300 ms: a member learns of a rebalance (a replica that
+    left, one that joined) at its next heartbeat, and a query on a partition being handed
+    over waits that long at least, within a check's 2 s deadline.
+    """
 
     def __init__(
         self,
@@ -28,7 +33,7 @@ class KafkaBusBase:
         linger_ms: int = 1,
         fetch_max_wait_ms: int = 500,
         session_timeout_ms: int = 6000,
-        heartbeat_interval_ms: int = 1000,
+        heartbeat_interval_ms: int = 300,
         auto_commit_interval_ms: int = 1000,
         request_timeout_ms: int = 15000,
         metadata_max_age_ms: int = 5000,
