@@ -24,9 +24,15 @@ MOCK_HINT = (
 )
 
 
-# gRPC's text when the server hung up before speaking: a TLS server handshaking with a
-# plaintext client ("... last error: UNAVAILABLE: ipv4:127.0.0.1:50051: Socket closed").
-_CLOSED = re.compile(r"failed to connect to all addresses.*?ipv[46]:(\S+?): Socket closed$")
+# gRPC's text when the server accepted and hung up before speaking, as a TLS server does to
+# a plaintext client: "... last error: UNAVAILABLE: ipv4:127.0.0.1:50051: Socket closed", or
+# a reset when the close came while the client's bytes were still unread ("...: recvmsg:
+# Connection reset by peer (104)", "...: Delayed close due to in-progress write (sendmsg:
+# Connection reset by peer (104))"; the wording depends on how far the client had got).
+_CLOSED = re.compile(
+    r"failed to connect to all addresses.*?ipv[46]:(\S+?): "
+    r".*?(Socket closed|Connection reset by peer)"
+)
 
 
 class Unreachable(ConnectionError):
@@ -43,7 +49,7 @@ def answering(what: str, hint: str) -> Iterator[None]:
         closed = _CLOSED.search(error.details() or "")
         if error.code() == grpc.StatusCode.UNAVAILABLE and closed:
             raise Unreachable(
-                f"the {what} at {closed[1]} closed the connection at once (Socket closed): a "
+                f"the {what} at {closed[1]} closed the connection at once ({closed[2]}): a "
                 "server that wants mTLS does so to a plaintext client; give --tls-dir DIR "
                 "--client-name NAME"
             ) from None

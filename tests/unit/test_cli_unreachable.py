@@ -200,10 +200,12 @@ def test_pki_refuses_a_client_name_that_cannot_be_a_file_name_and_writes_nothing
     assert not directory.exists()
 
 
-@pytest.fixture
-def hangs_up() -> Iterator[str]:
+@pytest.fixture(params=["close", "reset"])
+def hangs_up(request: pytest.FixtureRequest) -> Iterator[str]:
     """An address where a server accepts and closes at once, as a TLS server does to a
-    plaintext client."""
+    plaintext client: a plain close, or a reset (what the client sees when the close
+    comes while its bytes are still unread)."""
+    import struct
     import threading
 
     listener = socket.socket()
@@ -216,6 +218,8 @@ def hangs_up() -> Iterator[str]:
                 connection, _ = listener.accept()
             except OSError:
                 return
+            if request.param == "reset":
+                connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             connection.close()
 
     thread = threading.Thread(target=serve, daemon=True)
