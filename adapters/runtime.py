@@ -31,6 +31,10 @@ log = logging.getLogger(__name__)
 MIN_REMAINING_MS = 5
 # How long a stopping adapter waits for the queries in hand (their deadlines end them sooner).
 DRAIN_S = 5.0
+# How long leaving the group may take on stop. Leaving while the group rebalances can wait
+# on the rebalance; past this the member just goes, and the group coordinator reassigns
+# its partitions when its session times out (what a crash would cost, no more).
+LEAVE_S = 3.0
 # A consumer with more queries waiting than this is far behind; one holding queries and
 # taking none for STALL_S is stalled (e.g. stuck in a rebalance): either is unhealthy.
 MAX_LAG = 1000
@@ -118,7 +122,16 @@ class Adapter:
         Leaving first hands the partitions to the other members at once: queries that
         arrive meanwhile would otherwise wait, unread, until the drain is over."""
         if self.subscription is not None:
-            await self.subscription.close()
+            try:
+                await asyncio.wait_for(self.subscription.close(), LEAVE_S)
+            except TimeoutError:
+                log.warning(
+                    "adapter %s: leaving group %s took over %.0f s; stopping without it "
+                    "(the group reassigns its partitions when its session times out)",
+                    self._spec.name,
+                    self.group,
+                    LEAVE_S,
+                )
         if self._tasks:
             log.info("adapter %s: finishing %d queries", self._spec.name, len(self._tasks))
             _, late = await asyncio.wait(set(self._tasks), timeout=drain_s)

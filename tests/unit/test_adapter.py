@@ -124,7 +124,7 @@ async def test_the_call_to_the_system_continues_the_queries_trace(
 ) -> None:
     await _send(running.bus, keys, int(time.time() * 1000) + 5000)
     await _replies(running.bus, 1.0)
-    (call,) = running.mock.sessions.get("").calls
+    (call,) = running.mock.sessions.get("").recent_calls(0)
     assert call.trace_id == GATEWAY_SPAN.trace_id
 
 
@@ -225,3 +225,22 @@ async def test_a_stopping_adapter_leaves_its_group_then_answers_what_it_holds(
     labels = {"system": "sis", "outcome": "answered"}
     assert registry.get_sample_value("interop_adapter_queries_total", labels) == 1
     await bus.stop()
+
+
+async def test_a_stop_whose_leaving_hangs_still_ends_and_reports(
+    running: Running, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Leaving a Kafka group during a rebalance can wait on the rebalance: a stop bounded
+    # by nothing would be SIGKILLed by its supervisor and say nothing of what it did.
+    monkeypatch.setattr("adapters.runtime.LEAVE_S", 0.2)
+    subscription = running.adapter.subscription
+    assert subscription is not None
+
+    async def hangs() -> None:
+        await asyncio.sleep(3600)
+
+    monkeypatch.setattr(subscription, "close", hangs)
+    caplog.set_level("INFO", logger="adapters.runtime")
+    await asyncio.wait_for(running.adapter.stop(), 5)
+    assert "leaving group interop.adapter.sis took over" in caplog.text
+    assert "adapter sis stopped: 0 answered" in caplog.text
