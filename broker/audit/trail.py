@@ -107,12 +107,17 @@ class _Macs:
         }
 
     def mac(self, key_id: str, prev: str, seq: int, record: dict[str, Any]) -> str:
+        return self.mac_of_json(key_id, prev, seq, _dumps(record))
+
+    def mac_of_json(self, key_id: str, prev: str, seq: int, record_json: str) -> str:
+        """`mac` of a record given as its canonical JSON (`_dumps` of the record)."""
         base = self._base.get(key_id)
         if base is None:
             raise _BadLine(f"MAC under key {key_id!r}, which this trail's keys do not hold")
         keyed = base.copy()
         keyed.update(prev.encode("ascii"))
-        keyed.update(_dumps({"seq": seq, "record": record}).encode("ascii"))
+        # _dumps({"seq": seq, "record": record}), with the record serialised only once.
+        keyed.update(f'{{"record":{record_json},"seq":{seq}}}'.encode("ascii"))
         return keyed.hexdigest()
 
 
@@ -146,13 +151,18 @@ class AuditTrail:
             record, preserving_proto_field_name=True, always_print_fields_with_no_presence=True
         )
         key_id = self._macs.current
+        record_json = _dumps(payload)
         with self._lock:
             if self._broken is not None:
                 raise AuditError(self._broken)
             seq = self._seq + 1
-            mac = self._macs.mac(key_id, self._prev, seq, payload)
-            entry = {"seq": seq, "key": key_id, "record": payload, "prev": self._prev, "mac": mac}
-            self._write((_dumps(entry) + "\n").encode("ascii"))
+            mac = self._macs.mac_of_json(key_id, self._prev, seq, record_json)
+            # _dumps of {"seq", "key", "record", "prev", "mac"}: keys sorted, compact.
+            line = (
+                f'{{"key":{_dumps(key_id)},"mac":"{mac}","prev":"{self._prev}",'
+                f'"record":{record_json},"seq":{seq}}}\n'
+            )
+            self._write(line.encode("ascii"))
             self._seq, self._prev = seq, mac
         return Link(seq, mac)
 

@@ -113,6 +113,15 @@ def test_lines_chain_from_genesis_and_hold_the_record_as_json(
     assert stat.S_IMODE(trail_file.stat().st_mode) == 0o600
 
 
+def test_each_line_is_the_canonical_json_of_its_entry(trail_file: Path) -> None:
+    # Keys sorted, no spaces, ASCII only: what `verify` recomputes the MAC over.
+    for line in _lines(trail_file):
+        canonical = json.dumps(
+            json.loads(line), sort_keys=True, separators=(",", ":"), ensure_ascii=True
+        )
+        assert line == canonical.encode("ascii") + b"\n"
+
+
 def test_intact_trail_verifies_against_its_anchors(trail_file: Path, keys: ChannelKeys) -> None:
     result = audit.verify(trail_file, keys, TRAIL, _links(trail_file))
     assert result.ok and result.records == 6 and result.anchored == 6
