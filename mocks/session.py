@@ -14,6 +14,7 @@ import time
 from collections import defaultdict, deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -110,15 +111,34 @@ def _held(record: mock_pb2.MockRecord) -> mock_pb2.MockRecord:
     return held
 
 
+class _Call(NamedTuple):
+    method: str
+    at: float
+    request: mock_pb2.SearchRequest
+    status: str
+    matches: int
+    trace: str
+
+    def message(self) -> mock_pb2.RecordedCall:
+        return mock_pb2.RecordedCall(
+            method=self.method,
+            at=dt.datetime.fromtimestamp(self.at, dt.UTC).isoformat(timespec="milliseconds"),
+            traveller=self.request.traveller,
+            purpose=self.request.purpose,
+            status=self.status,
+            match_count=self.matches,
+            trace_id=self.trace,
+        )
+
+
 @dataclass
 class Session:
     # The population's name frequencies the seeded records are scored with, if any.
     weights: NameWeights | None = None
     seeded: Seeded = field(default_factory=Seeded)
     faults: FaultPlan = field(default_factory=FaultPlan)
-    calls: deque[mock_pb2.RecordedCall] = field(
-        default_factory=lambda: deque(maxlen=MAX_CALLS_KEPT)
-    )
+    # What `recent_calls` is made from: the call's message is built only when asked for.
+    calls: deque[_Call] = field(default_factory=lambda: deque(maxlen=MAX_CALLS_KEPT))
     call_count: int = 0
     # EES crossings recorded through the API, by record id, on top of the record's own.
     crossings: dict[str, list[bus_pb2.Crossing]] = field(default_factory=dict)
@@ -154,21 +174,13 @@ class Session:
     def record_call(
         self, method: str, request: mock_pb2.SearchRequest, status: str, matches: int, trace: str
     ) -> None:
-        self.calls.append(
-            mock_pb2.RecordedCall(
-                method=method,
-                at=dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"),
-                traveller=request.traveller,
-                purpose=request.purpose,
-                status=status,
-                match_count=matches,
-                trace_id=trace,
-            )
-        )
+        # The request is the call's own (made for it, never changed after), so holding it
+        # is as good as a copy of its traveller.
+        self.calls.append(_Call(method, time.time(), request, status, matches, trace))
 
     def recent_calls(self, limit: int) -> Sequence[mock_pb2.RecordedCall]:
         calls = list(self.calls)
-        return calls[-limit:] if limit else calls
+        return [call.message() for call in (calls[-limit:] if limit else calls)]
 
 
 class Sessions:
