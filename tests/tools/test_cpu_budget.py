@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 import sys
@@ -120,6 +121,19 @@ def test_the_report_gives_cpu_per_check_and_ratios_to_the_floor() -> None:
     data = json.loads(json.dumps(to_json(report), default=str))
     assert data["windows"][0]["cpu_ms_per_check"]["load"] == 0.5
     assert [r["total"] for r in data["ratios"]] == [5.0, 10.0]
+
+
+def test_the_stack_admits_every_check_the_budget_sends(tmp_path: Path) -> None:
+    # Refused checks would be asked again at once and counted as nothing: the budget's
+    # gateway admits as many as the most in flight, without adapting below it.
+    plan = cpu_budget.parse_plan(["--in-flight", "16,96"])
+    stack = cpu_budget.stack_of(plan, Kafka("127.0.0.1:9092", (42,), started_here=False), tmp_path)
+    env = stack.env()
+    assert env["INTEROP_ADMISSION"] == "fixed"
+    assert env["INTEROP_MAX_IN_FLIGHT"] == env["INTEROP_MAX_IN_FLIGHT_PER_CLIENT"] == "96"
+    assert "the gateway admits 96 checks at a time" in render(
+        dataclasses.replace(_report(), plan=plan)
+    )
 
 
 def test_options_are_checked() -> None:

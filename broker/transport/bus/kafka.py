@@ -322,7 +322,9 @@ class KafkaBus(KafkaBusBase):
                     bootstrap_servers=self.bootstrap,
                     client_id=f"{self.client_id}-durable",
                     acks="all",
-                    linger_ms=0,
+                    # Durable records (audit anchors, dead letters) go in the background:
+                    # the same linger lets those of concurrent checks share a request.
+                    linger_ms=self._linger_ms,
                     request_timeout_ms=self._request_timeout_ms,
                     retry_backoff_ms=20,
                 )

@@ -349,7 +349,7 @@ class RdKafkaBus(KafkaBusBase):
     def _producer_config(self, durable: bool) -> dict[str, Any]:
         config = self._base() | {
             "acks": "all" if durable else str(self._acks),
-            "linger.ms": 0 if durable else self._linger_ms,
+            "linger.ms": self._linger_ms,
             "message.timeout.ms": self._request_timeout_ms * 2,
             "retry.backoff.ms": 20,
         }
