@@ -468,13 +468,13 @@ class IdentityIndex:
         if not len(t.block_keys) or not len(token_ids):
             return EMPTY
         keys = (token_ids.astype(np.int64) << _TOKEN_SHIFT)[:, None] + _block_keys(*date[:2])
-        at = t.block_offsets[np.searchsorted(t.block_keys, keys.ravel())].reshape(-1, 2)
+        at = t.block_offsets[t.block_keys.searchsorted(keys.ravel())].reshape(-1, 2)
         return gather(at[:, 0], at[:, 1], t.block_entries)
 
     def _by_code(self, code: bytes, sorted_values: npt.NDArray[np.bytes_], order: I32) -> I32:
         if not code or not len(order):
             return EMPTY
-        lo = int(np.searchsorted(sorted_values, code))
+        lo = int(sorted_values.searchsorted(code))
         hi = lo
         while hi < len(sorted_values) and sorted_values[hi] == code:
             hi += 1
@@ -533,7 +533,7 @@ class IdentityIndex:
             most += document_evidence_bound(query.document, t.document[records])
         if query.visa:
             most += np.where(t.visa[records] == query.visa, VISA_WEIGHT[EXACT], 0.0)
-        keep = np.flatnonzero(most >= needed)
+        keep = (most >= needed).nonzero()[0]
         if len(keep) > _MANY_ROWS:
             names = most[keep] - self._facts.name_bound[entries[keep]]
             keep = keep[self._names_may_reach(query, facts[keep], needed - names)]
@@ -554,7 +554,7 @@ class IdentityIndex:
         ids = distinct(slots[slots >= 0])
         table = similarity_table(spell(query.names.tokens, query=True), self._vocab.spellings(ids))
         best = np.append(table.max(axis=0, initial=0.0), 0.0)
-        at = np.where(slots >= 0, np.searchsorted(ids, slots), len(ids))
+        at = np.where(slots >= 0, ids.searchsorted(slots), len(ids))
         alike = best[at].max(axis=1) > 0
         bound = np.where(alike, self._t.display_weight[displays], NAME_DISAGREE)
         bound[slots[:, 0] < 0] = 0.0
@@ -571,9 +571,9 @@ class IdentityIndex:
         else:
             sur_g, giv_g = sur, giv
         most = np.maximum(sur_s + giv_g, giv_s + sur_g - SWAP_PENALTY)
-        keep = np.flatnonzero(most >= needed)
+        keep: npt.NDArray[np.intp] = (most >= needed).nonzero()[0]
         kept = slots[distinct(np.concatenate([inverse[keep], inverse[keep + n]]))]
-        columns = np.searchsorted(ids, distinct(kept[kept >= 0]))
+        columns = ids.searchsorted(distinct(kept[kept >= 0]))
         tokens = self._vocab.tokens
         keep_table(
             query.names.tokens, [tokens[i] for i in ids[columns].tolist()], table[:, columns]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
+from functools import lru_cache
 from typing import Generic, NamedTuple, TypeVar
 
 from broker.matching.normalise import name_tokens
@@ -142,6 +142,12 @@ class NameScorer(Generic[Key]):
         self._resolve = resolve
         self._records: dict[Key, RecordField] = {}
         self._against: tuple[dict[Key, tuple[_Versus, ...]], ...] = ({}, {})
+        # Per reading, the evidence of full agreement on each query field (0: none).
+        self._weights = [
+            tuple(field_weight(f, role, weight_of) if f else 0.0
+                  for role, f in enumerate(fields))
+            for fields in self._fields_of
+        ]  # fmt: skip
 
     def scores(self, surname: Key, given: Key, needed: float | None = None) -> NameScores | None:
         """A record's names (by key) against the query's best reading for them.
@@ -203,14 +209,6 @@ class NameScorer(Generic[Key]):
             )
         return straight
 
-    @cached_property
-    def _weights(self) -> list[tuple[float, ...]]:
-        """Per reading, the evidence of full agreement on each query field (0: none)."""
-        return [
-            tuple(field_weight(f, role, self._weight_of) if f else 0.0
-                  for role, f in enumerate(fields))
-            for fields in self._fields_of
-        ]  # fmt: skip
 
     def _record(self, key: Key) -> RecordField:
         found = self._records.get(key)

@@ -177,11 +177,11 @@ class Vocabulary:
         if hi <= lo or not grams:
             return EMPTY
         base = np.array(grams, dtype=np.int64) * max(len(self._word_ids), 1)
-        at = np.searchsorted(self._gram_keys, np.concatenate([base + lo, base + hi]))
+        at = self._gram_keys.searchsorted(np.concatenate([base + lo, base + hi]))
         hits = self._gram_words[ranges(at[: len(grams)], at[len(grams) :])]
         counts = np.bincount(hits - lo, minlength=hi - lo)
         needed = max(1, min(length - 3, -(-length // 3)))
-        return self._word_ids[np.flatnonzero(counts >= needed) + lo]
+        return self._word_ids[(counts >= needed).nonzero()[0] + lo]
 
     def _phonetic_candidates(self, token: str) -> I32:
         return self._phonetic.get(phonetic_key(token), np.zeros(0, np.int32))
