@@ -209,7 +209,6 @@ class NameScorer(Generic[Key]):
             )
         return straight
 
-
     def _record(self, key: Key) -> RecordField:
         found = self._records.get(key)
         if found is None:
