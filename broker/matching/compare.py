@@ -90,6 +90,7 @@ def _uniform(token: str) -> float:
     return DEFAULT_TOKEN_WEIGHT
 
 
+@lru_cache(maxsize=1 << 14)
 def _field(key: tuple[int, str]) -> RecordField:
     role, display = key
     field = name_field(display)

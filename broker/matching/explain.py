@@ -102,14 +102,13 @@ _SAME_NAME = frozenset({"exact", "transliteration"})
 
 def _all_same(explanation: tuple[FieldMatch, ...]) -> bool:
     """Names and date of birth identical (after transliteration), nothing contradicting."""
-    by_field = {f.field: f for f in explanation}
-    names_same = all(
-        by_field[f].how in _SAME_NAME and by_field[f].similarity >= 0.999
-        for f in ("surname", "given_names")
-    )
-    date = by_field["date_of_birth"]
+    # Fields in the order `match` gives them: names, date, then the codes.
+    surname, given, date = explanation[:3]
+    if not all(f.how in _SAME_NAME and f.similarity >= 0.999 for f in (surname, given)):
+        return False
     date_same = date.how == "exact" or (
         date.how != "missing" and date.query_value == date.record_value
     )
-    no_conflict = all(f.how != "different" for f in explanation if f.field != "document_number")
-    return names_same and date_same and no_conflict
+    return date_same and all(
+        f.how != "different" for f in explanation if f.field != "document_number"
+    )

@@ -60,7 +60,13 @@ def field_similarity(query: NameField, record: NameField) -> float:
     "ANNA MARIA") scores high but below 1.
     """
     joined = token_similarity(query.joined, record.joined)
-    if query.words == (query.joined,) and record.words == (record.joined,):
+    # One word each is the usual name: tested without building a tuple per call.
+    if (
+        len(query.words) == 1
+        and len(record.words) == 1
+        and query.words[0] == query.joined
+        and record.words[0] == record.joined
+    ):
         # One word each, the joined forms themselves: the average below, shortened.
         alone: float = 0.9 * joined + 0.1 * joined
         return max(joined, alone)
@@ -79,7 +85,7 @@ def name_evidence(similarity: float, weight: float) -> float:
 
 def field_weight(field: NameField, role: int, weight_of: Callable[[str], float]) -> float:
     """Evidence of full agreement on a field: its words' weights summed, within bounds."""
-    return min(max(sum(weight_of(w) for w in field.words), FIELD_WEIGHT_MIN), WEIGHT_MAX[role])
+    return min(max(sum(map(weight_of, field.words)), FIELD_WEIGHT_MIN), WEIGHT_MAX[role])
 
 
 def uniform_weight(field: NameField, role: int) -> float:

@@ -193,13 +193,22 @@ _DOUBLE = re.compile(r"([A-Z])\1+")
 _GLUED_ARTICLE = re.compile(r"^(?:AL|EL|UL)(?=[^AEIOUY][A-Z]{4})")
 
 
+def _undouble(text: str) -> str:
+    """Doubled letters as one (a function replaces: a template is expanded at every call)."""
+    return _DOUBLE.sub(_first_group, text)
+
+
+def _first_group(match: re.Match[str]) -> str:
+    return match[1]
+
+
 @lru_cache(maxsize=1 << 17)
 def fold(token: str) -> str:
     """Collapse transliteration choices: YURIY, IURII and JURIJ fold alike."""
     folded = _GLUED_ARTICLE.sub("", token)
     for a, b in _FOLDS:
         folded = folded.replace(a, b)
-    return _DOUBLE.sub(r"\1", folded)
+    return _undouble(folded)
 
 
 _ARTICLE = re.compile(r"^(?:AL|EL|UL)(?=[^AEIOUY])")
@@ -219,7 +228,7 @@ def skeleton(token: str) -> str:
     """
     velars = _VELARS.sub(lambda m: "KH" if m[0] == "KH" else "G", _ARTICLE.sub("", token))
     bare = fold(velars).translate(_NOT_IN_SKELETON)
-    return _DOUBLE.sub(r"\1", bare).rstrip("H")
+    return _undouble(bare).rstrip("H")
 
 
 @lru_cache(maxsize=1 << 17)
@@ -229,7 +238,7 @@ def phonetic_key(token: str) -> str:
     if not folded:
         return ""
     rest = "".join(c for c in folded[1:] if c not in "AEIOUH")
-    return _DOUBLE.sub(r"\1", folded[0] + rest)
+    return _undouble(folded[0] + rest)
 
 
 # Surname endings that follow the bearer's sex, (masculine, feminine), in Slavic
@@ -266,9 +275,18 @@ def other_form(a: str, b: str) -> bool:
 
 def parse_date(value: str) -> tuple[int, int, int]:
     """'YYYY-MM-DD' with '00' (or missing parts) for unknown -> (year, month, day), 0 unknown."""
-    parts = [p for p in re.split(r"[^0-9]", value or "") if p]
+    value = value or ""
+    if len(value) == 10 and value[4] == value[7] == "-" and value.isascii():
+        # The usual form, read without a regular expression: `compare` reads two a pair.
+        year, month, day = value[:4], value[5:7], value[8:]
+        if year.isdigit() and month.isdigit() and day.isdigit():
+            return _date(int(year), int(month), int(day))
+    parts = [p for p in re.split(r"[^0-9]", value) if p]
     numbers = [int(p) for p in parts[:3]] + [0, 0, 0]
-    year, month, day = numbers[:3]
+    return _date(*numbers[:3])
+
+
+def _date(year: int, month: int, day: int) -> tuple[int, int, int]:
     if not 1 <= month <= 12:
         month = 0
     if not 1 <= day <= 31:
