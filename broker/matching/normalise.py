@@ -297,4 +297,7 @@ def _date(year: int, month: int, day: int) -> tuple[int, int, int]:
 @lru_cache(maxsize=1 << 16)
 def normalise_document(value: str) -> str:
     """Document numbers compare on A-Z0-9 only (MRZ filler and spaces removed)."""
+    if value.isascii() and value.isalnum():
+        # Most are clean already, and each new identity brings its own.
+        return value.upper()
     return "".join(c for c in value.upper() if c.isascii() and c.isalnum())
