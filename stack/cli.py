@@ -622,15 +622,18 @@ def up_banner(settings: Settings, target: str) -> str:
 
 async def _up(settings: Settings, telemetry: Telemetry) -> None:
     from broker.transport.grpc_server import wait_for_shutdown_signal
+    from broker.transport.heap import settle_heap
     from stack import bootstrap as stack
 
     async with stack.whole_stack(settings, telemetry=telemetry) as running:
+        settle_heap("interop up")
         print(up_banner(settings, running.target), flush=True)
         await wait_for_shutdown_signal()
 
 
 async def _serve_part(args: argparse.Namespace, settings: Settings, telemetry: Telemetry) -> None:
     from broker.transport.grpc_server import wait_for_shutdown_signal
+    from broker.transport.heap import settle_heap
     from stack import bootstrap as stack
 
     part: contextlib.AbstractAsyncContextManager[object]
@@ -641,6 +644,7 @@ async def _serve_part(args: argparse.Namespace, settings: Settings, telemetry: T
     else:
         part = stack.mocks(settings, args.systems, telemetry=telemetry)
     async with part:
+        settle_heap(f"interop serve {_part(args)}")
         await wait_for_shutdown_signal()
 
 

@@ -67,6 +67,11 @@ async def test_two_replicas_share_each_systems_queries_and_answer_each_once(
     finally:
         shutil.rmtree(stack.state, ignore_errors=True)
     assert "duplicate reply" not in logs["gateway"]
+    # Every part served with its start-up heap set aside from the garbage collector.
+    parts = [name for name in logs if name.startswith(("gateway", "adapter", "mock"))]
+    assert len(parts) >= 1 + 2 * len(REGISTRY.names), sorted(logs)
+    unsettled = [name for name in parts if "start-up heap settled" not in logs[name]]
+    assert not unsettled, unsettled
     for system in REGISTRY.names:
         replicas = [_answered(logs[f"adapter-{system}"]), _answered(logs[f"adapter-{system}-2"])]
         assert all(answered.get(system, 0) > 0 for answered in replicas), (system, replicas)
