@@ -55,7 +55,9 @@ class LocalSystemClient:
 async def _call(call: Awaitable[Reply], timeout: float) -> Reply:
     """The mock's answer, or the failure its gRPC interface would have reported."""
     try:
-        return await asyncio.wait_for(call, timeout)
+        # The call runs in the caller's task, bounded by a timeout scope (no task of its own).
+        async with asyncio.timeout(timeout):
+            return await call
     except TimeoutError:
         raise failure(grpc.StatusCode.DEADLINE_EXCEEDED, "Deadline Exceeded") from None
     except MockFault as fault:

@@ -465,7 +465,7 @@ def _biometrics(biometrics: pb.Biometrics, problems: list[FieldViolation]) -> No
                 "traveller.biometrics.face_embedding", f"{FACE_DIMENSIONS} floats, got {len(face)}"
             )
         )
-    elif face and not all(math.isfinite(x) for x in face):
+    elif face and not _all_finite(face):
         problems.append(
             FieldViolation("traveller.biometrics.face_embedding", "contains NaN or infinity")
         )
@@ -484,8 +484,19 @@ def _biometrics(biometrics: pb.Biometrics, problems: list[FieldViolation]) -> No
             problems.append(
                 FieldViolation(f"{field}.template", f"1 to {MAX_TEMPLATE_FLOATS} floats")
             )
-        elif not all(math.isfinite(x) for x in finger.template):
+        elif not _all_finite(finger.template):
             problems.append(FieldViolation(f"{field}.template", "contains NaN or infinity"))
+
+
+def _all_finite(values: Sequence[float]) -> bool:
+    """Whether none of at most MAX_TEMPLATE_FLOATS float32 values is NaN or infinite.
+
+    Their sum in double precision is finite exactly when every value is (2,048 of the
+    largest float32 add up to about 7e41, far below the double's 1.8e308; a NaN or an
+    infinity makes the sum NaN or infinite), and costs one pass in C instead of a
+    Python call per value."""
+    assert len(values) <= MAX_TEMPLATE_FLOATS
+    return math.isfinite(sum(values))
 
 
 @dataclass(frozen=True)

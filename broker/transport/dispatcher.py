@@ -169,7 +169,9 @@ class BusDispatcher:
                 if remaining <= 0:
                     break
                 try:
-                    answer = await asyncio.wait_for(pending.queue.get(), remaining)
+                    # A timeout scope, not wait_for: no task per answer.
+                    async with asyncio.timeout(remaining):
+                        answer = await pending.queue.get()
                 except TimeoutError:
                     break
                 done.add(answer.system)

@@ -142,6 +142,32 @@ def test_a_face_embedding_with_nan_or_infinity_is_refused(value: float) -> None:
     assert fields == ["traveller.biometrics.face_embedding"]
 
 
+# The largest float32, and infinities of both signs together (whose sum is NaN, not inf).
+FLOAT32_MAX = 3.4028234663852886e38
+
+
+@pytest.mark.parametrize(
+    ("face", "refused"),
+    [
+        ([FLOAT32_MAX] * 512, False),
+        ([-FLOAT32_MAX] * 256 + [FLOAT32_MAX] * 256, False),
+        ([float("inf")] + [0.0] * 510 + [float("-inf")], True),
+        ([FLOAT32_MAX] * 511 + [float("nan")], True),
+    ],
+    ids=["largest-finite", "largest-both-signs", "both-infinities", "nan-among-largest"],
+)
+def test_finite_extremes_pass_and_any_nan_or_infinity_is_refused(
+    face: list[float], refused: bool
+) -> None:
+    traveller = pb.Traveller(surname="X", biometrics=pb.Biometrics(face_embedding=face))
+    if refused:
+        assert _fields(traveller) == ["traveller.biometrics.face_embedding"]
+    else:
+        assert len(_validate(traveller).biometrics.face_embedding) == 512
+    finger = pb.Fingerprint(position=1, template=[FLOAT32_MAX] * 2048)
+    assert _validate(pb.Traveller(surname="X", biometrics=pb.Biometrics(fingerprints=[finger])))
+
+
 def test_fingerprints_are_checked() -> None:
     finger = pb.Fingerprint(position=11, template=[float("nan")])
     fields = _fields(pb.Traveller(biometrics=pb.Biometrics(fingerprints=[finger])))
