@@ -276,6 +276,7 @@ class IdentityIndex:
         self._nationality_ids = {n: i for i, n in enumerate(self._nationality_names) if n}
         self._nationality_cache: dict[int, tuple[F64, list[int], list[float]]] = {}
         self._facts = _Facts.of(tables)
+        self._whole_lists: tuple[list[int], list[list[int]], list[bytes], list[bytes]] | None = None
         self._display_tokens = np.concatenate(
             [tables.display_joined[:, None], tables.display_content], axis=1
         )
@@ -496,6 +497,8 @@ class IdentityIndex:
         if needed is not None and len(entries) > FEW_CANDIDATES:
             entries = self._may_reach(query, entries, needed)
         rows = self._rows(query, entries, needed)
+        if not rows:
+            return []
         scorer = NameScorer(query.names.readings, self._query_weight, self._record_field)
         surname = query.names.surname_token
         scored = []
@@ -583,15 +586,21 @@ class IdentityIndex:
     def _rows(self, query: Query, entries: I32, needed: float | None) -> list[_Row]:
         """Every field but the names of each entry, compared; those that may reach `needed`."""
         t = self._t
-        facts = self._facts.matrix[entries]
-        records = facts[:, _RECORD]
-        documents = t.document[records].tolist() if query.document else None
-        visas = t.visa[records].tolist() if query.visa else None
+        if len(entries) == len(t.entry_record) and len(entries) <= FEW_CANDIDATES:
+            # A few entries scored whole: their facts as lists, made once, not per search.
+            entry_list, fact_list, held_documents, held_visas = self._whole()
+        else:
+            facts = self._facts.matrix[entries]
+            records = facts[:, _RECORD]
+            entry_list, fact_list = entries.tolist(), facts.tolist()
+            held_documents, held_visas = t.document[records].tolist(), t.visa[records].tolist()
+        documents = held_documents if query.document else None
+        visas = held_visas if query.visa else None
         _, codes_of, weights_of = self._nationality_tables(query.nationality)
         weight = self._display_weight
         named = query.named
         rows = []
-        for i, (entry, fact) in enumerate(zip(entries.tolist(), facts.tolist(), strict=True)):
+        for i, (entry, fact) in enumerate(zip(entry_list, fact_list, strict=True)):
             record, year, packed, sex, nationality, surname, given = fact
             codes = (
                 date_code(query.date, year, packed),
@@ -606,6 +615,19 @@ class IdentityIndex:
             if needed is None or other + weight[surname] + weight[given] >= needed:
                 rows.append(_Row(entry, record, surname, given, *codes, other))
         return rows
+
+    def _whole(self) -> tuple[list[int], list[list[int]], list[bytes], list[bytes]]:
+        """Every entry, its facts and its record's document and visa numbers, as lists."""
+        if self._whole_lists is None:
+            facts = self._facts.matrix
+            records = facts[:, _RECORD]
+            self._whole_lists = (
+                list(range(len(facts))),
+                facts.tolist(),
+                self._t.document[records].tolist(),
+                self._t.visa[records].tolist(),
+            )
+        return self._whole_lists
 
     def _query_weight(self, token: str) -> float:
         """The weight of a query token as the index weighs its own (one it lacks: rare).

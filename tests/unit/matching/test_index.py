@@ -176,3 +176,27 @@ def test_the_passes_over_arrays_drop_only_entries_that_cannot_reach(
     assert [index.search(q, min_score=0.2) for q in queries] == expected
     monkeypatch.setattr(index_module, "_MANY_ROWS", 0)
     assert [index.search(q, min_score=0.2) for q in queries] == expected
+
+
+def test_a_few_entries_scored_whole_read_as_the_arrays_do(
+    population: Population, index: IdentityIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    chosen = list(range(7, 7 + 12 * 131, 131))
+    few = IdentityIndex.build_with_weights(
+        [population.identity(p) for p in chosen], index.name_weights()
+    )
+    assert len(few._t.entry_record) <= index_module.FEW_CANDIDATES, "scored whole"
+    queries = [population.identity(p) for p in chosen[::3]]
+    queries += [replace(q, document_number="", sex="") for q in queries]
+    queries += [q.query for q in labelled_queries(population, 4, seed=5)]
+    whole = [few.score_all(q) for q in queries]
+    found = [few.search(q, 10, 0.5) for q in queries]
+    assert sum(1 for f in found if f) >= len(chosen[::3]), "the seeded people are found"
+    # The same entries through the arrays (the path of a larger index), with and
+    # without a score to reach (which drops rows before the names are scored).
+    monkeypatch.setattr(index_module, "FEW_CANDIDATES", 0)
+    assert [few.score_all(q) for q in queries] == whole
+    every = np.arange(len(few), dtype=np.int32)
+    for query, expected in zip(queries, found, strict=True):
+        prepared = few._prepare(query)
+        assert few._rank(prepared, few._score(prepared, every, 0.5), 10) == expected
