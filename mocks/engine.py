@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
@@ -65,9 +65,8 @@ class Probe:
             else None
         )
         prints = {f.position: unit(f.template) for f in traveller.biometrics.fingerprints}
-        identity = identity_of(traveller)
         return cls(
-            replace(identity, nationality=canonical_country(identity.nationality)),
+            identity_of(traveller, nationality=canonical_country(traveller.nationality)),
             traveller.document.number,
             canonical_country(traveller.document.issuing_state),
             traveller.document.type,

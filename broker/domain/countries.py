@@ -15,6 +15,7 @@ and ICU); neither is asked at run time because the list changes once in years.
 """
 
 from collections.abc import Mapping
+from functools import lru_cache
 from types import MappingProxyType
 
 # The 249 officially assigned codes with their English short names as CLDR writes
@@ -388,9 +389,11 @@ def country_name(code: str) -> str:
     return ISO_3166_NAMES.get(cleaned) or ICAO_SPECIAL_CODES.get(cleaned, "")
 
 
+@lru_cache(maxsize=4096)
 def canonical_country(code: str) -> str:
     """`normalise_country` for a code that may not be valid: an unknown one is only cleaned,
-    so that comparing two codes never fails."""
+    so that comparing two codes never fails. Kept per code: a few hundred codes are asked
+    for on every search."""
     return normalise_country(code) if is_valid_country(code) else _clean(code)
 
 

@@ -11,13 +11,17 @@ SEX_LETTER = {pb.SEX_MALE: "M", pb.SEX_FEMALE: "F", pb.SEX_OTHER: "X"}
 SEX_VALUE = {letter: value for value, letter in SEX_LETTER.items()}
 
 
-def identity_of(traveller: pb.Traveller, aliases: Sequence[pb.Traveller] = ()) -> Identity:
+def identity_of(
+    traveller: pb.Traveller, aliases: Sequence[pb.Traveller] = (), nationality: str | None = None
+) -> Identity:
+    """The traveller as the matching core reads them; `nationality` in place of theirs
+    when given (a canonical code)."""
     return Identity(
         surname=traveller.surname,
         given_names=tuple(traveller.given_names),
         date_of_birth=traveller.date_of_birth,
         sex=SEX_LETTER.get(traveller.sex, ""),
-        nationality=traveller.nationality,
+        nationality=traveller.nationality if nationality is None else nationality,
         document_number=traveller.document.number,
         visa_sticker_number=traveller.visa_sticker_number,
         aliases=tuple((a.surname, tuple(a.given_names)) for a in aliases),
