@@ -231,6 +231,18 @@ class _Facts:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class _Whole:
+    """Every entry of an index of a few, with their facts and their records' document and
+    visa numbers as lists: what `_rows` reads when such an index is scored whole."""
+
+    entries: I32
+    entry_list: list[int]
+    facts: list[list[int]]
+    documents: list[bytes]
+    visas: list[bytes]
+
+
 class _Row(NamedTuple):
     """A candidate entry that may still reach the minimum score: its codes and their evidence.
 
@@ -276,7 +288,7 @@ class IdentityIndex:
         self._nationality_ids = {n: i for i, n in enumerate(self._nationality_names) if n}
         self._nationality_cache: dict[int, tuple[F64, list[int], list[float]]] = {}
         self._facts = _Facts.of(tables)
-        self._whole_lists: tuple[list[int], list[list[int]], list[bytes], list[bytes]] | None = None
+        self._whole: _Whole | None = None
         self._display_tokens = np.concatenate(
             [tables.display_joined[:, None], tables.display_content], axis=1
         )
@@ -425,7 +437,7 @@ class IdentityIndex:
         entries = (
             self._candidates(prepared)
             if len(self._t.entry_record) > FEW_CANDIDATES
-            else (np.arange(len(self._t.entry_record), dtype=np.int32))
+            else self._every_entry()
         )
         return self._rank(prepared, self._score(prepared, entries, min_score), limit)
 
@@ -443,8 +455,7 @@ class IdentityIndex:
     def score_all(self, query: Identity) -> list[Match]:
         """Score every record without candidate generation (small indexes, tests)."""
         prepared = self._prepare(query)
-        entries = np.arange(len(self._t.entry_record), dtype=np.int32)
-        return self._rank(prepared, self._score(prepared, entries, 0.0), len(self))
+        return self._rank(prepared, self._score(prepared, self._every_entry(), 0.0), len(self))
 
     def _prepare(self, query: Identity) -> Query:
         nationality = query.nationality.upper()
@@ -585,10 +596,11 @@ class IdentityIndex:
 
     def _rows(self, query: Query, entries: I32, needed: float | None) -> list[_Row]:
         """Every field but the names of each entry, compared; those that may reach `needed`."""
-        t = self._t
-        if len(entries) == len(t.entry_record) and len(entries) <= FEW_CANDIDATES:
+        t, whole = self._t, self._whole
+        if whole is not None and entries is whole.entries:
             # A few entries scored whole: their facts as lists, made once, not per search.
-            entry_list, fact_list, held_documents, held_visas = self._whole()
+            entry_list, fact_list = whole.entry_list, whole.facts
+            held_documents, held_visas = whole.documents, whole.visas
         else:
             facts = self._facts.matrix[entries]
             records = facts[:, _RECORD]
@@ -616,18 +628,23 @@ class IdentityIndex:
                 rows.append(_Row(entry, record, surname, given, *codes, other))
         return rows
 
-    def _whole(self) -> tuple[list[int], list[list[int]], list[bytes], list[bytes]]:
-        """Every entry, its facts and its record's document and visa numbers, as lists."""
-        if self._whole_lists is None:
+    def _every_entry(self) -> I32:
+        """Every entry, to be scored whole. For an index of a few, `_rows` reads them from
+        lists made with this array, once."""
+        count = len(self._t.entry_record)
+        if count > FEW_CANDIDATES:
+            return np.arange(count, dtype=np.int32)
+        if self._whole is None:
             facts = self._facts.matrix
             records = facts[:, _RECORD]
-            self._whole_lists = (
-                list(range(len(facts))),
+            self._whole = _Whole(
+                np.arange(count, dtype=np.int32),
+                list(range(count)),
                 facts.tolist(),
                 self._t.document[records].tolist(),
                 self._t.visa[records].tolist(),
             )
-        return self._whole_lists
+        return self._whole.entries
 
     def _query_weight(self, token: str) -> float:
         """The weight of a query token as the index weighs its own (one it lacks: rare).
